@@ -1,0 +1,317 @@
+import type { StoreConfig } from './config.js';
+import { decodeMeta, decodeObserver, decodeToolCalls, decodeTurns } from './decode.js';
+import {
+  CorruptStateError,
+  InvalidInputError,
+  LeaseLostError,
+  PayloadTooLargeError,
+  SessionExistsError,
+  SessionNotFoundError,
+  SessionUserMismatchError,
+  ToolCallNotFoundError,
+  ToolCallStateError,
+} from './errors.js';
+import { assertValidId } from './ids.js';
+import { APP_FIELD_PREFIX, sessionKeys, stateKeys, type SessionKeys } from './keys.js';
+import { evaluateNotes } from './notes.js';
+import * as scripts from './scripts.js';
+import type { LuaScript } from '../redis/script.js';
+import { runScript } from '../redis/script.js';
+import {
+  TURN_ROLES,
+  type AgentMeta,
+  type AgentSessionInit,
+  type AgentSnapshot,
+  type MetaPatch,
+  type NotesQuery,
+  type NotesResult,
+  type ToolCall,
+  type ToolCallInput,
+  type Turn,
+  type TurnInput,
+  type TurnQuery,
+} from './types.js';
+
+/**
+ * Who is asking. `undefined`: no user check (trusted code such as a worker);
+ * `null`: an anonymous caller; a string: that user. A session bound to a user
+ * refuses everyone else with `SessionUserMismatchError`; an unbound session is
+ * bound to the first user that uses it.
+ */
+export type Caller = string | null | undefined;
+
+function ownerArgument(caller: Caller): string {
+  if (caller === undefined) return '';
+  if (caller === null) return '-';
+  return `=${caller}`;
+}
+
+const byteLength = (value: string) => Buffer.byteLength(value, 'utf8');
+
+export interface SessionHandleOptions {
+  /** Who is asking; see `Caller`. */
+  caller?: Caller;
+  /**
+   * Whether reads count as activity and reset the idle TTL (default true).
+   * Background readers such as the observer pass false so that analysing a
+   * session does not keep it alive.
+   */
+  refreshOnRead?: boolean;
+}
+
+/**
+ * A handle on one agent session. Creating it does no I/O; every method is one
+ * Redis round trip, atomic, and (except reads by trusted callers that opt
+ * out) resets the idle TTL of all of the session's keys.
+ */
+export class AgentSession {
+  readonly id: string;
+  readonly keys: SessionKeys;
+  readonly #config: StoreConfig;
+  readonly #owner: string;
+  readonly #refreshOnRead: boolean;
+
+  constructor(config: StoreConfig, id: string, options: SessionHandleOptions = {}) {
+    assertValidId(id);
+    this.id = id;
+    this.keys = sessionKeys(config.keyPrefix, id);
+    this.#config = config;
+    this.#owner = ownerArgument(options.caller);
+    this.#refreshOnRead = options.refreshOnRead ?? true;
+  }
+
+  /** Creates this session in Redis; fails with `SessionExistsError` if it is already there. */
+  async create(init: Omit<AgentSessionInit, 'id'> = {}): Promise<void> {
+    const fields: string[] = [];
+    if (init.userId !== undefined) fields.push('userId', this.#checkedValue('userId', init.userId));
+    fields.push(...this.#metaFields({ agentId: init.agentId, model: init.model, currentTask: init.currentTask, fields: init.fields }).set);
+    await this.#run(scripts.CREATE, fields, { owner: '' });
+  }
+
+  async meta(): Promise<AgentMeta> {
+    const [meta] = (await this.#read(['none', 0, 0], false, false)) as [unknown];
+    return decodeMeta(this.id, meta, this.keys.meta);
+  }
+
+  /** Writes only the named fields; `null` removes one. */
+  async update(patch: MetaPatch): Promise<void> {
+    const { set, remove } = this.#metaFields(patch);
+    if (set.length === 0 && remove.length === 0) return;
+    await this.#run(scripts.UPDATE_META, [set.length / 2, ...set, ...remove]);
+  }
+
+  async appendTurn(input: TurnInput): Promise<Turn> {
+    if (!input || !TURN_ROLES.includes(input.role)) {
+      throw new InvalidInputError(`A turn's role must be one of ${TURN_ROLES.join(', ')}.`);
+    }
+    if (typeof input.content !== 'string') throw new InvalidInputError("A turn's content must be a string.");
+    const size = byteLength(input.content);
+    if (size > this.#config.limits.turnContentBytes) {
+      throw new PayloadTooLargeError('Turn content', size, this.#config.limits.turnContentBytes, 'limits.turnContentBytes');
+    }
+    if (input.toolCallId !== undefined) assertValidId(input.toolCallId, 'tool call id');
+    const body = JSON.stringify({ role: input.role, content: input.content, toolCallId: input.toolCallId });
+    const [seq, ts] = (await this.#run(scripts.APPEND_TURN, [this.#config.maxTurns, body])) as [number, number];
+    const turn: Turn = { seq: Number(seq), ts: Number(ts), role: input.role, content: input.content };
+    if (input.toolCallId !== undefined) turn.toolCallId = input.toolCallId;
+    return turn;
+  }
+
+  /** The newest turns by default; see `TurnQuery` for seq and time ranges. */
+  async turns(query: TurnQuery = { last: this.#config.maxTurns }): Promise<Turn[]> {
+    const [, turns] = (await this.#read(turnSelection(query), false, false)) as [unknown, unknown];
+    return decodeTurns(turns, this.keys.turns);
+  }
+
+  /** Metadata, the last `lastTurns` turns, tool calls and notes, in one round trip. */
+  async snapshot(options: { lastTurns?: number; notes?: NotesQuery } = {}): Promise<AgentSnapshot> {
+    const [meta, turns, tools, observer, now] = await this.#read(['last', options.lastTurns ?? 10, 0], true, true);
+    const decodedMeta = decodeMeta(this.id, meta, this.keys.meta);
+    return {
+      meta: decodedMeta,
+      turns: decodeTurns(turns, this.keys.turns),
+      toolCalls: decodeToolCalls(tools, this.keys.tools),
+      notes: evaluateNotes(decodeObserver(observer, this.keys.observer), decodedMeta.turnCount, Number(now), options.notes),
+    };
+  }
+
+  async startToolCall(input: ToolCallInput): Promise<ToolCall> {
+    assertValidId(input?.id, 'tool call id');
+    if (typeof input.name !== 'string' || input.name.length === 0) {
+      throw new InvalidInputError('A tool call needs a non-empty `name`.');
+    }
+    this.#checkedValue('tool name', input.name);
+    const args = this.#toolPayload('Tool call arguments', input.args ?? null);
+    const startedAt = Number(await this.#run(scripts.START_TOOL_CALL, [input.id, input.name, args], { toolCallId: input.id }));
+    return { id: input.id, name: input.name, status: 'pending', args: input.args ?? null, startedAt };
+  }
+
+  async completeToolCall(callId: string, result: unknown): Promise<void> {
+    assertValidId(callId, 'tool call id');
+    const payload = this.#toolPayload('Tool call result', result ?? null);
+    await this.#run(scripts.FINISH_TOOL_CALL, [callId, 'completed', payload], { toolCallId: callId });
+  }
+
+  async failToolCall(callId: string, error: string | Error): Promise<void> {
+    assertValidId(callId, 'tool call id');
+    const message = error instanceof Error ? error.message : String(error);
+    const size = byteLength(message);
+    if (size > this.#config.limits.toolPayloadBytes) {
+      throw new PayloadTooLargeError('Tool call error', size, this.#config.limits.toolPayloadBytes, 'limits.toolPayloadBytes');
+    }
+    await this.#run(scripts.FINISH_TOOL_CALL, [callId, 'failed', message], { toolCallId: callId });
+  }
+
+  async toolCalls(): Promise<ToolCall[]> {
+    const [, , tools] = await this.#read(['none', 0, 0], true, false);
+    return decodeToolCalls(tools, this.keys.tools);
+  }
+
+  async toolCall(callId: string): Promise<ToolCall> {
+    assertValidId(callId, 'tool call id');
+    const call = (await this.toolCalls()).find((candidate) => candidate.id === callId);
+    if (!call) throw new ToolCallNotFoundError(callId);
+    return call;
+  }
+
+  /** The observer's notes and how stale they are by your tolerances; `{ ready: false }` before the first run. */
+  async notes<T = unknown>(query: NotesQuery = {}): Promise<NotesResult<T>> {
+    const [meta, , , observer, now] = await this.#read(['none', 0, 0], false, true);
+    const { turnCount } = decodeMeta(this.id, meta, this.keys.meta);
+    return evaluateNotes<T>(decodeObserver(observer, this.keys.observer), turnCount, Number(now), query);
+  }
+
+  /**
+   * Stores observer notes covering turns up to `coversThroughSeq`. Returns
+   * false when the session already holds notes covering a later turn (they
+   * are kept). With a `fencingToken` the write succeeds only while that
+   * token is the session's current observer lease (else `LeaseLostError`).
+   */
+  async writeNotes(notes: unknown, options: { coversThroughSeq: number; fencingToken?: string }): Promise<boolean> {
+    if (!Number.isSafeInteger(options?.coversThroughSeq) || options.coversThroughSeq < 0) {
+      throw new InvalidInputError('`coversThroughSeq` must be the seq (a whole number >= 0) of the last turn the notes cover.');
+    }
+    const json = JSON.stringify(notes ?? null);
+    const size = byteLength(json);
+    if (size > this.#config.limits.notesBytes) {
+      throw new PayloadTooLargeError('Observer notes', size, this.#config.limits.notesBytes, 'limits.notesBytes');
+    }
+    const written = await this.#run(scripts.WRITE_NOTES, [options.fencingToken ?? '', options.coversThroughSeq, json], {
+      owner: '',
+      withLease: true,
+    });
+    return Number(written) === 1;
+  }
+
+  /** Records the observer's last failure for the primary to see; keeps existing notes. */
+  async writeObserverError(message: string, options: { fencingToken?: string } = {}): Promise<void> {
+    const bounded = message.length > 2_000 ? `${message.slice(0, 2_000)}…` : message;
+    await this.#run(scripts.WRITE_OBSERVER_ERROR, [bounded, options.fencingToken ?? ''], { owner: '', withLease: true });
+  }
+
+  /** Resets the idle TTL of every key in one round trip. False if the session no longer exists. */
+  async touch(): Promise<boolean> {
+    return Number(await this.#run(scripts.TOUCH, [], { owner: '' })) === 1;
+  }
+
+  /** Removes every key of the session. */
+  async delete(): Promise<void> {
+    await runScript(this.#config.client, scripts.DELETE, [...stateKeys(this.keys), this.keys.lease], [], this.#config.failFastMs);
+  }
+
+  // --- internals -----------------------------------------------------------
+
+  #read(selection: [string, number, number], tools: boolean, observer: boolean): Promise<unknown[]> {
+    return this.#run(scripts.READ, [...selection, tools ? 1 : 0, observer ? 1 : 0], {
+      refresh: this.#refreshOnRead,
+    }) as Promise<unknown[]>;
+  }
+
+  async #run(
+    script: LuaScript,
+    args: Array<string | number>,
+    options: { refresh?: boolean; owner?: string; withLease?: boolean; toolCallId?: string } = {},
+  ): Promise<unknown> {
+    const keys = stateKeys(this.keys);
+    if (options.withLease) keys.push(this.keys.lease);
+    const owner = options.owner ?? this.#owner;
+    try {
+      const ttl = options.refresh === false ? 0 : this.#config.idleTimeoutMs;
+      return await runScript(this.#config.client, script, keys, [owner, ttl, ...args], this.#config.failFastMs);
+    } catch (error) {
+      throw this.#translate(error, options.toolCallId);
+    }
+  }
+
+  /** Maps the scripts' error replies to typed errors. */
+  #translate(error: unknown, toolCallId = ''): unknown {
+    if (!(error instanceof Error)) return error;
+    const message = error.message;
+    if (message === 'NOSESSION') return new SessionNotFoundError(this.id);
+    if (message === 'USERMISMATCH') return new SessionUserMismatchError(this.id);
+    if (message === 'EXISTS') return new SessionExistsError(this.id);
+    if (message === 'LEASELOST') return new LeaseLostError(this.id);
+    if (message === 'NOTOOLCALL') return new ToolCallNotFoundError(toolCallId);
+    if (message === 'TOOLEXISTS') return new ToolCallStateError(toolCallId, 'a call with this id was already started.');
+    if (message.startsWith('TOOLSTATE ')) {
+      return new ToolCallStateError(toolCallId, `it is already ${message.slice('TOOLSTATE '.length)}; only a pending call can finish.`);
+    }
+    if (/WRONGTYPE|CORRUPT/.test(message)) {
+      return new CorruptStateError(`${this.#config.keyPrefix}{${this.id}}:*`, 'a key holds a value agent-session did not write', { cause: error });
+    }
+    return error;
+  }
+
+  #checkedValue(name: string, value: unknown): string {
+    if (typeof value !== 'string') throw new InvalidInputError(`Metadata \`${name}\` must be a string.`);
+    const size = byteLength(value);
+    if (size > this.#config.limits.metaValueBytes) {
+      throw new PayloadTooLargeError(`Metadata \`${name}\``, size, this.#config.limits.metaValueBytes, 'limits.metaValueBytes');
+    }
+    return value;
+  }
+
+  #toolPayload(what: string, value: unknown): string {
+    const json = JSON.stringify(value);
+    if (json === undefined) throw new InvalidInputError(`${what} must be JSON-serialisable.`);
+    const size = byteLength(json);
+    if (size > this.#config.limits.toolPayloadBytes) {
+      throw new PayloadTooLargeError(what, size, this.#config.limits.toolPayloadBytes, 'limits.toolPayloadBytes');
+    }
+    return json;
+  }
+
+  /** Validates a patch in full before anything is sent, so a bad field leaves Redis untouched. */
+  #metaFields(patch: MetaPatch): { set: string[]; remove: string[] } {
+    const set: string[] = [];
+    const remove: string[] = [];
+    const put = (field: string, name: string, value: string | null | undefined) => {
+      if (value === undefined) return;
+      if (value === null) remove.push(field);
+      else set.push(field, this.#checkedValue(name, value));
+    };
+    put('agentId', 'agentId', patch.agentId);
+    put('model', 'model', patch.model);
+    put('currentTask', 'currentTask', patch.currentTask);
+    for (const [name, value] of Object.entries(patch.fields ?? {})) {
+      if (name.length === 0 || name.length > 128 || /[\s:{}*]/.test(name)) {
+        throw new InvalidInputError(`App field name "${name.slice(0, 40)}" must be 1-128 characters without spaces, ":", "{", "}" or "*".`);
+      }
+      put(`${APP_FIELD_PREFIX}${name}`, `fields.${name}`, value);
+    }
+    return { set, remove };
+  }
+}
+
+function turnSelection(query: TurnQuery): [string, number, number] {
+  const whole = (value: unknown, name: string) => {
+    if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
+      throw new InvalidInputError(`\`${name}\` must be a whole number >= 0.`);
+    }
+    return value;
+  };
+  if ('last' in query) return ['last', whole(query.last, 'last'), 0];
+  if ('fromSeq' in query) return ['seq', whole(query.fromSeq, 'fromSeq'), whole(query.toSeq ?? Number.MAX_SAFE_INTEGER, 'toSeq')];
+  if ('fromTime' in query) return ['time', whole(query.fromTime, 'fromTime'), whole(query.toTime ?? Number.MAX_SAFE_INTEGER, 'toTime')];
+  throw new InvalidInputError('A turn query is { last }, { fromSeq, toSeq? } or { fromTime, toTime? }.');
+}

@@ -1,0 +1,166 @@
+/**
+ * Every error agent-session throws on purpose is an `AgentSessionError` with a
+ * stable `code`, so callers can branch on `err.code` (or `instanceof`) instead
+ * of parsing messages. Messages say how to fix the problem and never contain
+ * secrets, passwords or stored content.
+ */
+export type AgentSessionErrorCode =
+  | 'CONFIG_INVALID'
+  | 'SESSION_ID_INVALID'
+  | 'PAYLOAD_TOO_LARGE'
+  | 'INPUT_INVALID'
+  | 'STATE_CORRUPT'
+  | 'STORE_UNAVAILABLE'
+  | 'SESSION_NOT_FOUND'
+  | 'SESSION_EXISTS'
+  | 'SESSION_USER_MISMATCH'
+  | 'TOOL_CALL_NOT_FOUND'
+  | 'TOOL_CALL_STATE'
+  | 'LEASE_LOST';
+
+export class AgentSessionError extends Error {
+  readonly code: AgentSessionErrorCode;
+
+  constructor(code: AgentSessionErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+    this.code = code;
+  }
+}
+
+/** Options rejected at start-up. The message names the option and the fix. */
+export class ConfigError extends AgentSessionError {
+  constructor(message: string) {
+    super('CONFIG_INVALID', message);
+  }
+}
+
+/** A supplied agent session id is not safe to put into a Redis key. */
+export class InvalidSessionIdError extends AgentSessionError {
+  constructor(message: string) {
+    super('SESSION_ID_INVALID', message);
+  }
+}
+
+/** A value is larger than the configured limit; nothing was written. */
+export class PayloadTooLargeError extends AgentSessionError {
+  readonly limitBytes: number;
+  readonly actualBytes: number;
+
+  constructor(what: string, actualBytes: number, limitBytes: number, option: string) {
+    super(
+      'PAYLOAD_TOO_LARGE',
+      `${what} is ${actualBytes} bytes, over the limit of ${limitBytes} bytes; nothing was written. ` +
+        `Send less, or raise \`${option}\` in the agent-session options.`,
+    );
+    this.limitBytes = limitBytes;
+    this.actualBytes = actualBytes;
+  }
+}
+
+/** A value passed to the API has the wrong shape (unknown role, empty tool name, ...). */
+export class InvalidInputError extends AgentSessionError {
+  constructor(message: string) {
+    super('INPUT_INVALID', message);
+  }
+}
+
+/** A stored value could not be parsed. Names the key so an operator can inspect it. */
+export class CorruptStateError extends AgentSessionError {
+  readonly key: string;
+
+  constructor(key: string, detail: string, options?: { cause?: unknown }) {
+    super(
+      'STATE_CORRUPT',
+      `Stored agent state at Redis key "${key}" is corrupt (${detail}). ` +
+        `Inspect or delete that key; agent-session will not overwrite it silently.`,
+      options,
+    );
+    this.key = key;
+  }
+}
+
+/**
+ * Redis could not be reached within the fail-fast bound. The middleware turns
+ * this into `503 Service Unavailable` with `Retry-After`.
+ */
+export class StoreUnavailableError extends AgentSessionError {
+  constructor(detail: string, options?: { cause?: unknown }) {
+    super(
+      'STORE_UNAVAILABLE',
+      `The session store (Redis) is unavailable: ${detail}. ` +
+        `The client keeps reconnecting in the background; retry the request shortly.`,
+      options,
+    );
+  }
+}
+
+/** The agent session does not exist (never created, deleted, or expired). */
+export class SessionNotFoundError extends AgentSessionError {
+  readonly sessionId: string;
+
+  constructor(sessionId: string) {
+    super(
+      'SESSION_NOT_FOUND',
+      `Agent session "${sessionId}" does not exist (never created, deleted, or expired after its idle timeout). ` +
+        `Create it with store.create() first.`,
+    );
+    this.sessionId = sessionId;
+  }
+}
+
+/** The agent session belongs to another user; nothing was read or written. */
+export class SessionUserMismatchError extends AgentSessionError {
+  readonly sessionId: string;
+
+  constructor(sessionId: string) {
+    super(
+      'SESSION_USER_MISMATCH',
+      `Agent session "${sessionId}" is bound to a different user than the one making this request; ` +
+        `nothing was read or written. Log the user in again to start a session of their own.`,
+    );
+    this.sessionId = sessionId;
+  }
+}
+
+export class ToolCallNotFoundError extends AgentSessionError {
+  readonly callId: string;
+
+  constructor(callId: string) {
+    super('TOOL_CALL_NOT_FOUND', `Tool call "${callId}" does not exist in this agent session; start it with startToolCall() first.`);
+    this.callId = callId;
+  }
+}
+
+/** A tool call was asked to move to a state it cannot reach (finishing it twice, for example). */
+export class ToolCallStateError extends AgentSessionError {
+  readonly callId: string;
+
+  constructor(callId: string, detail: string) {
+    super('TOOL_CALL_STATE', `Tool call "${callId}": ${detail}`);
+    this.callId = callId;
+  }
+}
+
+/** An agent session with the supplied id already exists; nothing was changed. */
+export class SessionExistsError extends AgentSessionError {
+  readonly sessionId: string;
+
+  constructor(sessionId: string) {
+    super('SESSION_EXISTS', `Agent session "${sessionId}" already exists; open it with store.session(id) instead of creating it.`);
+    this.sessionId = sessionId;
+  }
+}
+
+/**
+ * An observer run's lease (fencing token) is no longer current, because it
+ * expired and another worker took the session over; the run's write was refused.
+ */
+export class LeaseLostError extends AgentSessionError {
+  readonly sessionId: string;
+
+  constructor(sessionId: string) {
+    super('LEASE_LOST', `The observer lease on agent session "${sessionId}" was lost (it expired and another run took over); this run's notes were not written. Raise the observer's leaseMs if analyses often outlive it.`);
+    this.sessionId = sessionId;
+  }
+}

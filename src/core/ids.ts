@@ -1,0 +1,32 @@
+import { randomBytes } from 'node:crypto';
+import { InvalidSessionIdError } from './errors.js';
+
+/**
+ * Ids end up inside Redis keys and hash fields, so only a conservative,
+ * URL-safe charset is accepted: no `{` `}` (they would move the key to another
+ * Cluster hash slot), no `:` (our key separator), no `*` or spaces (glob and
+ * protocol surprises), no control characters.
+ */
+const SAFE_ID = /^[A-Za-z0-9_-]+$/;
+export const MAX_ID_LENGTH = 128;
+
+/** 192 random bits, base64url: 32 characters, unguessable. */
+export function generateId(): string {
+  return randomBytes(24).toString('base64url');
+}
+
+/** Throws `InvalidSessionIdError` unless `id` is safe to place in a key. */
+export function assertValidId(id: unknown, what = 'agent session id'): asserts id is string {
+  if (typeof id !== 'string' || id.length === 0) {
+    throw new InvalidSessionIdError(`The ${what} must be a non-empty string.`);
+  }
+  if (id.length > MAX_ID_LENGTH) {
+    throw new InvalidSessionIdError(`The ${what} is ${id.length} characters long; at most ${MAX_ID_LENGTH} are allowed.`);
+  }
+  if (!SAFE_ID.test(id)) {
+    throw new InvalidSessionIdError(
+      `The ${what} may contain only letters, digits, "-" and "_" (no "*", "{", "}", ":", spaces or control characters). ` +
+        `Omit the id to let agent-session generate one.`,
+    );
+  }
+}

@@ -1,0 +1,122 @@
+/** Who wrote a turn. */
+export type TurnRole = 'user' | 'assistant' | 'system' | 'tool';
+
+export const TURN_ROLES: readonly TurnRole[] = ['user', 'assistant', 'system', 'tool'];
+
+export interface TurnInput {
+  role: TurnRole;
+  content: string;
+  /** Links a 'tool' turn (or an assistant turn that requested a tool) to its tool call. */
+  toolCallId?: string;
+}
+
+export interface Turn {
+  /** Assigned by Redis: 1 for the first turn of the session, +1 for each append, never reused. */
+  seq: number;
+  role: TurnRole;
+  content: string;
+  /** Redis server time (ms since epoch) when the turn was appended; never decreases along seq. */
+  ts: number;
+  toolCallId?: string;
+}
+
+/** Which turns to read. Ranges are inclusive and limited to the turns still in the window. */
+export type TurnQuery =
+  | { last: number }
+  | { fromSeq: number; toSeq?: number }
+  | { fromTime: number; toTime?: number };
+
+export interface AgentMeta {
+  id: string;
+  /** The user this session is bound to; absent until one is. */
+  userId?: string;
+  agentId?: string;
+  model?: string;
+  currentTask?: string;
+  createdAt: number;
+  lastActive: number;
+  /** Turns appended over the session's life (= seq of the newest turn), not just those in the window. */
+  turnCount: number;
+  /** App-defined string fields. */
+  fields: Record<string, string>;
+}
+
+/** Fields accepted when creating a session. */
+export interface AgentSessionInit {
+  /** Supply your own id (validated), or leave it out for a random 192-bit one. */
+  id?: string;
+  userId?: string;
+  agentId?: string;
+  model?: string;
+  currentTask?: string;
+  fields?: Record<string, string>;
+}
+
+/**
+ * A field-level metadata update: only the named fields are written.
+ * `null` removes a field.
+ */
+export interface MetaPatch {
+  agentId?: string | null;
+  model?: string | null;
+  currentTask?: string | null;
+  fields?: Record<string, string | null>;
+}
+
+export type ToolCallStatus = 'pending' | 'completed' | 'failed';
+
+export interface ToolCall {
+  id: string;
+  name: string;
+  status: ToolCallStatus;
+  args: unknown;
+  /** Set when status is 'completed'. */
+  result?: unknown;
+  /** Set when status is 'failed'. */
+  error?: string;
+  startedAt: number;
+  finishedAt?: number;
+}
+
+export interface ToolCallInput {
+  /** The id your model gave the call (e.g. "call_abc123"); same charset rules as session ids. */
+  id: string;
+  name: string;
+  args?: unknown;
+}
+
+/** The observer's last failure, recorded after its retries ran out. */
+export interface ObserverError {
+  message: string;
+  at: number;
+}
+
+/** How stale the reader is willing to accept notes. Leave a bound out to ignore it. */
+export interface NotesQuery {
+  /** Notes older than this (by Redis server time) are stale. */
+  maxAgeMs?: number;
+  /** Notes that miss more than this many turns appended since are stale. */
+  maxLagTurns?: number;
+}
+
+export type NotesResult<T = unknown> =
+  | { ready: false; lastError?: ObserverError }
+  | {
+      ready: true;
+      stale: boolean;
+      /** How long ago the notes were written. */
+      ageMs: number;
+      /** Turns appended after the last turn the notes cover. */
+      lagTurns: number;
+      coversThroughSeq: number;
+      notes: T;
+      lastError?: ObserverError;
+    };
+
+/** Everything about a session, read in one round trip. */
+export interface AgentSnapshot {
+  meta: AgentMeta;
+  turns: Turn[];
+  toolCalls: ToolCall[];
+  notes: NotesResult;
+}

@@ -1,0 +1,10 @@
+export { createAgentStore, AgentStore } from './core/agent-store.js';
+export { AgentSession, type Caller, type SessionHandleOptions } from './core/agent-session.js';
+export { STORE_DEFAULTS, type AgentStoreOptions, type AgentStoreLimits, type StoreRedis } from './core/config.js';
+export { generateId, MAX_ID_LENGTH } from './core/ids.js';
+export { sessionKeys, type SessionKeys } from './core/keys.js';
+export { evaluateNotes } from './core/notes.js';
+export * from './core/errors.js';
+export type * from './core/types.js';
+export { DEFAULT_FAIL_FAST_MS } from './redis/fail-fast.js';
+export type { RedisCommandClient } from './redis/client.js';

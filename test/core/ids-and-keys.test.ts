@@ -1,0 +1,65 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { generateId, InvalidSessionIdError, MAX_ID_LENGTH, sessionKeys } from 'agent-session';
+import { keySlot, keysUnder, rawClient, testStore, type TestClient } from '../harness/store.js';
+
+let client: TestClient;
+beforeAll(async () => {
+  client = await rawClient();
+});
+afterAll(async () => {
+  await client.close();
+});
+
+describe('session ids', () => {
+  it('generates unguessable, URL-safe ids of at least 128 bits', () => {
+    const ids = new Set(Array.from({ length: 1000 }, generateId));
+    expect(ids.size).toBe(1000);
+    for (const id of ids) {
+      expect(id).toMatch(/^[A-Za-z0-9_-]+$/);
+      expect(Buffer.from(id, 'base64url').length * 8).toBeGreaterThanOrEqual(128);
+    }
+  });
+
+  it.each([
+    ['a glob', 'abc*'],
+    ['an opening brace', 'a{b'],
+    ['a closing brace', 'a}b'],
+    ['a colon', 'a:b'],
+    ['a space', 'a b'],
+    ['a control character', 'a\nb'],
+    ['a NUL', 'a\u0000b'],
+    ['non-ASCII', 'café'],
+    ['the empty string', ''],
+    ['an over-long id', 'a'.repeat(MAX_ID_LENGTH + 1)],
+  ])('rejects %s with InvalidSessionIdError before any key is formed', async (_what, id) => {
+    const store = testStore(client);
+    expect(() => store.session(id)).toThrow(InvalidSessionIdError);
+    await expect(store.create({ id })).rejects.toThrow(InvalidSessionIdError);
+    expect(await keysUnder(client, store.config.keyPrefix)).toEqual([]);
+  });
+
+  it('accepts an app-supplied id in the safe charset', async () => {
+    const store = testStore(client);
+    const session = await store.create({ id: `conv_${'x'.repeat(MAX_ID_LENGTH - 5)}` });
+    expect((await session.meta()).id).toBe(session.id);
+  });
+});
+
+describe('key schema', () => {
+  it('puts every key of a session in one Cluster hash slot', async () => {
+    const store = testStore(client);
+    const session = await store.create({ userId: 'u1' });
+    await session.appendTurn({ role: 'user', content: 'hi' });
+    await session.startToolCall({ id: 'call_1', name: 'search' });
+    await session.writeNotes({ summary: 's' }, { coversThroughSeq: 1 });
+    const stored = await keysUnder(client, store.config.keyPrefix);
+    expect(stored).toHaveLength(4);
+    const all = Object.values(sessionKeys(store.config.keyPrefix, session.id));
+    expect(stored.every((key) => all.includes(key))).toBe(true);
+    const slots = new Set(all.map(keySlot));
+    expect(slots.size).toBe(1);
+    // Different sessions spread over slots (the tag is the id, not the prefix).
+    const other = sessionKeys(store.config.keyPrefix, generateId());
+    expect(keySlot(other.meta)).toBe(keySlot(other.turns));
+  });
+});

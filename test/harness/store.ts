@@ -1,0 +1,47 @@
+import { randomBytes } from 'node:crypto';
+import { createClient, type RedisClientType } from 'redis';
+import { inject } from 'vitest';
+import { createAgentStore, type AgentStore, type AgentStoreOptions } from 'agent-session';
+
+export type TestClient = RedisClientType;
+
+/** A raw node-redis client on the run's test server, for inspecting keys directly. */
+export async function rawClient(url: string = inject('redisUrl')): Promise<TestClient> {
+  const client = createClient({ url, disableOfflineQueue: true }) as TestClient;
+  client.on('error', () => {});
+  await client.connect();
+  return client;
+}
+
+/** A key prefix no other test uses, so tests share one server without flushing it. */
+export function uniquePrefix(): string {
+  return `t${randomBytes(6).toString('hex')}:`;
+}
+
+/** A store with its own key prefix on the run's test server. */
+export function testStore(client: TestClient, options: Partial<AgentStoreOptions> = {}): AgentStore {
+  return createAgentStore({ redis: { client, failFastMs: 2_000 }, keyPrefix: uniquePrefix(), ...options });
+}
+
+/** All keys under a prefix (SCAN, never KEYS). */
+export async function keysUnder(client: TestClient, prefix: string): Promise<string[]> {
+  const found: string[] = [];
+  for await (const batch of client.scanIterator({ MATCH: `${prefix}*`, COUNT: 1000 })) found.push(...batch);
+  return found.sort();
+}
+
+/** Redis Cluster's key slot: CRC16/XMODEM of the hash tag (or the whole key), mod 16384. */
+export function keySlot(key: string): number {
+  const open = key.indexOf('{');
+  let hashed = key;
+  if (open !== -1) {
+    const close = key.indexOf('}', open + 1);
+    if (close > open + 1) hashed = key.slice(open + 1, close);
+  }
+  let crc = 0;
+  for (const byte of Buffer.from(hashed)) {
+    crc ^= byte << 8;
+    for (let bit = 0; bit < 8; bit++) crc = crc & 0x8000 ? ((crc << 1) ^ 0x1021) & 0xffff : (crc << 1) & 0xffff;
+  }
+  return crc % 16384;
+}
