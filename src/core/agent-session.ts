@@ -246,7 +246,8 @@ export class AgentSession {
   /** Maps the scripts' error replies to typed errors. */
   #translate(error: unknown, toolCallId = ''): unknown {
     if (!(error instanceof Error)) return error;
-    const message = error.message;
+    // Redis prefixes a script's error_reply with "ERR " when it has no error code of its own.
+    const message = error.message.replace(/^ERR /, '');
     if (message === 'NOSESSION') return new SessionNotFoundError(this.id);
     if (message === 'USERMISMATCH') return new SessionUserMismatchError(this.id);
     if (message === 'EXISTS') return new SessionExistsError(this.id);

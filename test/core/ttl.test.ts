@@ -1,0 +1,105 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createAgentStore, type AgentSession, type AgentStore } from 'agent-session';
+import { startRedisServer, type RedisServer } from '../harness/redis-server.js';
+import { watchCommands, type CommandCounter } from '../harness/command-counter.js';
+import { rawClient, uniquePrefix, type TestClient } from '../harness/store.js';
+
+const IDLE_MS = 600_000;
+
+// A private server, so that command counts are this file's alone.
+let server: RedisServer;
+let client: TestClient;
+let inspector: TestClient;
+let store: AgentStore;
+let counter: CommandCounter;
+
+beforeAll(async () => {
+  server = await startRedisServer();
+  client = await rawClient(server.url);
+  inspector = await rawClient(server.url);
+  store = createAgentStore({ redis: { client, failFastMs: 2_000 }, keyPrefix: uniquePrefix(), idleTimeoutMs: IDLE_MS });
+  counter = await watchCommands(server.url);
+});
+afterAll(async () => {
+  await counter.close();
+  await client.close();
+  await inspector.close();
+  await server.dispose();
+});
+
+const stateKeysOf = (session: AgentSession) => [session.keys.meta, session.keys.turns, session.keys.tools, session.keys.observer];
+
+/** Lowers every key's TTL, so that a reset to the idle timeout is visible. */
+async function age(session: AgentSession) {
+  for (const key of stateKeysOf(session)) await inspector.pExpire(key, 5_000);
+}
+
+async function expectFreshTtl(session: AgentSession) {
+  for (const key of stateKeysOf(session)) {
+    const pttl = await inspector.pTTL(key);
+    expect(pttl, key).toBeGreaterThan(IDLE_MS - 60_000);
+    expect(pttl, key).toBeLessThanOrEqual(IDLE_MS);
+  }
+}
+
+
+async function fullSession() {
+  const session = await store.create({ userId: 'u1' });
+  await session.appendTurn({ role: 'user', content: 'hi' });
+  await session.startToolCall({ id: 'c1', name: 'lookup' });
+  await session.writeNotes({ s: 1 }, { coversThroughSeq: 1 });
+  return session;
+}
+
+describe('activity-based TTL', () => {
+  it.each<[string, (session: AgentSession) => Promise<unknown>]>([
+    ['appendTurn', (s) => s.appendTurn({ role: 'assistant', content: 'ok' })],
+    ['update', (s) => s.update({ currentTask: 'booking' })],
+    ['startToolCall', (s) => s.startToolCall({ id: 'c2', name: 'book' })],
+    ['completeToolCall', (s) => s.completeToolCall('c1', { ok: true })],
+    ['failToolCall', (s) => s.failToolCall('c1', 'boom')],
+    ['writeNotes', (s) => s.writeNotes({ s: 2 }, { coversThroughSeq: 1 })],
+    ['writeObserverError', (s) => s.writeObserverError('analysis failed')],
+    ['touch', (s) => s.touch()],
+    ['snapshot (a read counts as activity)', (s) => s.snapshot()],
+  ])('%s resets the TTL of every key of the session', async (_name, operation) => {
+    const session = await fullSession();
+    await age(session);
+    await operation(session);
+    await expectFreshTtl(session);
+  });
+
+  it('creation sets the TTL on the keys it creates', async () => {
+    const session = await store.create();
+    const pttl = await inspector.pTTL(session.keys.meta);
+    expect(pttl).toBeGreaterThan(IDLE_MS - 60_000);
+  });
+
+  it('a background reader with refreshOnRead: false leaves TTLs alone', async () => {
+    const session = await fullSession();
+    await age(session);
+    await store.session(session.id, { refreshOnRead: false }).snapshot();
+    for (const key of stateKeysOf(session)) expect(await inspector.pTTL(key)).toBeLessThanOrEqual(5_000);
+  });
+
+  it('touch() refreshes all keys in exactly one command', async () => {
+    const session = await fullSession();
+    await session.touch(); // the script is now loaded; later calls are one EVALSHA
+    await age(session);
+    expect(await counter.during(() => session.touch())).toEqual([expect.stringMatching(/^EVALSHA /)]);
+    await expectFreshTtl(session);
+  });
+
+  it('each write is a single command (one round trip)', async () => {
+    const session = await fullSession();
+    await session.appendTurn({ role: 'user', content: 'warm the script cache' });
+    expect(await counter.during(() => session.appendTurn({ role: 'user', content: 'x' }))).toEqual([expect.stringMatching(/^EVALSHA /)]);
+    expect(await counter.during(() => session.snapshot())).toEqual([expect.stringMatching(/^EVALSHA /)]);
+  });
+
+  it('touch() of a session that is gone returns false and creates nothing', async () => {
+    const session = store.session('never-created');
+    expect(await session.touch()).toBe(false);
+    expect(await inspector.exists(stateKeysOf(session))).toBe(0);
+  });
+});

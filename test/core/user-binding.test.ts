@@ -1,0 +1,38 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SessionUserMismatchError } from 'agent-session';
+import { rawClient, testStore, type TestClient } from '../harness/store.js';
+
+let client: TestClient;
+beforeAll(async () => {
+  client = await rawClient();
+});
+afterAll(async () => {
+  await client.close();
+});
+
+describe('session-to-user binding', () => {
+  it('refuses another user and an anonymous caller, reading and writing nothing', async () => {
+    const store = testStore(client);
+    const owned = await store.create({ userId: 'alice' });
+    await owned.appendTurn({ role: 'user', content: 'secret' });
+    const before = await client.hGetAll(owned.keys.meta);
+    for (const caller of ['mallory', null]) {
+      const intruder = store.session(owned.id, { caller });
+      await expect(intruder.turns()).rejects.toThrow(SessionUserMismatchError);
+      await expect(intruder.appendTurn({ role: 'user', content: 'x' })).rejects.toThrow(SessionUserMismatchError);
+      await expect(intruder.notes()).rejects.toThrow(SessionUserMismatchError);
+    }
+    expect(await client.hGetAll(owned.keys.meta)).toEqual(before);
+    expect(await client.lLen(owned.keys.turns)).toBe(1);
+    await expect(store.session(owned.id, { caller: 'alice' }).turns()).resolves.toHaveLength(1);
+  });
+
+  it('binds an unbound session to the first user that uses it', async () => {
+    const store = testStore(client);
+    const anonymous = await store.create();
+    await store.session(anonymous.id, { caller: null }).appendTurn({ role: 'user', content: 'before login' });
+    await store.session(anonymous.id, { caller: 'bob' }).appendTurn({ role: 'user', content: 'after login' });
+    expect((await anonymous.meta()).userId).toBe('bob');
+    await expect(store.session(anonymous.id, { caller: 'eve' }).turns()).rejects.toThrow(SessionUserMismatchError);
+  });
+});
