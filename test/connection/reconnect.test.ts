@@ -1,0 +1,156 @@
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { createClient, type RedisClientType } from 'redis';
+import { afterEach, describe, expect, it } from 'vitest';
+import { StoreUnavailableError } from '../../src/core/errors.js';
+import { connectRedis, RedisStartupError, type RedisConnection } from '../../src/redis/connection.js';
+import { failFast, isUnavailability } from '../../src/redis/fail-fast.js';
+import { freePort, startRedisServer, type RedisServer } from '../harness/redis-server.js';
+import { eventually, recordEvents, rejectionOf } from '../harness/wait.js';
+
+/** Outages after start-up: fail fast while down, reconnect forever, same client afterwards. Start-up without Redis. */
+
+const FAIL_FAST_MS = 500;
+/** Generous slack for a loaded CI machine; the bound itself is FAIL_FAST_MS. */
+const MARGIN_MS = 1_500;
+
+const cleanups: Array<() => Promise<unknown>> = [];
+afterEach(async () => {
+  while (cleanups.length > 0) await cleanups.pop()!();
+});
+
+async function serverAndConnection(): Promise<{ server: RedisServer; connection: RedisConnection; client: RedisClientType; log: ReturnType<typeof recordEvents> }> {
+  const server = await startRedisServer();
+  cleanups.push(() => server.dispose());
+  const log = recordEvents();
+  const connection = await connectRedis({ url: server.url, failFastMs: FAIL_FAST_MS, reconnect: { maxDelayMs: 200 }, logger: log.logger, logIntervalMs: 0 });
+  cleanups.push(() => connection.close());
+  return { server, connection, client: connection.client as RedisClientType, log };
+}
+
+describe('reconnect and fail-fast', () => {
+  it('rejects commands fast while Redis is down and reuses the same client once it is back', async () => {
+    const { server, connection, client, log } = await serverAndConnection();
+    await client.set('reconnect:key', 'before');
+
+    await server.stop();
+    await eventually('the client notices the outage', () => !client.isReady);
+
+    // A raw call (as connect-redis makes) is rejected by node-redis itself, not queued.
+    const raw = await rejectionOf(client.get('reconnect:key'));
+    expect(isUnavailability(raw.error)).toBe(true);
+    expect(raw.elapsedMs).toBeLessThan(FAIL_FAST_MS + MARGIN_MS);
+
+    // A library call through failFast becomes a StoreUnavailableError.
+    const wrapped = await rejectionOf(failFast(() => client.get('reconnect:key'), connection.failFastMs));
+    expect(wrapped.error).toBeInstanceOf(StoreUnavailableError);
+    expect(wrapped.elapsedMs).toBeLessThan(FAIL_FAST_MS + MARGIN_MS);
+
+    // MULTI is not covered by disableOfflineQueue: it waits for the next failed attempt (at most maxDelayMs away).
+    const multi = await rejectionOf(client.multi().get('reconnect:key').exec());
+    expect(isUnavailability(multi.error)).toBe(true);
+
+    expect(await connection.health()).toEqual({ state: 'reconnecting' });
+    await eventually('a few reconnect attempts', () => log.events.filter((event) => event.type === 'reconnecting').length >= 3);
+
+    await server.restart();
+    await eventually('health is ready again', async () => (await connection.health()).state === 'ready');
+    expect(connection.client).toBe(client);
+    await client.set('reconnect:key', 'after');
+    expect(await client.get('reconnect:key')).toBe('after');
+
+    const reconnecting = log.events.filter((event) => event.type === 'reconnecting');
+    expect(reconnecting[0]).toEqual({ type: 'reconnecting', attempt: 1, delayMs: 0 });
+    expect(reconnecting.every((event) => event.type === 'reconnecting' && event.delayMs <= 200)).toBe(true);
+    expect(log.events.some((event) => event.type === 'error' && /ECONNREFUSED|Socket closed/.test(event.message))).toBe(true);
+    expect(log.events.at(-1)).toEqual({ type: 'ready' });
+  });
+
+  it('fails a command fast when the server hangs with the connection open, and recovers', async () => {
+    const { server, connection, client } = await serverAndConnection();
+    const info = await client.info('server');
+    const pid = Number(/process_id:(\d+)/.exec(info)![1]);
+    process.kill(pid, 'SIGSTOP');
+    let stopped = true;
+    const resume = () => {
+      if (stopped) process.kill(pid, 'SIGCONT');
+      stopped = false;
+    };
+    cleanups.push(async () => resume());
+    try {
+      // The command is written to a live socket; only the socket timeout (= failFastMs) can end the wait.
+      const raw = await rejectionOf(client.get('reconnect:hung'));
+      expect(isUnavailability(raw.error)).toBe(true);
+      expect(raw.elapsedMs).toBeLessThan(FAIL_FAST_MS + MARGIN_MS);
+
+      const started = performance.now();
+      expect((await connection.health()).state).toBe('reconnecting');
+      expect(performance.now() - started).toBeLessThan(FAIL_FAST_MS + MARGIN_MS);
+    } finally {
+      resume();
+    }
+    await eventually('health is ready again', async () => (await connection.health()).state === 'ready');
+    expect(await client.ping()).toBe('PONG');
+    void server;
+  });
+
+  it('keeps reconnecting after socket timeouts (where node-redis would give up by default)', async () => {
+    const { server, client, log } = await serverAndConnection();
+    const pid = Number(/process_id:(\d+)/.exec(await client.info('server'))![1]);
+    process.kill(pid, 'SIGSTOP');
+    try {
+      await eventually('two socket timeouts in a row', () => log.events.filter((event) => event.type === 'error' && /Socket timeout/i.test(event.message)).length >= 2);
+    } finally {
+      process.kill(pid, 'SIGCONT');
+    }
+    await eventually('the client is ready again', () => client.isReady);
+    expect(client.isOpen).toBe(true);
+    void server;
+  });
+
+  it('rejects start-up with nothing listening, says where and how to fix, and leaves nothing running', async () => {
+    const port = await freePort();
+    const script = fileURLToPath(new URL('./fixtures/startup-without-redis.ts', import.meta.url));
+    const child = spawn(process.execPath, ['--import', 'tsx', script, String(port)], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    const exitCode = await new Promise<number | null>((resolve, reject) => {
+      // If a reconnect loop or a timer survived, the child would never exit on its own.
+      const timer = setTimeout(() => {
+        child.kill('SIGKILL');
+        reject(new Error(`the process did not exit by itself after connectRedis rejected:\n${output}`));
+      }, 15_000);
+      child.once('exit', (code) => {
+        clearTimeout(timer);
+        resolve(code);
+      });
+    });
+    expect(exitCode, output).toBe(0);
+    const result = JSON.parse(output.trim().split('\n').at(-1)!) as { name: string; message: string; code: string };
+    expect(result.name).toBe('RedisStartupError');
+    expect(result.code).toBe('STORE_UNAVAILABLE');
+    expect(result.message).toContain(`Could not connect to redis://user@127.0.0.1:${port} within 800 ms`);
+    expect(result.message).toContain('ECONNREFUSED');
+    expect(result.message).toMatch(/Start redis-server there, or point agent-session at your Redis with the `url` option/);
+    expect(result.message).not.toContain('topsecret');
+  });
+
+  it('rejects start-up in-process with a StoreUnavailableError and closes the client', async () => {
+    const port = await freePort();
+    const log = recordEvents();
+    const attempt = await rejectionOf(connectRedis({ port, connectTimeoutMs: 300, logger: log.logger, logIntervalMs: 0 }));
+    expect(attempt.error).toBeInstanceOf(RedisStartupError);
+    expect(attempt.error).toBeInstanceOf(StoreUnavailableError);
+    const attemptsSoFar = log.events.filter((event) => event.type === 'reconnecting').length;
+    expect(attemptsSoFar).toBeGreaterThan(0);
+    // Nothing retries any more: a server that appears now is never contacted.
+    const late = await startRedisServer({ port });
+    cleanups.push(() => late.dispose());
+    const probe = await createClient({ url: late.url }).connect();
+    const clients = String(await probe.sendCommand(['CLIENT', 'LIST'])).trim().split('\n');
+    probe.destroy();
+    expect(clients).toHaveLength(1);
+    expect(log.events.filter((event) => event.type === 'reconnecting')).toHaveLength(attemptsSoFar);
+  });
+});

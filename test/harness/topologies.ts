@@ -1,0 +1,106 @@
+import { createClient } from 'redis';
+import { freePort, startRedisServer, type RedisServer } from './redis-server.js';
+import { eventually } from './wait.js';
+
+/**
+ * Sentinel and Cluster setups built from real redis-server processes (through
+ * startRedisServer), each with one dispose() that stops everything.
+ */
+
+export interface SentinelSetup {
+  master: RedisServer;
+  sentinel: RedisServer;
+  masterName: string;
+  sentinelNode: { host: string; port: number };
+  dispose(): Promise<void>;
+}
+
+/**
+ * One master and one sentinel monitoring it with quorum 1. With passwords,
+ * the master requires `masterPassword` (the sentinel is told it via
+ * auth-pass) and the sentinel requires `sentinelPassword`.
+ */
+export async function startSentinelSetup(options: { masterPassword?: string; sentinelPassword?: string } = {}): Promise<SentinelSetup> {
+  const masterName = 'agent-session-test';
+  const master = await startRedisServer({ args: options.masterPassword ? ['--requirepass', options.masterPassword] : [] });
+  try {
+    const lines = [
+      `sentinel monitor ${masterName} 127.0.0.1 ${master.port} 1`,
+      // Long enough that a test stopping the master does not start a failover.
+      `sentinel down-after-milliseconds ${masterName} 60000`,
+      ...(options.masterPassword ? [`sentinel auth-pass ${masterName} ${options.masterPassword}`] : []),
+      ...(options.sentinelPassword ? [`requirepass ${options.sentinelPassword}`] : []),
+    ];
+    const sentinel = await startRedisServer({ sentinelConfig: lines.join('\n') + '\n', readyLine: /\+monitor master/ });
+    return {
+      master,
+      sentinel,
+      masterName,
+      sentinelNode: { host: '127.0.0.1', port: sentinel.port },
+      dispose: async () => {
+        await Promise.all([sentinel.dispose(), master.dispose()]);
+      },
+    };
+  } catch (error) {
+    await master.dispose();
+    throw error;
+  }
+}
+
+export interface ClusterSetup {
+  nodes: RedisServer[];
+  rootNodes: Array<{ host: string; port: number }>;
+  dispose(): Promise<void>;
+}
+
+const SLOTS = 16_384;
+
+/**
+ * A cluster of `size` masters (no replicas): slots split evenly with
+ * CLUSTER ADDSLOTSRANGE, nodes joined with CLUSTER MEET, ready once every
+ * node reports cluster_state:ok and knows all the others. `password`
+ * protects every node (requirepass, masterauth).
+ */
+export async function startCluster(options: { size?: number; password?: string } = {}): Promise<ClusterSetup> {
+  const size = options.size ?? 3;
+  const auth = options.password ? ['--requirepass', options.password, '--masterauth', options.password] : [];
+  const nodes: RedisServer[] = [];
+  // Explicit bus ports: the default (port + 10000) may be taken or out of range.
+  const busPorts: number[] = [];
+  const dispose = async () => {
+    await Promise.all(nodes.map((node) => node.dispose()));
+  };
+  try {
+    for (let i = 0; i < size; i++) {
+      const busPort = await freePort();
+      busPorts.push(busPort);
+      nodes.push(
+        await startRedisServer({
+          args: ['--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf', '--cluster-port', String(busPort), '--cluster-node-timeout', '5000', ...auth],
+        }),
+      );
+    }
+    const admins = await Promise.all(nodes.map((node) => createClient({ url: node.url, password: options.password }).on('error', () => {}).connect()));
+    try {
+      await Promise.all(
+        admins.map((admin, i) => {
+          const from = Math.floor((SLOTS * i) / size);
+          const to = Math.floor((SLOTS * (i + 1)) / size) - 1;
+          return admin.sendCommand(['CLUSTER', 'ADDSLOTSRANGE', String(from), String(to)]);
+        }),
+      );
+      const first = admins[0]!;
+      for (let i = 1; i < size; i++) await first.sendCommand(['CLUSTER', 'MEET', '127.0.0.1', String(nodes[i]!.port), String(busPorts[i])]);
+      await eventually('cluster_state:ok on every node', async () => {
+        const infos = await Promise.all(admins.map((admin) => admin.sendCommand<string>(['CLUSTER', 'INFO'])));
+        return infos.every((info) => String(info).includes('cluster_state:ok') && String(info).includes(`cluster_known_nodes:${size}`));
+      });
+    } finally {
+      for (const admin of admins) admin.destroy();
+    }
+    return { nodes, rootNodes: nodes.map((node) => ({ host: '127.0.0.1', port: node.port })), dispose };
+  } catch (error) {
+    await dispose();
+    throw error;
+  }
+}
