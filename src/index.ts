@@ -1,10 +1,29 @@
 export { createAgentStore, AgentStore } from './core/agent-store.js';
-export { AgentSession, type Caller, type SessionHandleOptions } from './core/agent-session.js';
+export {
+  AgentSession,
+  type Caller,
+  type ObservationRequestOptions,
+  type ObservationRequestResult,
+  type SessionHandleOptions,
+} from './core/agent-session.js';
 export { STORE_DEFAULTS, type AgentStoreOptions, type AgentStoreLimits, type StoreRedis } from './core/config.js';
 export { generateId, MAX_ID_LENGTH } from './core/ids.js';
-export { sessionKeys, type SessionKeys } from './core/keys.js';
+export { DEFAULT_OBSERVER_KIND, OBSERVER_QUEUED_TTL_MS, observerQueueKey, sessionKeys, type SessionKeys } from './core/keys.js';
 export { evaluateNotes } from './core/notes.js';
 export * from './core/errors.js';
 export type * from './core/types.js';
-export { DEFAULT_FAIL_FAST_MS } from './redis/fail-fast.js';
+export {
+  connectRedis,
+  RedisStartupError,
+  DEFAULT_CONNECT_TIMEOUT_MS,
+  DEFAULT_LOG_INTERVAL_MS,
+  DEFAULT_FAIL_FAST_MS,
+  type NodeRedisClient,
+  type RedisConnection,
+  type RedisConnectionEvent,
+  type RedisConnectionOptions,
+  type RedisHealth,
+  type RedisNodeAddress,
+  type RedisTlsOptions,
+} from './redis/connection.js';
 export type { RedisCommandClient } from './redis/client.js';

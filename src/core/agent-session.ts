@@ -12,7 +12,16 @@ import {
   ToolCallStateError,
 } from './errors.js';
 import { assertValidId } from './ids.js';
-import { APP_FIELD_PREFIX, sessionKeys, stateKeys, type SessionKeys } from './keys.js';
+import {
+  allSessionKeys,
+  APP_FIELD_PREFIX,
+  DEFAULT_OBSERVER_KIND,
+  OBSERVER_QUEUED_TTL_MS,
+  observerQueueKey,
+  sessionKeys,
+  stateKeys,
+  type SessionKeys,
+} from './keys.js';
 import { evaluateNotes } from './notes.js';
 import * as scripts from './scripts.js';
 import type { LuaScript } from '../redis/script.js';
@@ -47,6 +56,28 @@ function ownerArgument(caller: Caller): string {
 }
 
 const byteLength = (value: string) => Buffer.byteLength(value, 'utf8');
+
+export interface ObservationRequestOptions {
+  /** Which observer kind (queue) to ask; default "default". Workers serve one kind each. */
+  kind?: string;
+  /**
+   * How long the request may wait in the queue before a new request stops
+   * coalescing into it and queues another job (ms, default 60 s). Also bounds
+   * how long requests are swallowed if this process dies between marking the
+   * session "queued" and queueing the job.
+   */
+  queuedTtlMs?: number;
+}
+
+/**
+ * What `requestObservation()` did. `queued`: a new job is in the queue
+ * (`jobId` is its stream entry id). `coalesced`: a job that will see this
+ * session's current turns is already queued, or one is running and one more
+ * run will follow it; nothing was added.
+ */
+export type ObservationRequestResult =
+  | { outcome: 'queued'; kind: string; jobId: string }
+  | { outcome: 'coalesced'; kind: string; into: 'queued' | 'running' };
 
 export interface SessionHandleOptions {
   /** Who is asking; see `Caller`. */
@@ -209,6 +240,37 @@ export class AgentSession {
     await this.#run(scripts.WRITE_OBSERVER_ERROR, [bounded, options.fencingToken ?? ''], { owner: '', withLease: true });
   }
 
+  /**
+   * Asks the observer of `kind` to analyse this session, without waiting for
+   * the analysis: resolves as soon as the request is durably in Redis.
+   * Requests made while a job for the session is queued or running coalesce
+   * (at most one more run follows the running one). `SessionNotFoundError`
+   * for a missing session, and nothing is created.
+   *
+   * Two round trips, because the queue lives in another Cluster slot than the
+   * session: mark the session's job state (coalescing), then add the job.
+   * If adding the job fails, the mark is undone before the error is thrown;
+   * if the process dies in between, the mark expires after `queuedTtlMs`.
+   */
+  async requestObservation(options: ObservationRequestOptions = {}): Promise<ObservationRequestResult> {
+    const kind = options.kind ?? DEFAULT_OBSERVER_KIND;
+    assertValidId(kind, 'observer kind');
+    const queuedTtlMs = options.queuedTtlMs ?? OBSERVER_QUEUED_TTL_MS;
+    if (!Number.isSafeInteger(queuedTtlMs) || queuedTtlMs < 1) {
+      throw new InvalidInputError('`queuedTtlMs` must be a whole number of milliseconds >= 1.');
+    }
+    const state = String(await this.#run(scripts.REQUEST_OBSERVATION, [kind, queuedTtlMs], { withJobs: true }));
+    if (state !== 'enqueue') return { outcome: 'coalesced', kind, into: state === 'queued' ? 'queued' : 'running' };
+    const { client, failFastMs, keyPrefix } = this.#config;
+    try {
+      const jobId = await runScript(client, scripts.ENQUEUE_OBSERVATION, [observerQueueKey(keyPrefix, kind)], [this.id], failFastMs);
+      return { outcome: 'queued', kind, jobId: String(jobId) };
+    } catch (error) {
+      await runScript(client, scripts.CANCEL_OBSERVATION, [this.keys.jobs], [kind], failFastMs).catch(() => undefined);
+      throw error;
+    }
+  }
+
   /** Resets the idle TTL of every key in one round trip. False if the session no longer exists. */
   async touch(): Promise<boolean> {
     return Number(await this.#run(scripts.TOUCH, [], { owner: '' })) === 1;
@@ -216,7 +278,7 @@ export class AgentSession {
 
   /** Removes every key of the session. */
   async delete(): Promise<void> {
-    await runScript(this.#config.client, scripts.DELETE, [...stateKeys(this.keys), this.keys.lease], [], this.#config.failFastMs);
+    await runScript(this.#config.client, scripts.DELETE, allSessionKeys(this.keys), [], this.#config.failFastMs);
   }
 
   // --- internals -----------------------------------------------------------
@@ -230,10 +292,11 @@ export class AgentSession {
   async #run(
     script: LuaScript,
     args: Array<string | number>,
-    options: { refresh?: boolean; owner?: string; withLease?: boolean; toolCallId?: string } = {},
+    options: { refresh?: boolean; owner?: string; withLease?: boolean; withJobs?: boolean; toolCallId?: string } = {},
   ): Promise<unknown> {
     const keys = stateKeys(this.keys);
     if (options.withLease) keys.push(this.keys.lease);
+    if (options.withJobs) keys.push(this.keys.jobs);
     const owner = options.owner ?? this.#owner;
     try {
       const ttl = options.refresh === false ? 0 : this.#config.idleTimeoutMs;

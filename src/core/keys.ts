@@ -8,10 +8,17 @@
  *   <prefix>{<id>}:tools     hash   "<callId>:<attribute>" -> value, one field per attribute
  *   <prefix>{<id>}:observer  hash   notes, writtenAt, coversThroughSeq, lastError, lastErrorAt
  *   <prefix>{<id>}:lease     string observer run lease (fencing token), own short TTL
+ *   <prefix>{<id>}:jobs      hash   observation job state per observer kind:
+ *                                   "<kind>" -> "queued|running|rerun:<deadline ms>",
+ *                                   own short TTL (see the coalescing notes in scripts.ts)
+ *
+ *   <prefix>observer:<kind>:jobs  stream  the observation queue of one observer kind;
+ *                                   entries { session: <id> }, consumer group "<kind>"
  *
  * The `{<id>}` hash tag puts every key of one session in the same Cluster
  * slot, so scripts and MULTI over them work on Cluster. Keys outside a session
- * (the observer queue) live under `<prefix>observer:`.
+ * (the observer queues) live under `<prefix>observer:`; no script ever touches
+ * a queue and a session's keys together, so they may sit on different nodes.
  */
 export interface SessionKeys {
   meta: string;
@@ -19,6 +26,7 @@ export interface SessionKeys {
   tools: string;
   observer: string;
   lease: string;
+  jobs: string;
 }
 
 export function sessionKeys(prefix: string, id: string): SessionKeys {
@@ -29,12 +37,14 @@ export function sessionKeys(prefix: string, id: string): SessionKeys {
     tools: `${base}tools`,
     observer: `${base}observer`,
     lease: `${base}lease`,
+    jobs: `${base}jobs`,
   };
 }
 
 /**
  * The keys whose TTL moves with session activity, in the order every script
- * receives them (KEYS[1..4]). The lease is excluded: it has its own lifetime.
+ * receives them (KEYS[1..4]). The lease and the job state are excluded: they
+ * have lifetimes of their own.
  */
 export function stateKeys(keys: SessionKeys): string[] {
   return [keys.meta, keys.turns, keys.tools, keys.observer];
@@ -42,3 +52,19 @@ export function stateKeys(keys: SessionKeys): string[] {
 
 /** Field name under which an app-defined metadata field is stored. */
 export const APP_FIELD_PREFIX = 'f:';
+
+/** Every key a session can have, for delete. */
+export function allSessionKeys(keys: SessionKeys): string[] {
+  return [...stateKeys(keys), keys.lease, keys.jobs];
+}
+
+/** The observer kind used when none is named. */
+export const DEFAULT_OBSERVER_KIND = 'default';
+
+/** How long a session's "queued" job state lasts unless its run starts (see LUA_JOB_STATE in scripts.ts). */
+export const OBSERVER_QUEUED_TTL_MS = 60_000;
+
+/** The observation queue (a stream) of one observer kind; its consumer group is named after the kind. */
+export function observerQueueKey(prefix: string, kind: string): string {
+  return `${prefix}observer:${kind}:jobs`;
+}

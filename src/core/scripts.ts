@@ -18,11 +18,15 @@ import { defineScript } from '../redis/script.js';
  * same session at once; nothing here reads a value into Node and writes it back.
  * All keys share the `{id}` hash tag, so every script runs on one Cluster node.
  */
-const PRELUDE = `
+/** Redis server time in ms: every timestamp agent-session stores comes from it. */
+export const LUA_NOW_MS = `
 local function now_ms()
   local t = redis.call('TIME')
   return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 end
+`;
+
+const PRELUDE = `${LUA_NOW_MS}
 
 -- Refuses a missing session or a caller who is not the session's user.
 local function guard()
@@ -272,5 +276,94 @@ return 1
 `,
 );
 
-/** Removes every key of the session, the observer lease included, in one command. */
+/** Removes every key of the session, the observer lease and job state included, in one command. */
 export const DELETE = defineScript('agent-session:delete', `return redis.call('DEL', unpack(KEYS))`);
+
+// --- observation requests ---------------------------------------------------
+//
+// Coalescing: each session keeps, per observer kind, the state of its
+// observation job in one field of its `jobs` hash (same slot as the session):
+//
+//   (none) --request--> queued        the requester then XADDs one job
+//   queued --request--> queued        coalesced: the queued job will see this turn
+//   queued --run starts--> running    (observer/scripts.ts BEGIN_RUN)
+//   running --request--> rerun        coalesced: one more run after this one
+//   rerun  --request--> rerun
+//   running --run ends--> (none)
+//   rerun  --run ends--> queued       the worker XADDs the one extra job
+//
+// A state carries a deadline and reads as absent once it has passed, so a
+// marker whose job never made it into the queue (the requester crashed
+// between the two steps) or whose run died stops swallowing requests on its
+// own: "queued" lives OBSERVER_QUEUED_TTL_MS, "running"/"rerun" as long as
+// the run's lease, which the worker extends while it runs.
+
+/** Lua helpers over the jobs hash; need now_ms (LUA_NOW_MS). */
+export const LUA_JOB_STATE = `
+local function job_state(key, kind, now)
+  local value = redis.call('HGET', key, kind)
+  if not value then return nil end
+  local state, deadline = string.match(value, '^(%a+):(%d+)$')
+  if not state or tonumber(deadline) <= now then return nil end
+  return state, tonumber(deadline)
+end
+
+-- The key lives as long as its longest deadline.
+local function set_job_state(key, kind, state, deadline, now)
+  redis.call('HSET', key, kind, state .. ':' .. string.format('%d', deadline))
+  local ttl = deadline - now
+  if redis.call('PTTL', key) < ttl then redis.call('PEXPIRE', key, ttl) end
+end
+`;
+
+/**
+ * Step 1 of requestObservation. KEYS[5] = jobs hash; ARGV[3] observer kind,
+ * ARGV[4] how long a "queued" state may wait for its run (ms).
+ * Refuses a missing session (NOSESSION) without creating anything.
+ * Returns 'enqueue' when the caller must now add a job to the queue, else
+ * the state the request coalesced into: 'queued', 'running' or 'rerun'.
+ */
+export const REQUEST_OBSERVATION = defineScript(
+  'agent-session:request-observation',
+  PRELUDE +
+    LUA_JOB_STATE +
+    `
+local err = guard()
+if err then return err end
+local now = now_ms()
+local state, deadline = job_state(KEYS[5], ARGV[3], now)
+refresh()
+if not state then
+  set_job_state(KEYS[5], ARGV[3], 'queued', now + tonumber(ARGV[4]), now)
+  return 'enqueue'
+end
+if state == 'running' then set_job_state(KEYS[5], ARGV[3], 'rerun', deadline, now) end
+return state
+`,
+);
+
+/**
+ * Step 2 of requestObservation: one job into the kind's queue.
+ * KEYS[1] = the queue stream; ARGV[1] = session id. Returns the job (entry) id.
+ * A script rather than a bare XADD so that the store needs nothing of its
+ * client beyond EVALSHA/EVAL.
+ */
+export const ENQUEUE_OBSERVATION = defineScript(
+  'agent-session:enqueue-observation',
+  `return redis.call('XADD', KEYS[1], '*', 'session', ARGV[1])`,
+);
+
+/**
+ * Undoes step 1 when step 2 failed, so later requests are not coalesced into
+ * a job that does not exist. KEYS[1] = jobs hash, ARGV[1] = kind. Only a
+ * "queued" state is removed: if a run already started meanwhile it stays.
+ */
+export const CANCEL_OBSERVATION = defineScript(
+  'agent-session:cancel-observation',
+  LUA_NOW_MS +
+    LUA_JOB_STATE +
+    `
+if job_state(KEYS[1], ARGV[1], now_ms()) == 'queued' then redis.call('HDEL', KEYS[1], ARGV[1]) end
+return 1
+`,
+);

@@ -1,0 +1,13 @@
+/**
+ * agent-session/observer: background analysis that writes notes back into
+ * agent sessions. The request side lives on the session itself
+ * (`session.requestObservation()`, `session.notes()`); this entry point holds
+ * the worker that serves the requests and the `get_observer_notes` tool.
+ */
+export { createObserverWorker, ObserverWorker } from './worker.js';
+export { exponentialBackoff, OBSERVER_DEFAULTS } from './config.js';
+export { observerNotesTool, handleObserverNotesTool, type ToolDefinition, type JsonSchema, type NotesReader } from './tool.js';
+export type { Analyze, AnalyzeInput, ObserverEvent, ObserverWorkerOptions, PreviousNotes, RunOutcome } from './types.js';
+export { DEFAULT_OBSERVER_KIND, OBSERVER_QUEUED_TTL_MS, observerQueueKey } from '../core/keys.js';
+export type { ObservationRequestOptions, ObservationRequestResult } from '../core/agent-session.js';
+export type { NotesQuery, NotesResult, ObserverError } from '../core/types.js';

@@ -1,0 +1,288 @@
+import { randomBytes } from 'node:crypto';
+import type { AgentSession } from '../core/agent-session.js';
+import type { AgentStore } from '../core/agent-store.js';
+import { LeaseLostError, SessionNotFoundError } from '../core/errors.js';
+import { OBSERVER_QUEUED_TTL_MS } from '../core/keys.js';
+import type { AgentSnapshot } from '../core/types.js';
+import { isUnavailability } from '../redis/fail-fast.js';
+import { runScript } from '../redis/script.js';
+import type { WorkerConfig } from './config.js';
+import type { Job, JobQueue } from './queue.js';
+import { BEGIN_RUN, END_RUN, EXTEND_RUN } from './scripts.js';
+import type { AnalyzeInput, ObserverEvent, RunOutcome } from './types.js';
+
+/**
+ * One job, from taking the session's lease to acknowledging the job:
+ *
+ *   BEGIN_RUN (lease + "running")  -> 'gone': ack, drop | 'busy': leave pending
+ *   heartbeat every heartbeatMs: EXTEND_RUN (compare-and-set) + touch the job
+ *   attempts: read a copy -> analyze -> one fenced writeNotes
+ *             (a failure: backoff and retry; the last one: writeObserverError)
+ *   END_RUN (compare-and-delete the lease, "rerun" -> "queued")
+ *   ack the job; if END_RUN asked for it, queue the one extra job in the same step
+ *
+ * The job is acknowledged only after END_RUN, so a crash anywhere before
+ * leaves it pending and another worker reclaims it; see docs/observer.md for
+ * every crash window.
+ */
+
+/** The largest turn window a store can be configured with: read them all. */
+const WHOLE_WINDOW = 100_000;
+
+export interface RunContext<T> {
+  config: WorkerConfig<T>;
+  store: AgentStore;
+  queue: JobQueue;
+  emit(event: ObserverEvent): void;
+}
+
+export interface RunControl {
+  /** Aborted with reason 'lease-lost' or 'stop': the run must end at once and write nothing. */
+  abort: AbortController;
+  /** Aborted when the worker starts stopping: no new run begins and retry waits end. */
+  stopping: AbortSignal;
+}
+
+export interface RunReport {
+  outcome: RunOutcome;
+  attempts: number;
+  requeued: boolean;
+  coversThroughSeq?: number;
+  error?: string;
+}
+
+type AttemptsResult = Omit<RunReport, 'requeued'>;
+
+/** Outcomes after which the job counts as done; the others hand it back. */
+const COMPLETED: ReadonlySet<RunOutcome> = new Set<RunOutcome>(['written', 'kept', 'failed', 'session-gone']);
+
+export async function runJob<T>(job: Job, context: RunContext<T>, control: RunControl): Promise<RunReport> {
+  const { config, queue } = context;
+  let session: AgentSession;
+  try {
+    session = context.store.session(job.sessionId, { refreshOnRead: false });
+  } catch (error) {
+    await queue.ack(job.id);
+    return { outcome: 'invalid-job', attempts: 0, requeued: false, error: messageOf(error) };
+  }
+  if (control.stopping.aborted) {
+    // Received while stopping: hand it straight back.
+    await queue.ack(job.id, job.sessionId);
+    return { outcome: 'released', attempts: 0, requeued: true };
+  }
+
+  const { keys } = session;
+  const token = `${config.consumerName}:${randomBytes(12).toString('base64url')}`;
+  const begun = await runScript(
+    config.redis.client,
+    BEGIN_RUN,
+    [keys.meta, keys.lease, keys.jobs],
+    [config.kind, token, config.leaseMs],
+    config.failFastMs,
+  );
+  if (begun === 'gone') {
+    await queue.ack(job.id);
+    return { outcome: 'session-gone', attempts: 0, requeued: false };
+  }
+  if (begun !== 'started') return { outcome: 'busy', attempts: 0, requeued: false };
+  context.emit({ type: 'run-started', kind: config.kind, jobId: job.id, sessionId: job.sessionId, reclaimed: job.reclaimed });
+
+  const heartbeat = keepLease(context, session, job, token, () => control.abort.abort('lease-lost'));
+  let result: AttemptsResult;
+  try {
+    result = await runAttempts(context, session, job, token, control);
+  } finally {
+    heartbeat.stop();
+  }
+
+  const ended = await runScript(
+    config.redis.client,
+    END_RUN,
+    [keys.meta, keys.lease, keys.jobs],
+    [config.kind, token, COMPLETED.has(result.outcome) ? 'finish' : 'release', OBSERVER_QUEUED_TTL_MS],
+    config.failFastMs,
+  );
+  // A run that did not complete because the session was deleted under it
+  // (which also removes the lease, so its write reads as LEASELOST) is dropped.
+  if (ended === 'gone' && !COMPLETED.has(result.outcome)) result = { outcome: 'session-gone', attempts: result.attempts };
+  // Abandoned (Redis failing): the job stays pending; reclaiming it after
+  // claimIdleMs is the backoff. Everything else is acknowledged here.
+  if (result.outcome === 'abandoned') return { ...result, requeued: false };
+  const requeue = ended === 'requeue';
+  await queue.ack(job.id, requeue ? job.sessionId : '');
+  return { ...result, requeued: requeue };
+}
+
+/** Read, analyze, write; retried with backoff. Never throws. */
+async function runAttempts<T>(
+  context: RunContext<T>,
+  session: AgentSession,
+  job: Job,
+  token: string,
+  control: RunControl,
+): Promise<AttemptsResult> {
+  const { config } = context;
+  const { signal } = control.abort;
+  const interrupted = (attempts: number): AttemptsResult =>
+    signal.reason === 'stop'
+      ? { outcome: 'released', attempts }
+      : { outcome: 'lease-lost', attempts, error: 'the lease expired or was taken over before the run could write' };
+
+  for (let attempt = 1; ; attempt++) {
+    let failure: unknown;
+    try {
+      const input = analyzeInput<T>(session.id, config.kind, await session.snapshot({ lastTurns: WHOLE_WINDOW }), attempt, signal);
+      const notes = await untilAborted(analyzeSafely(config.analyze, input), signal);
+      const coversThroughSeq = input.meta.turnCount;
+      const written = await session.writeNotes(notes, { coversThroughSeq, fencingToken: token });
+      return { outcome: written ? 'written' : 'kept', attempts: attempt, coversThroughSeq };
+    } catch (error) {
+      if (signal.aborted) return interrupted(attempt);
+      const settled = error instanceof AnalyzeFailed ? undefined : storeOutcome(error);
+      if (settled === 'session-gone') return { outcome: settled, attempts: attempt };
+      if (settled) return { outcome: settled, attempts: attempt, error: messageOf(error) };
+      // analyze threw, its notes were refused (too large, not JSON), or the stored state is corrupt.
+      failure = error instanceof AnalyzeFailed ? error.cause : error;
+    }
+
+    if (attempt >= config.maxAttempts) {
+      const message = messageOf(failure);
+      try {
+        await session.writeObserverError(`analyze failed ${attempt} time(s); last error: ${message}`, { fencingToken: token });
+      } catch (error) {
+        return { outcome: storeOutcome(error) ?? 'abandoned', attempts: attempt, error: messageOf(error) };
+      }
+      return { outcome: 'failed', attempts: attempt, error: message };
+    }
+    const delayMs = Math.max(0, Math.round(config.retryBackoff(attempt)));
+    context.emit({
+      type: 'retry',
+      kind: config.kind,
+      jobId: job.id,
+      sessionId: job.sessionId,
+      attempt,
+      delayMs,
+      error: messageOf(failure),
+    });
+    await delay(delayMs, [signal, control.stopping]);
+    if (signal.aborted) return interrupted(attempt);
+    if (control.stopping.aborted) return { outcome: 'released', attempts: attempt };
+  }
+}
+
+function analyzeInput<T>(sessionId: string, kind: string, snapshot: AgentSnapshot, attempt: number, signal: AbortSignal): AnalyzeInput<T> {
+  const { meta, turns: window, toolCalls, notes } = snapshot;
+  const coveredThrough = notes.ready ? notes.coversThroughSeq : 0;
+  const firstInWindow = meta.turnCount - window.length + 1;
+  const input: AnalyzeInput<T> = {
+    sessionId,
+    kind,
+    meta,
+    turns: window.filter((turn) => turn.seq > coveredThrough),
+    missedTurns: Math.max(0, firstInWindow - (coveredThrough + 1)),
+    toolCalls,
+    attempt,
+    signal,
+  };
+  if (notes.ready) input.previousNotes = { notes: notes.notes as T, coversThroughSeq: notes.coversThroughSeq, ageMs: notes.ageMs };
+  return input;
+}
+
+/** Marks errors that come from the user's analyze, so they are retried whatever they look like. */
+class AnalyzeFailed extends Error {
+  constructor(cause: unknown) {
+    super(messageOf(cause), { cause });
+  }
+}
+
+async function analyzeSafely<T>(analyze: (input: AnalyzeInput<T>) => T | Promise<T>, input: AnalyzeInput<T>): Promise<T> {
+  try {
+    return await analyze(input);
+  } catch (error) {
+    throw new AnalyzeFailed(error);
+  }
+}
+
+/** What a store error means for the run, or undefined when it is the analysis's problem. */
+function storeOutcome(error: unknown): RunOutcome | undefined {
+  if (error instanceof SessionNotFoundError) return 'session-gone';
+  if (error instanceof LeaseLostError) return 'lease-lost';
+  if (isUnavailability(error)) return 'abandoned';
+  return undefined;
+}
+
+/**
+ * Extends the lease (compare-and-set) and refreshes the job's idle time
+ * every heartbeatMs. A beat that cannot reach Redis is skipped: if the lease
+ * expires meanwhile, the next beat finds out and the run is aborted.
+ */
+function keepLease<T>(context: RunContext<T>, session: AgentSession, job: Job, token: string, onLost: () => void): { stop(): void } {
+  const { config } = context;
+  let stopped = false;
+  let timer: NodeJS.Timeout | undefined;
+  const beat = async () => {
+    try {
+      const held = await runScript(
+        config.redis.client,
+        EXTEND_RUN,
+        [session.keys.lease, session.keys.jobs],
+        [config.kind, token, config.leaseMs],
+        config.failFastMs,
+      );
+      if (Number(held) !== 1) {
+        onLost();
+        return;
+      }
+      await context.queue.touch(job.id);
+    } catch {
+      // Unreachable for now; see above.
+    }
+    if (!stopped) timer = setTimeout(beat, config.heartbeatMs);
+  };
+  timer = setTimeout(beat, config.heartbeatMs);
+  return {
+    stop() {
+      stopped = true;
+      clearTimeout(timer);
+    },
+  };
+}
+
+/** Settles with `promise`, or rejects as soon as `signal` aborts (an analyze that ignores its signal is not waited for). */
+function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error);
+      },
+    );
+  });
+}
+
+/** Waits `ms`, or less if any of `signals` aborts. */
+export function delay(ms: number, signals: AbortSignal[] = []): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      for (const signal of signals) signal.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    for (const signal of signals) {
+      if (signal.aborted) return done();
+      signal.addEventListener('abort', done, { once: true });
+    }
+  });
+}
+
+export function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
