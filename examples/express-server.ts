@@ -1,0 +1,88 @@
+/**
+ * agent-session in an Express app: the example HTTP contract (see
+ * docs/middleware.md) over plain http on your machine.
+ *
+ *   npm run demo                       # PORT=3000, REDIS_URL=redis://127.0.0.1:6379
+ *   curl -c jar -b jar -X POST localhost:3000/login -H 'content-type: application/json' -d '{"userId":"ada"}'
+ *   curl -c jar -b jar -X POST localhost:3000/chat  -H 'content-type: application/json' -d '{"message":"hello there"}'
+ *   curl -c jar -b jar localhost:3000/state
+ */
+import { randomBytes } from 'node:crypto';
+import express, { type Request } from 'express';
+import { connectRedis } from 'agent-session';
+import { agentSession, agentSessionErrorHandler } from 'agent-session/express';
+import { chat, conversationState, forgetOtherUsersConversation, startConversation } from './shared/scripted-agent.js';
+import { serve } from './shared/serve.js';
+
+declare module 'express-session' {
+  interface SessionData {
+    userId?: string;
+  }
+}
+
+const port = Number(process.env.PORT ?? 3000);
+const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+const redis = await connectRedis({ url: redisUrl }).catch((error: Error) => {
+  console.error(`Cannot start the example: ${error.message}`);
+  process.exit(1);
+});
+
+const app = express();
+app.use(express.json());
+
+// Outside the session middleware: a health check needs no cookie.
+app.get('/healthz', async (_req, res) => {
+  const health = await redis.health();
+  res.status(health.state === 'ready' ? 200 : 503).json({ redis: health.state, latencyMs: health.latencyMs });
+});
+
+app.use(
+  agentSession({
+    redis,
+    // In production: a fixed secret from the environment. A random one is fine
+    // for a demo; it only means a restart logs everyone out.
+    secret: process.env.SESSION_SECRET ?? randomBytes(32).toString('base64url'),
+    getUserId: (req) => req.session?.userId,
+    // Development over plain http: Secure cookies only when the request is
+    // https. Behind a TLS-terminating proxy in production, keep the default
+    // (secure: true) and set app.set('trust proxy', 1).
+    cookie: { secure: 'auto' },
+  }),
+);
+
+const userOf = (req: Request) => req.session.userId;
+
+app.post('/login', async (req, res) => {
+  const userId = typeof req.body?.userId === 'string' ? req.body.userId : '';
+  if (!userId) return void res.status(400).json({ error: 'userId_required' });
+  await forgetOtherUsersConversation(req.agent, userId);
+  // A new session id at login defends against session fixation; the agent state moves across.
+  await new Promise<void>((resolve, reject) => req.session.regenerate((error) => (error ? reject(error) : resolve())));
+  req.session.userId = userId;
+  res.json({ userId, agentSessionId: await startConversation(req.agent) });
+});
+
+app.post('/chat', async (req, res) => {
+  if (!userOf(req)) return void res.status(401).json({ error: 'login_required' });
+  const message = typeof req.body?.message === 'string' ? req.body.message : '';
+  if (!message) return void res.status(400).json({ error: 'message_required' });
+  res.json(await chat(req.agent, message));
+});
+
+app.get('/state', async (req, res) => {
+  const userId = userOf(req);
+  if (!userId) return void res.status(401).json({ error: 'login_required' });
+  res.json(await conversationState(req.agent, userId));
+});
+
+app.post('/logout', async (req, res) => {
+  await req.agent.delete();
+  await new Promise<void>((resolve, reject) => req.session.destroy((error) => (error ? reject(error) : resolve())));
+  res.clearCookie('agent.sid').status(204).end();
+});
+
+// 503 while Redis is unavailable, 403 for another user's session; everything else goes on to Express.
+app.use(agentSessionErrorHandler());
+
+serve('Express', app, port, () => redis.close());

@@ -1,0 +1,102 @@
+/**
+ * agent-session in a Koa app: the same HTTP contract as the Express example
+ * (see docs/middleware.md), over plain http on your machine.
+ *
+ *   PORT=3001 npx tsx examples/koa-server.ts    # REDIS_URL defaults to redis://127.0.0.1:6379
+ */
+import { randomBytes } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import Koa, { type Context } from 'koa';
+import { connectRedis } from 'agent-session';
+import { agentSession } from 'agent-session/koa';
+import { chat, conversationState, forgetOtherUsersConversation, startConversation } from './shared/scripted-agent.js';
+import { serve } from './shared/serve.js';
+
+const port = Number(process.env.PORT ?? 3000);
+const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+const redis = await connectRedis({ url: redisUrl }).catch((error: Error) => {
+  console.error(`Cannot start the example: ${error.message}`);
+  process.exit(1);
+});
+
+const app = new Koa();
+// In production: fixed keys from the environment. A random one is fine for a
+// demo; it only means a restart logs everyone out. The first key signs.
+app.keys = [process.env.SESSION_SECRET ?? randomBytes(32).toString('base64url')];
+
+// Before the session middleware: a health check needs no cookie.
+app.use(async (ctx, next) => {
+  if (ctx.path !== '/healthz') return next();
+  const health = await redis.health();
+  ctx.status = health.state === 'ready' ? 200 : 503;
+  ctx.body = { redis: health.state, latencyMs: health.latencyMs };
+});
+
+app.use(
+  agentSession(app, {
+    redis,
+    getUserId: (ctx) => userOf(ctx),
+    // Development over plain http: Secure cookies only when the request is
+    // https. Behind a TLS-terminating proxy in production, keep the default
+    // (secure: true) and set app.proxy = true.
+    cookie: { secure: 'auto' },
+  }),
+);
+
+function userOf(ctx: Context): string | undefined {
+  const userId = ctx.session?.userId;
+  return typeof userId === 'string' ? userId : undefined;
+}
+
+const routes: Record<string, (ctx: Context) => Promise<void>> = {
+  'POST /login': async (ctx) => {
+    const { userId } = await jsonBody(ctx.req);
+    if (typeof userId !== 'string' || !userId) return answer(ctx, 400, { error: 'userId_required' });
+    await forgetOtherUsersConversation(ctx.agent, userId);
+    // A new session id at login defends against session fixation; the agent state moves across.
+    await ctx.session.regenerate();
+    ctx.session.userId = userId;
+    answer(ctx, 200, { userId, agentSessionId: await startConversation(ctx.agent) });
+  },
+  'POST /chat': async (ctx) => {
+    if (!userOf(ctx)) return answer(ctx, 401, { error: 'login_required' });
+    const { message } = await jsonBody(ctx.req);
+    if (typeof message !== 'string' || !message) return answer(ctx, 400, { error: 'message_required' });
+    answer(ctx, 200, await chat(ctx.agent, message));
+  },
+  'GET /state': async (ctx) => {
+    const userId = userOf(ctx);
+    if (!userId) return answer(ctx, 401, { error: 'login_required' });
+    answer(ctx, 200, await conversationState(ctx.agent, userId));
+  },
+  'POST /logout': async (ctx) => {
+    await ctx.agent.delete();
+    ctx.session = null; // koa-session destroys it in Redis and clears the cookie
+    ctx.status = 204;
+  },
+};
+
+// 503 while Redis is unavailable and 403 for another user's session are answered by agentSession itself.
+app.use(async (ctx) => {
+  const route = routes[`${ctx.method} ${ctx.path}`];
+  if (route) await route(ctx);
+});
+
+function answer(ctx: Context, status: number, body: unknown): void {
+  ctx.status = status;
+  ctx.body = body;
+}
+
+async function jsonBody(req: IncomingMessage): Promise<Record<string, unknown>> {
+  let text = '';
+  for await (const chunk of req) text += chunk;
+  try {
+    const value: unknown = text ? JSON.parse(text) : {};
+    return typeof value === 'object' && value !== null ? (value as Record<string, unknown>) : {};
+  } catch {
+    return {};
+  }
+}
+
+serve('Koa', app.callback(), port, () => redis.close());

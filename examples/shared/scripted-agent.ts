@@ -1,0 +1,52 @@
+import { randomUUID } from 'node:crypto';
+import type { RequestAgent } from 'agent-session/express';
+
+/**
+ * The example servers' agent, shared by the Express and the Koa example: a
+ * stand-in for an LLM that needs no API key. It answers deterministically
+ * and, like a model that calls a tool, records one tool call per message
+ * that goes from pending to completed. Where a real app would call its model,
+ * it would do the same steps: append the user turn, record each tool call
+ * around running the tool, append the reply.
+ */
+export async function chat(agent: RequestAgent, message: string): Promise<{ reply: string; turnCount: number }> {
+  await agent.appendTurn({ role: 'user', content: message });
+
+  const callId = `call_${randomUUID()}`;
+  await agent.startToolCall({ id: callId, name: 'count_words', args: { text: message } });
+  const counted = countWords(message);
+  await agent.completeToolCall(callId, counted);
+
+  const reply = `You wrote ${counted.words} word${counted.words === 1 ? '' : 's'}; the longest is "${counted.longest}".`;
+  const turn = await agent.appendTurn({ role: 'assistant', content: reply, toolCallId: callId });
+  return { reply, turnCount: turn.seq };
+}
+
+/** GET /state's body: the conversation as the app and the observer see it. */
+export async function conversationState(agent: RequestAgent, userId: string) {
+  const { meta, turns, toolCalls, notes } = await agent.snapshot({ lastTurns: 10, notes: { maxAgeMs: 60_000, maxLagTurns: 4 } });
+  return { userId, agentSessionId: agent.id ?? null, turnCount: meta?.turnCount ?? 0, turns, toolCalls, observer: notes };
+}
+
+/**
+ * What POST /login does to the agent state once the cookie session is
+ * regenerated: a conversation that belongs to another user who used this
+ * browser is deleted (it must not leak to the new user); an anonymous one is
+ * kept and, by the first write, bound to the user who just logged in.
+ * Call `forgetOtherUsersConversation` before switching the session's user,
+ * `startConversation` after.
+ */
+export async function forgetOtherUsersConversation(agent: RequestAgent, userId: string): Promise<void> {
+  if (agent.userId !== undefined && agent.userId !== userId) await agent.delete();
+}
+
+export async function startConversation(agent: RequestAgent): Promise<string> {
+  await agent.update({ agentId: 'scripted-example', model: 'deterministic' });
+  return agent.id!;
+}
+
+function countWords(text: string): { words: number; longest: string } {
+  const words = text.split(/\s+/).filter(Boolean);
+  const longest = words.reduce((best, word) => (word.length > best.length ? word : best), '');
+  return { words: words.length, longest };
+}

@@ -1,0 +1,129 @@
+import type { ErrorRequestHandler, NextFunction, Request, RequestHandler, Response } from 'express';
+import session from 'express-session';
+import { ConfigError } from '../core/errors.js';
+import type { SessionData } from '../middleware/agent-link.js';
+import { httpErrorResponse, isAgentSessionHttpError, type AgentSessionHttpError } from '../middleware/http-errors.js';
+import { DEFAULT_RETRY_AFTER_SECONDS, resolveMiddlewareOptions, resolveSecrets, type AgentSessionOptionsBase } from '../middleware/options.js';
+import { startAgentRequest, type AgentRequest } from '../middleware/request-start.js';
+import { createHttpWarning } from '../middleware/secure-cookie.js';
+import { AgentCookieStore } from './store.js';
+
+export interface ExpressAgentSessionOptions extends AgentSessionOptionsBase<Request> {
+  /**
+   * Signs the session cookie: at least 32 random characters. An array
+   * rotates secrets: the first signs new cookies, all of them verify.
+   */
+  secret: string | string[];
+  /**
+   * Answers a request that failed because Redis is unavailable
+   * (`StoreUnavailableError`) or because the agent session belongs to
+   * another user (`SessionUserMismatchError`). Default: 503 with
+   * `Retry-After` and `{ "error": "session_store_unavailable" }`, or 403 with
+   * `{ "error": "session_user_mismatch" }`.
+   */
+  onError?: (error: AgentSessionHttpError, req: Request, res: Response, next: NextFunction) => void;
+}
+
+type ErrorAnswer = NonNullable<ExpressAgentSessionOptions['onError']>;
+
+/** How the request's errors are answered, left on the request for `agentSessionErrorHandler()`. */
+const ANSWER = Symbol('agent-session: error answer');
+type WithAnswer = Request & { [ANSWER]?: ErrorAnswer };
+
+/**
+ * The Express middleware: express-session with agent-session's Redis store
+ * and secure defaults, plus `req.agent`. Mount it before your routes, and
+ * `agentSessionErrorHandler()` after them.
+ */
+export function agentSession(options: ExpressAgentSessionOptions): RequestHandler {
+  const config = resolveMiddlewareOptions(options, 'agentSession()', ['secret', 'onError']);
+  const secrets = resolveSecrets(options.secret, {
+    name: '`secret`',
+    example: 'agentSession({ redis, secret: process.env.SESSION_SECRET })',
+  });
+  if (options.onError !== undefined && typeof options.onError !== 'function') {
+    throw new ConfigError('`onError` must be a function (error, req, res, next) that answers the request.');
+  }
+  const answer: ErrorAnswer = options.onError ?? defaultAnswer(config.retryAfterSeconds);
+  const { cookie } = config;
+  const loadSession = session({
+    store: new AgentCookieStore({
+      redis: config.redis,
+      client: options.redis.client,
+      prefix: config.sessionPrefix,
+      agents: config.agents,
+      idleTimeoutMs: config.idleTimeoutMs,
+    }),
+    secret: secrets,
+    name: cookie.name,
+    resave: false,
+    saveUninitialized: false,
+    rolling: true,
+    cookie: {
+      httpOnly: cookie.httpOnly,
+      // express-session itself never sends a Secure cookie over http, and
+      // resolves 'auto' per request from req.secure (Express's trust proxy).
+      secure: cookie.secure,
+      sameSite: cookie.sameSite,
+      maxAge: config.idleTimeoutMs,
+      path: cookie.path,
+      ...(cookie.domain !== undefined ? { domain: cookie.domain } : {}),
+    },
+  });
+  const warnIfHttp = createHttpWarning(cookie.secure, config.log);
+
+  return function agentSessionMiddleware(req, res, next) {
+    (req as WithAnswer)[ANSWER] = answer;
+    let routed = false;
+    loadSession(req, res, (error?: unknown) => {
+      if (routed) {
+        // express-session reports a failed save or refresh by calling next()
+        // again, once the response is already under way: log it rather than
+        // run the routes a second time.
+        if (error) config.log({ type: 'error', code: 'session_commit_failed', message: `The session could not be saved: ${describe(error)}` });
+        return;
+      }
+      routed = true;
+      // A failed load (Redis unavailable) is answered here, not left to the app's error handler.
+      if (error) return isAgentSessionHttpError(error) ? answer(error, req, res, next) : next(error);
+      let started: AgentRequest;
+      try {
+        warnIfHttp(req.secure);
+        const data = () => req.session as unknown as SessionData | undefined;
+        started = startAgentRequest(config.agents, { data, id: () => req.sessionID }, () => config.userOf(req));
+      } catch (failure) {
+        // e.g. a getUserId that throws: the app's error handler answers, the store's callback stays clean.
+        return next(failure);
+      }
+      req.agent = started.agent;
+      if (started.refusal) return answer(started.refusal, req, res, next);
+      next();
+    });
+  };
+}
+
+/**
+ * Answers `StoreUnavailableError` and `SessionUserMismatchError` thrown by
+ * routes (a `req.agent` call while Redis is down, or for another user's
+ * session) the way the middleware does; passes every other error on. Mount it
+ * after your routes and before your own error handler.
+ */
+export function agentSessionErrorHandler(): ErrorRequestHandler {
+  return function agentSessionErrors(error, req, res, next) {
+    if (!isAgentSessionHttpError(error) || res.headersSent) return next(error);
+    const answer = (req as WithAnswer)[ANSWER] ?? defaultAnswer(DEFAULT_RETRY_AFTER_SECONDS);
+    answer(error, req, res, next);
+  };
+}
+
+function defaultAnswer(retryAfterSeconds: number): ErrorAnswer {
+  return (error, _req, res, next) => {
+    if (res.headersSent) return next(error);
+    const { status, headers, body } = httpErrorResponse(error, retryAfterSeconds);
+    res.status(status).set(headers).json(body);
+  };
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

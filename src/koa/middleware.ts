@@ -1,0 +1,88 @@
+import type Koa from 'koa';
+import type { Context, Middleware } from 'koa';
+import createSession, { type CreateSessionOptions } from 'koa-session';
+import { ConfigError } from '../core/errors.js';
+import type { SessionData } from '../middleware/agent-link.js';
+import { httpErrorResponse, isAgentSessionHttpError, type AgentSessionHttpError } from '../middleware/http-errors.js';
+import { resolveMiddlewareOptions, resolveSecrets, type AgentSessionOptionsBase } from '../middleware/options.js';
+import { startAgentRequest } from '../middleware/request-start.js';
+import { createHttpWarning } from '../middleware/secure-cookie.js';
+import { sessionIdCookie } from './cookie.js';
+import { KoaCookieStore } from './store.js';
+
+export interface KoaAgentSessionOptions extends AgentSessionOptionsBase<Context> {
+  /**
+   * Answers a request that failed because Redis is unavailable
+   * (`StoreUnavailableError`) or because the agent session belongs to
+   * another user (`SessionUserMismatchError`). Default: 503 with
+   * `Retry-After` and `{ "error": "session_store_unavailable" }`, or 403 with
+   * `{ "error": "session_user_mismatch" }`.
+   */
+  onError?: (error: AgentSessionHttpError, ctx: Context) => void | Promise<void>;
+}
+
+/** koa-session's session object, as far as agent-session reads it. */
+type KoaSession = SessionData & { readonly externalKey?: string };
+
+/**
+ * The Koa middleware: koa-session with agent-session's Redis store and
+ * secure defaults, plus `ctx.agent`. The cookie is signed with `app.keys`,
+ * which must be set before this is called.
+ */
+export function agentSession(app: Koa, options: KoaAgentSessionOptions): Middleware {
+  if (typeof app?.use !== 'function') {
+    throw new ConfigError('agentSession(app, options) needs the Koa app first: app.use(agentSession(app, { redis })).');
+  }
+  const config = resolveMiddlewareOptions(options, 'agentSession(app, options)', ['onError']);
+  resolveSecrets(app.keys, { name: '`app.keys`', example: 'app.keys = [process.env.SESSION_KEY] (set before calling agentSession)' });
+  if (options.onError !== undefined && typeof options.onError !== 'function') {
+    throw new ConfigError('`onError` must be a function (error, ctx) that answers the request.');
+  }
+  const answer = options.onError ?? defaultAnswer(config.retryAfterSeconds);
+  const { cookie } = config;
+  // koa-session passes options it does not know (path, domain) on to the cookies it sets.
+  const sessionOptions: CreateSessionOptions & { path: string; domain?: string } = {
+    key: cookie.name,
+    maxAge: config.idleTimeoutMs,
+    rolling: true,
+    renew: false,
+    signed: true,
+    httpOnly: cookie.httpOnly,
+    sameSite: cookie.sameSite,
+    path: cookie.path,
+    ...(cookie.domain !== undefined ? { domain: cookie.domain } : {}),
+    // No `secure` here: the cookie that koa-session clears on logout or
+    // regenerate then follows the request's scheme; the session cookie itself
+    // is written by sessionIdCookie, which applies the Secure rule.
+    store: new KoaCookieStore({ redis: config.redis, prefix: config.sessionPrefix, agents: config.agents, idleTimeoutMs: config.idleTimeoutMs }),
+    externalKey: sessionIdCookie(cookie),
+  };
+  const loadSession = createSession(app, sessionOptions);
+  const warnIfHttp = createHttpWarning(cookie.secure, config.log);
+
+  return async function agentSessionMiddleware(ctx, next) {
+    try {
+      await loadSession(ctx, async () => {
+        warnIfHttp(ctx.secure);
+        const session = () => (ctx.session as KoaSession | null) ?? undefined;
+        const started = startAgentRequest(config.agents, { data: session, id: () => session()?.externalKey }, () => config.userOf(ctx));
+        ctx.agent = started.agent;
+        if (started.refusal) throw started.refusal;
+        await next();
+      });
+    } catch (error) {
+      // A failed load (Redis unavailable), a refused user, and the same errors from ctx.agent calls in routes.
+      if (!isAgentSessionHttpError(error)) throw error;
+      await answer(error, ctx);
+    }
+  };
+}
+
+function defaultAnswer(retryAfterSeconds: number): (error: AgentSessionHttpError, ctx: Context) => void {
+  return (error, ctx) => {
+    const { status, headers, body } = httpErrorResponse(error, retryAfterSeconds);
+    ctx.status = status;
+    ctx.set(headers);
+    ctx.body = body;
+  };
+}

@@ -1,0 +1,87 @@
+import type { AgentStore } from '../core/agent-store.js';
+import { readLink, type SessionData } from '../middleware/agent-link.js';
+import type { CookieSessionRedis } from '../middleware/cookie-session-redis.js';
+import { withAgentRefresh } from '../middleware/refresh.js';
+
+export interface KoaCookieStoreOptions {
+  redis: CookieSessionRedis;
+  prefix: string;
+  agents: AgentStore;
+  idleTimeoutMs: number;
+}
+
+/** What koa-session passes to a store besides the key (and, for set, the data and max age). */
+interface StoreCallOptions {
+  ctx?: unknown;
+  changed?: boolean;
+  rolling?: boolean;
+}
+
+/**
+ * koa-session's external store on agent-session's Redis connection (koa-redis
+ * is tied to ioredis 4; this is the same three methods on node-redis).
+ *
+ * - The Redis TTL is the cookie's max age, so the key expires when the cookie
+ *   does. koa-session's own `_expire` field is not stored: it would change on
+ *   every request, and the TTL already says when the session ends.
+ * - A session that did not change since this request loaded (or last wrote)
+ *   it has its expiry extended with PEXPIRE instead of being rewritten, and
+ *   a PEXPIRE never recreates a key that expired or was destroyed (a logout in
+ *   another tab stays a logout). koa-session's `changed` flag is not enough on
+ *   its own: a forced save (regenerate, save(), a changed maxAge) reports
+ *   `changed: false` for data that did change, so the value is compared.
+ * - Writing or extending the cookie session resets the agent keys' TTL in
+ *   the same round trip (see `withAgentRefresh`).
+ * - Every command is bounded by the fail-fast deadline (`StoreUnavailableError`).
+ */
+export class KoaCookieStore {
+  readonly #redis: CookieSessionRedis;
+  readonly #prefix: string;
+  readonly #agents: AgentStore;
+  readonly #idleTimeoutMs: number;
+  /** Per request (keyed by its context): the value Redis holds for each session key this request read or wrote. */
+  readonly #known = new WeakMap<object, Map<string, string>>();
+
+  constructor(options: KoaCookieStoreOptions) {
+    this.#redis = options.redis;
+    this.#prefix = options.prefix;
+    this.#agents = options.agents;
+    this.#idleTimeoutMs = options.idleTimeoutMs;
+  }
+
+  async get(key: string, _maxAge: unknown, options: StoreCallOptions = {}): Promise<SessionData | null> {
+    const raw = await this.#redis.get(this.#prefix + key);
+    if (raw === null) return null;
+    this.#knownValues(options.ctx)?.set(key, raw);
+    return JSON.parse(raw) as SessionData;
+  }
+
+  async set(key: string, data: SessionData, _maxAge: unknown, options: StoreCallOptions = {}): Promise<void> {
+    const { _expire: _ignored, ...kept } = data;
+    const value = JSON.stringify(kept);
+    const ttlMs = typeof kept._maxAge === 'number' && kept._maxAge > 0 ? kept._maxAge : this.#idleTimeoutMs;
+    const known = this.#knownValues(options.ctx);
+    const redisKey = this.#prefix + key;
+    const session = (options.ctx as { session?: object | null } | undefined)?.session ?? undefined;
+    const unchanged = known?.get(key) === value;
+    await withAgentRefresh<unknown>(
+      () => (unchanged ? this.#redis.extend(redisKey, ttlMs) : this.#redis.write(redisKey, value, ttlMs)),
+      this.#agents,
+      readLink(kept),
+      session,
+    );
+    known?.set(key, value);
+  }
+
+  async destroy(key: string, options: StoreCallOptions = {}): Promise<void> {
+    await this.#redis.remove(this.#prefix + key);
+    this.#knownValues(options.ctx)?.delete(key);
+  }
+
+  #knownValues(ctx: unknown): Map<string, string> | undefined {
+    if (typeof ctx !== 'object' || ctx === null) return undefined;
+    let known = this.#known.get(ctx);
+    if (!known) this.#known.set(ctx, (known = new Map()));
+    return known;
+  }
+}

@@ -1,0 +1,39 @@
+import { ConfigError } from '../core/errors.js';
+import type { RedisConnection } from '../redis/connection.js';
+import { failFast } from '../redis/fail-fast.js';
+
+/**
+ * The four commands a cookie-session store needs, each bounded by the
+ * connection's fail-fast deadline: a request never waits longer than that
+ * for Redis, whatever client the app handed in, and a connection failure
+ * always surfaces as `StoreUnavailableError` (which the middleware turns
+ * into a 503).
+ *
+ * TTLs are in milliseconds (PX / PEXPIRE): the key must expire when the
+ * cookie does, not up to a second later.
+ */
+export interface CookieSessionRedis {
+  get(key: string): Promise<string | null>;
+  /** SET with a TTL. */
+  write(key: string, value: string, ttlMs: number): Promise<void>;
+  /** PEXPIRE; false when the key no longer exists (it is not recreated). */
+  extend(key: string, ttlMs: number): Promise<boolean>;
+  remove(key: string): Promise<void>;
+}
+
+export function cookieSessionRedis(redis: Pick<RedisConnection, 'client' | 'failFastMs'>): CookieSessionRedis {
+  const { client, failFastMs: ms } = redis;
+  if (['get', 'set', 'pExpire', 'del'].some((command) => typeof (client as unknown as Record<string, unknown>)?.[command] !== 'function')) {
+    throw new ConfigError('`redis` must be a connection from connectRedis() (its client needs get, set, pExpire and del).');
+  }
+  return {
+    get: (key) => failFast(() => client.get(key), ms),
+    write: async (key, value, ttlMs) => {
+      await failFast(() => client.set(key, value, { expiration: { type: 'PX', value: ttlMs } }), ms);
+    },
+    extend: async (key, ttlMs) => (await failFast(() => client.pExpire(key, ttlMs), ms)) === 1,
+    remove: async (key) => {
+      await failFast(() => client.del([key]), ms);
+    },
+  };
+}

@@ -1,0 +1,255 @@
+import type { AgentSession } from '../core/agent-session.js';
+import type { AgentStore } from '../core/agent-store.js';
+import {
+  InvalidInputError,
+  SessionExistsError,
+  SessionNotFoundError,
+  SessionUserMismatchError,
+  ToolCallNotFoundError,
+} from '../core/errors.js';
+import type {
+  AgentMeta,
+  AgentSnapshot,
+  MetaPatch,
+  NotesQuery,
+  NotesResult,
+  ToolCall,
+  ToolCallInput,
+  Turn,
+  TurnInput,
+  TurnQuery,
+} from '../core/types.js';
+import { agentIdFor, markAgentTtlHandled, readLink, writeLink, type AgentLink, type SessionData } from './agent-link.js';
+
+/** How a `RequestAgent` reaches the request's cookie session; each adapter supplies one. */
+export interface CookieSessionAccess {
+  /** The cookie session's data as it is now (Express swaps the object on regenerate), or undefined once the app destroyed it. */
+  data(): SessionData | undefined;
+  /** The cookie session's id (it changes on regenerate). */
+  id(): string | undefined;
+}
+
+/**
+ * The binding recorded in the cookie session, checked before Redis is asked:
+ * the error to answer with when the agent session is bound to someone other
+ * than this request's user. The middleware checks it when a request comes in
+ * (a 403 without touching agent state), `RequestAgent` before every call
+ * (the user can change within a request, at login).
+ */
+export function userMismatch(link: AgentLink | undefined, user: string | null): SessionUserMismatchError | undefined {
+  return link?.userId !== undefined && link.userId !== user ? new SessionUserMismatchError(link.id) : undefined;
+}
+
+/** A snapshot of a request's agent session; `meta` is null while there is none yet. */
+export interface RequestAgentSnapshot extends Omit<AgentSnapshot, 'meta'> {
+  meta: AgentMeta | null;
+}
+
+/**
+ * `req.agent` / `ctx.agent`: the request's agent session, created lazily.
+ *
+ * - Reads before the first write return empty results (no metadata, no
+ *   turns, `{ ready: false }` notes) without a Redis call.
+ * - The first write creates the agent session, bound to this request's user,
+ *   and records it in the cookie session.
+ * - Every call passes this request's user as the caller, so the Lua guard in
+ *   Redis refuses another user's session (`SessionUserMismatchError`, a 403);
+ *   the binding recorded in the cookie session is checked first, without a
+ *   Redis call.
+ * - Every call marks the agent TTL as refreshed, so the end-of-request
+ *   refresh does not send a TOUCH the call already did.
+ * - An agent session that expired or was deleted while its cookie session
+ *   lived on reads as empty; the next write starts it afresh under the same id.
+ */
+export class RequestAgent {
+  readonly #agents: AgentStore;
+  readonly #cookieSession: CookieSessionAccess;
+  readonly #user: () => string | null;
+
+  constructor(agents: AgentStore, cookieSession: CookieSessionAccess, user: () => string | null) {
+    this.#agents = agents;
+    this.#cookieSession = cookieSession;
+    this.#user = user;
+  }
+
+  /** The agent session's id; undefined until the first write creates it. */
+  get id(): string | undefined {
+    return this.#link()?.id;
+  }
+
+  /** The user the agent session is bound to; undefined while none is (or there is no agent session). */
+  get userId(): string | undefined {
+    return this.#link()?.userId;
+  }
+
+  // --- reads: empty until the agent session exists ---------------------------
+
+  async meta(): Promise<AgentMeta | null> {
+    return this.#read((session) => session.meta(), () => null);
+  }
+
+  async turns(query?: TurnQuery): Promise<Turn[]> {
+    return this.#read((session) => session.turns(query), () => []);
+  }
+
+  /** Metadata, the last `lastTurns` (default 10) turns, tool calls and notes, in one round trip. */
+  async snapshot(options?: { lastTurns?: number; notes?: NotesQuery }): Promise<RequestAgentSnapshot> {
+    return this.#read<RequestAgentSnapshot>(
+      (session) => session.snapshot(options),
+      () => ({ meta: null, turns: [], toolCalls: [], notes: { ready: false } }),
+    );
+  }
+
+  async toolCalls(): Promise<ToolCall[]> {
+    return this.#read((session) => session.toolCalls(), () => []);
+  }
+
+  async toolCall(callId: string): Promise<ToolCall> {
+    return this.#read((session) => session.toolCall(callId), () => {
+      throw new ToolCallNotFoundError(callId);
+    });
+  }
+
+  /** The observer's notes: `{ ready: false }` until an observer has written, else with their staleness by your tolerances. */
+  async notes<T = unknown>(query?: NotesQuery): Promise<NotesResult<T>> {
+    return this.#read<NotesResult<T>>((session) => session.notes<T>(query), () => ({ ready: false }));
+  }
+
+  // --- writes: the first one creates the agent session ------------------------
+
+  async update(patch: MetaPatch): Promise<void> {
+    await this.#write((session) => session.update(patch));
+  }
+
+  async appendTurn(input: TurnInput): Promise<Turn> {
+    return this.#write((session) => session.appendTurn(input));
+  }
+
+  async startToolCall(input: ToolCallInput): Promise<ToolCall> {
+    return this.#write((session) => session.startToolCall(input));
+  }
+
+  /** Finishing a call needs a started one, so this never creates an agent session. */
+  async completeToolCall(callId: string, result: unknown): Promise<void> {
+    await this.#read((session) => session.completeToolCall(callId, result), () => {
+      throw new ToolCallNotFoundError(callId);
+    });
+  }
+
+  async failToolCall(callId: string, error: string | Error): Promise<void> {
+    await this.#read((session) => session.failToolCall(callId, error), () => {
+      throw new ToolCallNotFoundError(callId);
+    });
+  }
+
+  // ---------------------------------------------------------------------------
+  // requestObservation(): arrives with the observer (issue 4). It delegates to
+  // the core as a write, so that asking to observe a conversation that has no
+  // agent session yet creates one bound to this user:
+  //
+  //   async requestObservation(...args) {
+  //     return this.#write((session) => session.requestObservation(...args));
+  //   }
+  // ---------------------------------------------------------------------------
+
+  /** Deletes the agent session (every key) and forgets it; the next write starts a new one. */
+  async delete(): Promise<void> {
+    const link = this.#link();
+    if (!link) return;
+    this.#checkBinding(link, this.#user());
+    const data = this.#requireCookieSession();
+    await this.#agents.session(link.id).delete();
+    writeLink(data, undefined);
+    markAgentTtlHandled(data);
+  }
+
+  // --- internals ---------------------------------------------------------------
+
+  #link(): AgentLink | undefined {
+    return readLink(this.#cookieSession.data());
+  }
+
+  #requireCookieSession(): SessionData {
+    const data = this.#cookieSession.data();
+    if (!data) {
+      throw new InvalidInputError(
+        'req.agent / ctx.agent was used after the cookie session was destroyed in this request; use it before destroying the session.',
+      );
+    }
+    return data;
+  }
+
+  #checkBinding(link: AgentLink, user: string | null): void {
+    const mismatch = userMismatch(link, user);
+    if (mismatch) throw mismatch;
+  }
+
+  /** A call on an existing agent session; `whenMissing` answers when there is none (or it expired). */
+  async #read<T>(operation: (session: AgentSession) => Promise<T>, whenMissing: () => T): Promise<T> {
+    const link = this.#link();
+    if (!link) return whenMissing();
+    const user = this.#user();
+    this.#checkBinding(link, user);
+    try {
+      const result = await operation(this.#agents.session(link.id, { caller: user }));
+      this.#used(link.id, user);
+      return result;
+    } catch (error) {
+      if (error instanceof SessionNotFoundError) return whenMissing();
+      throw error;
+    }
+  }
+
+  /** A call that creates the agent session first when there is none. */
+  async #write<T>(operation: (session: AgentSession) => Promise<T>): Promise<T> {
+    const user = this.#user();
+    const link = this.#link();
+    if (link) this.#checkBinding(link, user);
+    const id = link?.id ?? (await this.#create(user, agentIdFor(this.#cookieSessionId())));
+    const session = this.#agents.session(id, { caller: user });
+    let result: T;
+    try {
+      result = await operation(session);
+    } catch (error) {
+      if (!(error instanceof SessionNotFoundError)) throw error;
+      // Expired or deleted behind this cookie session's back: start afresh under the same id.
+      await this.#create(user, id);
+      result = await operation(session);
+    }
+    this.#used(id, user);
+    return result;
+  }
+
+  async #create(user: string | null, id: string): Promise<string> {
+    this.#requireCookieSession();
+    try {
+      await this.#agents.create({ id, ...(user !== null ? { userId: user } : {}) }, { caller: user });
+    } catch (error) {
+      // A concurrent request of this cookie session created it first; the
+      // guard of the call that follows still checks the user.
+      if (!(error instanceof SessionExistsError)) throw error;
+    }
+    return id;
+  }
+
+  #cookieSessionId(): string {
+    const id = this.#cookieSession.id();
+    if (!id) throw new InvalidInputError('req.agent / ctx.agent needs a cookie session; mount agentSession() before the routes that use it.');
+    return id;
+  }
+
+  /**
+   * After a successful call: the agent TTL is fresh, and the cookie session
+   * records the agent session and whom it is bound to now (a signed-in
+   * user's first call binds an anonymous session to them, in Redis too).
+   * The link is written only after success, so a refused call records nothing.
+   */
+  #used(id: string, user: string | null): void {
+    const data = this.#cookieSession.data();
+    if (!data) return;
+    markAgentTtlHandled(data);
+    const link = readLink(data);
+    const userId = user ?? link?.userId;
+    if (link?.id !== id || link.userId !== userId) writeLink(data, userId === undefined ? { id } : { id, userId });
+  }
+}

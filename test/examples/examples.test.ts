@@ -1,0 +1,158 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { freePort, startRedisServer } from '../harness/redis-server.js';
+import { keysUnder, rawClient, type TestClient } from '../harness/store.js';
+import { eventually } from '../harness/wait.js';
+import { Browser } from '../middleware/browser.js';
+
+/**
+ * Each example server runs as users run it (tsx, a real child process, the
+ * package imported by its public name through tsconfig paths), against the
+ * run's test Redis on a free port, and the example HTTP contract is checked
+ * over HTTP.
+ */
+const root = fileURLToPath(new URL('../../', import.meta.url));
+const tsx = fileURLToPath(new URL('../../node_modules/.bin/tsx', import.meta.url));
+
+interface Example {
+  child: ChildProcess;
+  output(): string;
+  /** Resolves with the exit code. */
+  exited: Promise<number | null>;
+}
+
+function runExample(file: string, env: Record<string, string>): Example {
+  const child = spawn(tsx, [file], { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const exited = once(child, 'exit').then(([code]) => code as number | null);
+  return { child, output: () => output, exited };
+}
+
+/**
+ * Stops an example the way Ctrl-C would: tsx relays SIGTERM to the server
+ * process (a SIGKILL would stop only tsx and could orphan the server).
+ */
+async function stop(example: Example): Promise<void> {
+  if (example.child.exitCode !== null || example.child.signalCode !== null) return;
+  example.child.kill('SIGTERM');
+  await example.exited;
+}
+
+/** Waits for the line the example prints once it listens (or fails with its output if it exits first). */
+async function listening(example: Example, url: string): Promise<void> {
+  await new Promise<void>((resolve, reject) => {
+    const check = () => {
+      if (example.output().includes(`listening on ${url}`)) {
+        example.child.stdout!.off('data', check);
+        resolve();
+      }
+    };
+    example.child.stdout!.on('data', check);
+    example.exited.then((code) => reject(new Error(`the example exited (${code}) before listening:\n${example.output()}`)));
+    check();
+  });
+}
+
+let inspector: TestClient;
+beforeAll(async () => {
+  inspector = await rawClient();
+});
+afterAll(async () => {
+  await inspector.close();
+});
+
+describe.each([
+  ['Express', 'examples/express-server.ts'],
+  ['Koa', 'examples/koa-server.ts'],
+])('%s example server', (_name, file) => {
+  it('serves the example HTTP contract over plain http', async () => {
+    const port = await freePort();
+    const example = runExample(file, { PORT: String(port), REDIS_URL: inject('redisUrl') });
+    try {
+      await listening(example, `http://localhost:${port}`);
+      const browser = new Browser(`http://127.0.0.1:${port}`, {});
+
+      const health = await browser.get('/healthz');
+      expect(health.status).toBe(200);
+      expect(health.body).toEqual({ redis: 'ready', latencyMs: expect.any(Number) });
+
+      expect((await browser.post('/chat', { message: 'hi' })).status).toBe(401);
+      expect((await browser.get('/state')).status).toBe(401);
+
+      const login = await browser.post('/login', { userId: 'ada' });
+      expect(login.status).toBe(200);
+      const { agentSessionId } = login.body as { agentSessionId: string };
+      expect(login.body).toEqual({ userId: 'ada', agentSessionId: expect.stringMatching(/^[A-Za-z0-9_-]{16,}$/) });
+
+      const first = await browser.post('/chat', { message: 'hello there' });
+      expect(first.status).toBe(200);
+      expect(first.body).toEqual({ reply: expect.any(String), turnCount: 2 });
+      const again = await browser.post('/chat', { message: 'hello there' });
+      expect(again.body).toEqual({ reply: first.body.reply, turnCount: 4 }); // deterministic
+
+      const state = await browser.get('/state');
+      expect(state.status).toBe(200);
+      expect(state.body).toMatchObject({ userId: 'ada', agentSessionId, turnCount: 4, observer: { ready: false } });
+      expect(state.body.turns.map((turn: { role: string }) => turn.role)).toEqual(['user', 'assistant', 'user', 'assistant']);
+      expect(state.body.toolCalls).toHaveLength(2);
+      for (const call of state.body.toolCalls) {
+        expect(call).toMatchObject({ name: 'count_words', status: 'completed', args: { text: 'hello there' } });
+        expect(call.finishedAt).toBeGreaterThanOrEqual(call.startedAt);
+      }
+      expect(await keysUnder(inspector, `agent:{${agentSessionId}}`)).not.toEqual([]);
+
+      const logout = await browser.post('/logout');
+      expect(logout.status).toBe(204);
+      expect(await keysUnder(inspector, `agent:{${agentSessionId}}`)).toEqual([]);
+      expect((await browser.get('/state')).status).toBe(401);
+
+      await stop(example);
+      expect(await example.exited).toBe(0);
+    } finally {
+      await stop(example);
+    }
+  });
+
+  it('answers 503 on /healthz and on session routes while Redis is down, and serves again when it is back', async () => {
+    const redis = await startRedisServer();
+    const port = await freePort();
+    const example = runExample(file, { PORT: String(port), REDIS_URL: redis.url });
+    try {
+      await listening(example, `http://localhost:${port}`);
+      const browser = new Browser(`http://127.0.0.1:${port}`, {});
+      expect((await browser.post('/login', { userId: 'ada' })).status).toBe(200);
+
+      await redis.stop();
+      expect((await browser.get('/healthz')).status).toBe(503);
+      const down = await browser.post('/chat', { message: 'anyone there?' });
+      expect(down.status).toBe(503);
+      expect(down.body).toEqual({ error: 'session_store_unavailable' });
+
+      await redis.restart();
+      await eventually('the example to report Redis ready', async () => (await browser.get('/healthz')).status === 200, 15_000);
+      // The restarted test server kept no data: log in again, and the same process serves sessions.
+      expect((await browser.post('/login', { userId: 'ada' })).status).toBe(200);
+      expect((await browser.post('/chat', { message: 'back again' })).status).toBe(200);
+    } finally {
+      await stop(example);
+      await redis.dispose();
+    }
+  });
+
+  it('exits non-zero with a one-line message, not a stack trace, when Redis is unreachable', async () => {
+    const nothingThere = await freePort();
+    const example = runExample(file, { PORT: String(await freePort()), REDIS_URL: `redis://127.0.0.1:${nothingThere}` });
+    try {
+      expect(await example.exited).toBe(1);
+      const lines = example.output().trim().split('\n');
+      expect(lines.at(-1)).toMatch(new RegExp(`^Cannot start the example: Could not connect to redis://127\\.0\\.0\\.1:${nothingThere} .*Start redis-server`));
+      expect(example.output()).not.toMatch(/^\s+at /m);
+    } finally {
+      await stop(example);
+    }
+  });
+});

@@ -1,0 +1,164 @@
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import express from 'express';
+import Koa from 'koa';
+import { agentSession as expressAgentSession, agentSessionErrorHandler, type ExpressAgentSessionOptions } from 'agent-session/express';
+import { agentSession as koaAgentSession, type RequestAgent } from 'agent-session/koa';
+
+/**
+ * One small app, built on either framework, so that every behaviour of the
+ * conformance suite is written once and run against both. The routes are a
+ * framework-neutral table; each framework only adapts requests to it.
+ */
+export type Framework = 'express' | 'koa';
+export const FRAMEWORKS: Framework[] = ['express', 'koa'];
+
+/** Long enough for any test, and easy to recognise. */
+export const SECRET_A = 'a'.repeat(16) + 'secret-number-one-for-tests';
+export const SECRET_B = 'b'.repeat(16) + 'secret-number-two-for-tests';
+
+export interface TestAppOptions
+  extends Omit<ExpressAgentSessionOptions, 'secret' | 'getUserId' | 'onError'> {
+  /** Express `secret` / Koa `app.keys`. Default [SECRET_A]. */
+  secrets?: unknown;
+  /** Express `trust proxy` / Koa `app.proxy`. */
+  trustProxy?: boolean;
+}
+
+interface RouteInput {
+  agent: RequestAgent;
+  body: Record<string, unknown>;
+  session: Record<string, unknown>;
+  /** Regenerates the cookie session (session-fixation defence) and records the user on it. */
+  logIn(userId: string): Promise<void>;
+}
+type Route = (input: RouteInput) => Promise<{ status: number; body?: unknown }>;
+
+const routes: Record<string, Route> = {
+  /** Uses neither the cookie session nor the agent. */
+  'GET /noop': async () => ({ status: 204 }),
+  /** Writes the cookie session only. */
+  'POST /visit': async ({ session }) => {
+    session.visits = Number(session.visits ?? 0) + 1;
+    return { status: 200, body: { visits: session.visits } };
+  },
+  'POST /login': async ({ logIn, body, agent }) => {
+    const userId = String(body.userId);
+    await logIn(userId);
+    return { status: 200, body: { userId, agentSessionId: agent.id } };
+  },
+  'POST /turn': async ({ agent, body }) => {
+    const turn = await agent.appendTurn({ role: 'user', content: String(body.content ?? '') });
+    return { status: 200, body: { seq: turn.seq, agentSessionId: agent.id } };
+  },
+  'POST /tool': async ({ agent }) => {
+    const id = `call_${Date.now()}`;
+    await agent.startToolCall({ id, name: 'lookup', args: { q: 1 } });
+    await agent.completeToolCall(id, { found: true });
+    return { status: 200, body: { id } };
+  },
+  'GET /state': async ({ agent }) => {
+    const { meta, turns, toolCalls, notes } = await agent.snapshot({ lastTurns: 200 });
+    return {
+      status: 200,
+      body: { agentSessionId: agent.id ?? null, userId: agent.userId ?? null, turnCount: meta?.turnCount ?? 0, turns, toolCalls, notes },
+    };
+  },
+};
+
+/** The user: the `x-user` header (a stand-in for a bearer token), else the one logged in on the cookie session. */
+function userFrom(header: string | string[] | undefined, session: Record<string, unknown> | null | undefined): string | null {
+  if (typeof header === 'string' && header.length > 0) return header;
+  return typeof session?.userId === 'string' ? session.userId : null;
+}
+
+export interface TestApp {
+  server: Server;
+  url: string;
+  close(): Promise<void>;
+}
+
+export async function startApp(framework: Framework, options: TestAppOptions): Promise<TestApp> {
+  const server = createServer(framework === 'express' ? expressApp(options) : koaApp(options).callback());
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    server,
+    url: `http://127.0.0.1:${port}`,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+/** Builds only the middleware, for start-up checks. */
+export function buildMiddleware(framework: Framework, options: TestAppOptions): void {
+  if (framework === 'express') expressApp(options);
+  else koaApp(options);
+}
+
+function expressApp({ secrets = [SECRET_A], trustProxy, ...options }: TestAppOptions): express.Express {
+  const app = express();
+  if (trustProxy) app.set('trust proxy', true);
+  app.use(express.json());
+  app.use(
+    expressAgentSession({
+      ...options,
+      secret: secrets as string[],
+      getUserId: (req) => userFrom(req.headers['x-user'], req.session as unknown as Record<string, unknown>),
+    }),
+  );
+  for (const [route, handler] of Object.entries(routes)) {
+    const [method, path] = route.split(' ') as ['GET' | 'POST', string];
+    app[method === 'GET' ? 'get' : 'post'](path, async (req, res) => {
+      const session = req.session as unknown as Record<string, unknown>;
+      const result = await handler({
+        agent: req.agent,
+        body: (req.body ?? {}) as Record<string, unknown>,
+        session,
+        logIn: async (userId) => {
+          await new Promise<void>((resolve, reject) => req.session.regenerate((error) => (error ? reject(error) : resolve())));
+          (req.session as unknown as Record<string, unknown>).userId = userId;
+        },
+      });
+      res.status(result.status);
+      if (result.body === undefined) res.end();
+      else res.json(result.body);
+    });
+  }
+  app.use(agentSessionErrorHandler());
+  return app;
+}
+
+function koaApp({ secrets = [SECRET_A], trustProxy, ...options }: TestAppOptions): Koa {
+  const app = new Koa();
+  app.keys = secrets as string[];
+  if (trustProxy) app.proxy = true;
+  app.use(
+    koaAgentSession(app, {
+      ...options,
+      getUserId: (ctx) => userFrom(ctx.get('x-user'), ctx.session),
+    }),
+  );
+  app.use(async (ctx) => {
+    const handler = routes[`${ctx.method} ${ctx.path}`];
+    if (!handler) return;
+    const body = ctx.method === 'POST' ? await readJson(ctx.req) : {};
+    const result = await handler({
+      agent: ctx.agent,
+      body,
+      session: ctx.session as Record<string, unknown>,
+      logIn: async (userId) => {
+        await ctx.session.regenerate();
+        ctx.session.userId = userId;
+      },
+    });
+    ctx.status = result.status;
+    if (result.body !== undefined) ctx.body = result.body;
+  });
+  return app;
+}
+
+async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> {
+  let text = '';
+  for await (const chunk of req) text += chunk;
+  return text ? (JSON.parse(text) as Record<string, unknown>) : {};
+}
