@@ -19,6 +19,9 @@ export async function chat(agent: RequestAgent, message: string): Promise<{ repl
 
   const reply = `You wrote ${counted.words} word${counted.words === 1 ? '' : 's'}; the longest is "${counted.longest}".`;
   const turn = await agent.appendTurn({ role: 'assistant', content: reply, toolCallId: callId });
+  // Fire and forget: the observer worker (npm run observer) analyses the
+  // conversation in the background; this request does not wait for it.
+  await agent.requestObservation();
   return { reply, turnCount: turn.seq };
 }
 

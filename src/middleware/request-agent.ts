@@ -1,4 +1,4 @@
-import type { AgentSession } from '../core/agent-session.js';
+import type { AgentSession, ObservationRequestOptions, ObservationRequestResult } from '../core/agent-session.js';
 import type { AgentStore } from '../core/agent-store.js';
 import {
   InvalidInputError,
@@ -142,15 +142,15 @@ export class RequestAgent {
     });
   }
 
-  // ---------------------------------------------------------------------------
-  // requestObservation(): arrives with the observer (issue 4). It delegates to
-  // the core as a write, so that asking to observe a conversation that has no
-  // agent session yet creates one bound to this user:
-  //
-  //   async requestObservation(...args) {
-  //     return this.#write((session) => session.requestObservation(...args));
-  //   }
-  // ---------------------------------------------------------------------------
+  /**
+   * Asks the observer to analyse this conversation and returns as soon as the
+   * request is queued in Redis (never waits for the analysis); requests made
+   * while one is queued or running coalesce. A write: asking to observe a
+   * conversation that has no agent session yet creates one for this user.
+   */
+  async requestObservation(options?: ObservationRequestOptions): Promise<ObservationRequestResult> {
+    return this.#write((session) => session.requestObservation(options));
+  }
 
   /** Deletes the agent session (every key) and forgets it; the next write starts a new one. */
   async delete(): Promise<void> {

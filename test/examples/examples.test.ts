@@ -156,3 +156,33 @@ describe.each([
     }
   });
 });
+
+describe('the demo with the observer worker beside it', () => {
+  it('POST /chat queues an observation, the worker analyses it, and GET /state shows the notes', async () => {
+    // A private server: the worker serves every job under the default prefix.
+    const redis = await startRedisServer();
+    const port = await freePort();
+    const server = runExample('examples/express-server.ts', { PORT: String(port), REDIS_URL: redis.url });
+    const worker = runExample('examples/observer-worker.ts', { REDIS_URL: redis.url });
+    try {
+      await listening(server, `http://localhost:${port}`);
+      const browser = new Browser(`http://127.0.0.1:${port}`, {});
+      expect((await browser.post('/login', { userId: 'ada' })).status).toBe(200);
+      expect((await browser.post('/chat', { message: 'Where is my order? It has not arrived.' })).status).toBe(200);
+
+      let observer: Record<string, unknown> = {};
+      await eventually('the observer notes to cover the chat', async () => {
+        observer = (await browser.get('/state')).body.observer;
+        return observer.ready === true && observer.coversThroughSeq === 2;
+      }, 20_000);
+      expect(observer).toMatchObject({
+        stale: false,
+        lagTurns: 0,
+        notes: { intent: 'order status', turnsAnalyzed: 2, followUps: expect.arrayContaining(['Ask for the order number.']) },
+      });
+    } finally {
+      await Promise.all([stop(server), stop(worker)]);
+      await redis.dispose();
+    }
+  });
+});
