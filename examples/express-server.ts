@@ -1,6 +1,6 @@
 /**
  * agent-session in an Express app: the example HTTP contract (see
- * docs/middleware.md) over plain http on your machine.
+ * the README) over plain http on your machine.
  *
  *   npm run demo                       # PORT=3000, REDIS_URL=redis://127.0.0.1:6379
  *   curl -c jar -b jar -X POST localhost:3000/login -H 'content-type: application/json' -d '{"userId":"ada"}'

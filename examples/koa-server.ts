@@ -1,6 +1,6 @@
 /**
  * agent-session in a Koa app: the same HTTP contract as the Express example
- * (see docs/middleware.md), over plain http on your machine.
+ * (see the README), over plain http on your machine.
  *
  *   PORT=3001 npx tsx examples/koa-server.ts    # REDIS_URL defaults to redis://127.0.0.1:6379
  */

@@ -22,7 +22,7 @@ import type { AnalyzeInput, ObserverEvent, RunOutcome } from './types.js';
  *   ack the job; if END_RUN asked for it, queue the one extra job in the same step
  *
  * The job is acknowledged only after END_RUN, so a crash anywhere before
- * leaves it pending and another worker reclaims it; see docs/observer.md for
+ * leaves it pending and another worker reclaims it; see "Crash windows" in the README for
  * every crash window.
  */
 
