@@ -13,7 +13,6 @@ import {
 } from './errors.js';
 import { assertValidId } from './ids.js';
 import {
-  allSessionKeys,
   APP_FIELD_PREFIX,
   DEFAULT_OBSERVER_KIND,
   OBSERVER_QUEUED_TTL_MS,
@@ -83,11 +82,12 @@ export interface SessionHandleOptions {
   /** Who is asking; see `Caller`. */
   caller?: Caller;
   /**
-   * Whether reads count as activity and reset the idle TTL (default true).
-   * Background readers such as the observer pass false so that analysing a
-   * session does not keep it alive.
+   * For background processes such as the observer (default false): their
+   * reads do not count as activity (analysing a session does not keep it
+   * alive), and their writes reset the TTL to the idle timeout the session
+   * was created with, which may differ from this store's.
    */
-  refreshOnRead?: boolean;
+  background?: boolean;
 }
 
 /**
@@ -100,7 +100,7 @@ export class AgentSession {
   readonly keys: SessionKeys;
   readonly #config: StoreConfig;
   readonly #owner: string;
-  readonly #refreshOnRead: boolean;
+  readonly #background: boolean;
 
   constructor(config: StoreConfig, id: string, options: SessionHandleOptions = {}) {
     assertValidId(id);
@@ -108,7 +108,7 @@ export class AgentSession {
     this.keys = sessionKeys(config.keyPrefix, id);
     this.#config = config;
     this.#owner = ownerArgument(options.caller);
-    this.#refreshOnRead = options.refreshOnRead ?? true;
+    this.#background = options.background ?? false;
   }
 
   /** Creates this session in Redis; fails with `SessionExistsError` if it is already there. */
@@ -237,7 +237,7 @@ export class AgentSession {
   /** Records the observer's last failure for the primary to see; keeps existing notes. */
   async writeObserverError(message: string, options: { fencingToken?: string } = {}): Promise<void> {
     const bounded = message.length > 2_000 ? `${message.slice(0, 2_000)}…` : message;
-    await this.#run(scripts.WRITE_OBSERVER_ERROR, [bounded, options.fencingToken ?? ''], { owner: '', withLease: true });
+    await this.#run(scripts.WRITE_OBSERVER_ERROR, [options.fencingToken ?? '', bounded], { owner: '', withLease: true });
   }
 
   /**
@@ -273,19 +273,19 @@ export class AgentSession {
 
   /** Resets the idle TTL of every key in one round trip. False if the session no longer exists. */
   async touch(): Promise<boolean> {
-    return Number(await this.#run(scripts.TOUCH, [], { owner: '' })) === 1;
+    return Number(await this.#run(scripts.TOUCH, [])) === 1;
   }
 
-  /** Removes every key of the session. */
+  /** Removes every key of the session (refused with `SessionUserMismatchError` for another user's session). */
   async delete(): Promise<void> {
-    await runScript(this.#config.client, scripts.DELETE, allSessionKeys(this.keys), [], this.#config.failFastMs);
+    await this.#run(scripts.DELETE, [], { refresh: false, withLease: true, withJobs: true });
   }
 
   // --- internals -----------------------------------------------------------
 
   #read(selection: [string, number, number], tools: boolean, observer: boolean): Promise<unknown[]> {
     return this.#run(scripts.READ, [...selection, tools ? 1 : 0, observer ? 1 : 0], {
-      refresh: this.#refreshOnRead,
+      refresh: !this.#background,
     }) as Promise<unknown[]>;
   }
 
@@ -299,7 +299,7 @@ export class AgentSession {
     if (options.withJobs) keys.push(this.keys.jobs);
     const owner = options.owner ?? this.#owner;
     try {
-      const ttl = options.refresh === false ? 0 : this.#config.idleTimeoutMs;
+      const ttl = options.refresh === false ? 0 : this.#background ? 'session' : this.#config.idleTimeoutMs;
       return await runScript(this.#config.client, script, keys, [owner, ttl, ...args], this.#config.failFastMs);
     } catch (error) {
       throw this.#translate(error, options.toolCallId);

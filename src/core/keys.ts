@@ -53,11 +53,6 @@ export function stateKeys(keys: SessionKeys): string[] {
 /** Field name under which an app-defined metadata field is stored. */
 export const APP_FIELD_PREFIX = 'f:';
 
-/** Every key a session can have, for delete. */
-export function allSessionKeys(keys: SessionKeys): string[] {
-  return [...stateKeys(keys), keys.lease, keys.jobs];
-}
-
 /** The observer kind used when none is named. */
 export const DEFAULT_OBSERVER_KIND = 'default';
 

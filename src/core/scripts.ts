@@ -10,7 +10,9 @@ import { defineScript } from '../redis/script.js';
  *   ARGV[1] owner: ''  = no user check,
  *                  '-' = an anonymous caller (refused if the session is bound to a user),
  *                  '=<userId>' = that user (an unbound session is bound to them)
- *   ARGV[2] idle timeout in ms: every key's TTL is reset to it ('0' leaves TTLs alone)
+ *   ARGV[2] idle timeout in ms: every key's TTL is reset to it ('0' leaves TTLs alone,
+ *           'session' uses the idle timeout the session was created with, for
+ *           background writers such as the observer that do not know the app's)
  *
  * Why scripts: each operation checks existence and ownership, changes one or
  * more keys and resets the TTL of all four keys, and must do so atomically and
@@ -28,30 +30,41 @@ end
 
 const PRELUDE = `${LUA_NOW_MS}
 
--- Refuses a missing session or a caller who is not the session's user.
+-- True when the session is bound to someone other than the caller (ARGV[1]).
+local function foreign()
+  local owner = ARGV[1]
+  if owner == '' then return false end
+  local bound = redis.call('HGET', KEYS[1], 'userId')
+  if not bound then return false end
+  return owner == '-' or bound ~= string.sub(owner, 2)
+end
+
+-- Refuses a missing session or a caller who is not the session's user, and
+-- binds an unbound session to the user who uses it.
 local function guard()
   if redis.call('EXISTS', KEYS[1]) == 0 then return redis.error_reply('NOSESSION') end
-  local owner = ARGV[1]
-  if owner == '' then return nil end
-  local bound = redis.call('HGET', KEYS[1], 'userId')
-  if owner == '-' then
-    if bound then return redis.error_reply('USERMISMATCH') end
-    return nil
-  end
-  local user = string.sub(owner, 2)
-  if not bound then
-    redis.call('HSET', KEYS[1], 'userId', user)
-  elseif bound ~= user then
-    return redis.error_reply('USERMISMATCH')
+  if foreign() then return redis.error_reply('USERMISMATCH') end
+  if string.sub(ARGV[1], 1, 1) == '=' and redis.call('HEXISTS', KEYS[1], 'userId') == 0 then
+    redis.call('HSET', KEYS[1], 'userId', string.sub(ARGV[1], 2))
   end
   return nil
 end
 
 local function refresh()
-  local ttl = tonumber(ARGV[2])
+  local ttl = ARGV[2]
+  if ttl == 'session' then ttl = redis.call('HGET', KEYS[1], 'idleTimeoutMs') or '0' end
+  ttl = tonumber(ttl)
   if ttl > 0 then
     for i = 1, 4 do redis.call('PEXPIRE', KEYS[i], ttl) end
   end
+end
+
+-- Observer writes: refused once the run's lease (KEYS[5]) no longer holds
+-- its fencing token, and for a missing session, which is never recreated.
+local function fenced(token)
+  if token ~= '' and redis.call('GET', KEYS[5]) ~= token then return redis.error_reply('LEASELOST') end
+  if redis.call('EXISTS', KEYS[1]) == 0 then return redis.error_reply('NOSESSION') end
+  return nil
 end
 `;
 
@@ -60,13 +73,14 @@ const script = (name: string, body: string) => defineScript(name, PRELUDE + body
 /**
  * Creates the session. ARGV[3..]: field/value pairs for the meta hash.
  * Fails with EXISTS rather than merging into a session that is already there.
+ * The idle timeout is kept in the session, for writers that refresh with 'session'.
  */
 export const CREATE = script(
   'agent-session:create',
   `
 if redis.call('EXISTS', KEYS[1]) == 1 then return redis.error_reply('EXISTS') end
 local now = now_ms()
-redis.call('HSET', KEYS[1], 'createdAt', now, 'lastActive', now, 'turnCount', 0, unpack(ARGV, 3))
+redis.call('HSET', KEYS[1], 'createdAt', now, 'lastActive', now, 'turnCount', 0, 'idleTimeoutMs', ARGV[2], unpack(ARGV, 3))
 refresh()
 return now
 `,
@@ -222,12 +236,14 @@ return now
 
 /**
  * Activity without a change: resets the TTL of all four keys and lastActive.
- * Returns 0 (and creates nothing) when the session does not exist.
+ * Returns 0 (and creates nothing) when the session does not exist; refuses
+ * (USERMISMATCH) to keep another user's session alive.
  */
 export const TOUCH = script(
   'agent-session:touch',
   `
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+if foreign() then return redis.error_reply('USERMISMATCH') end
 redis.call('HSET', KEYS[1], 'lastActive', now_ms())
 refresh()
 return 1
@@ -248,8 +264,8 @@ return 1
 export const WRITE_NOTES = script(
   'agent-session:write-notes',
   `
-if ARGV[3] ~= '' and redis.call('GET', KEYS[5]) ~= ARGV[3] then return redis.error_reply('LEASELOST') end
-if redis.call('EXISTS', KEYS[1]) == 0 then return redis.error_reply('NOSESSION') end
+local err = fenced(ARGV[3])
+if err then return err end
 local covers = tonumber(ARGV[4])
 local current = tonumber(redis.call('HGET', KEYS[4], 'coversThroughSeq') or '-1')
 if current > covers then return 0 end
@@ -261,23 +277,33 @@ return 1
 );
 
 /**
- * Records the observer's last failure (ARGV[3] = message) so the primary can
- * see it. Same lease and existence rules as WRITE_NOTES (KEYS[5] = lease,
- * ARGV[4] = fencing token); existing notes are kept.
+ * Records the observer's last failure so the primary can see it: ARGV[3] =
+ * fencing token, ARGV[4] = message. Same lease and existence rules as
+ * WRITE_NOTES (KEYS[5] = lease); existing notes are kept.
  */
 export const WRITE_OBSERVER_ERROR = script(
   'agent-session:write-observer-error',
   `
-if ARGV[4] ~= '' and redis.call('GET', KEYS[5]) ~= ARGV[4] then return redis.error_reply('LEASELOST') end
-if redis.call('EXISTS', KEYS[1]) == 0 then return redis.error_reply('NOSESSION') end
-redis.call('HSET', KEYS[4], 'lastError', ARGV[3], 'lastErrorAt', now_ms())
+local err = fenced(ARGV[3])
+if err then return err end
+redis.call('HSET', KEYS[4], 'lastError', ARGV[4], 'lastErrorAt', now_ms())
 refresh()
 return 1
 `,
 );
 
-/** Removes every key of the session, the observer lease and job state included, in one command. */
-export const DELETE = defineScript('agent-session:delete', `return redis.call('DEL', unpack(KEYS))`);
+/**
+ * Removes every key of the session, the observer lease and job state
+ * included (KEYS = all of them, meta first), unless the session belongs to
+ * another user than the caller (USERMISMATCH). Returns the number removed.
+ */
+export const DELETE = script(
+  'agent-session:delete',
+  `
+if foreign() then return redis.error_reply('USERMISMATCH') end
+return redis.call('DEL', unpack(KEYS))
+`,
+);
 
 // --- observation requests ---------------------------------------------------
 //

@@ -60,7 +60,7 @@ export async function runJob<T>(job: Job, context: RunContext<T>, control: RunCo
   const { config, queue } = context;
   let session: AgentSession;
   try {
-    session = context.store.session(job.sessionId, { refreshOnRead: false });
+    session = context.store.session(job.sessionId, { background: true });
   } catch (error) {
     await queue.ack(job.id);
     return { outcome: 'invalid-job', attempts: 0, requeued: false, error: messageOf(error) };

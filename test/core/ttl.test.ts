@@ -75,11 +75,19 @@ describe('activity-based TTL', () => {
     expect(pttl).toBeGreaterThan(IDLE_MS - 60_000);
   });
 
-  it('a background reader with refreshOnRead: false leaves TTLs alone', async () => {
+  it('a background reader (the observer) leaves TTLs alone', async () => {
     const session = await fullSession();
     await age(session);
-    await store.session(session.id, { refreshOnRead: false }).snapshot();
+    await store.session(session.id, { background: true }).snapshot();
     for (const key of stateKeysOf(session)) expect(await inspector.pTTL(key)).toBeLessThanOrEqual(5_000);
+  });
+
+  it("a background writer resets TTLs to the session's own idle timeout, not its store's", async () => {
+    const session = await fullSession();
+    const observerStore = createAgentStore({ redis: { client, failFastMs: 2_000 }, keyPrefix: store.config.keyPrefix });
+    await age(session);
+    await observerStore.session(session.id, { background: true }).writeNotes({ s: 3 }, { coversThroughSeq: 1 });
+    await expectFreshTtl(session);
   });
 
   it('touch() refreshes all keys in exactly one command', async () => {

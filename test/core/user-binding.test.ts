@@ -22,6 +22,13 @@ describe('session-to-user binding', () => {
       await expect(intruder.appendTurn({ role: 'user', content: 'x' })).rejects.toThrow(SessionUserMismatchError);
       await expect(intruder.notes()).rejects.toThrow(SessionUserMismatchError);
     }
+    for (const caller of ['mallory', null]) {
+      const intruder = store.session(owned.id, { caller });
+      await client.pExpire(owned.keys.meta, 50_000);
+      await expect(intruder.touch()).rejects.toThrow(SessionUserMismatchError);
+      await expect(intruder.delete()).rejects.toThrow(SessionUserMismatchError);
+      expect(await client.pTTL(owned.keys.meta)).toBeLessThanOrEqual(50_000);
+    }
     expect(await client.hGetAll(owned.keys.meta)).toEqual(before);
     expect(await client.lLen(owned.keys.turns)).toBe(1);
     await expect(store.session(owned.id, { caller: 'alice' }).turns()).resolves.toHaveLength(1);
