@@ -98,8 +98,8 @@ export type RedisConnectionEvent =
   | { type: 'warning'; message: string };
 
 export interface RedisHealth {
-  /** 'connecting' before the first ready connection, 'reconnecting' whenever Redis does not answer after that. */
-  state: 'ready' | 'reconnecting' | 'connecting' | 'closed';
+  /** 'reconnecting' whenever Redis does not answer (connectRedis only resolves once it did); 'closed' after close(). */
+  state: 'ready' | 'reconnecting' | 'closed';
   /** PING round trip (for a cluster: the slowest master), when ready. */
   latencyMs?: number;
 }
@@ -234,7 +234,10 @@ function createOwnedClient(config: ResolvedRedisConfig, strategy: ReturnType<typ
         sentinelClientOptions: {
           username: target.username,
           password: target.password,
-          socket: config.tls ? { connectTimeout: config.connectTimeoutMs, ...config.tls, tls: true } : { connectTimeout: config.connectTimeoutMs },
+          // The sentinels are reconnected to forever too, with the same backoff.
+          socket: config.tls
+            ? { connectTimeout: config.connectTimeoutMs, reconnectStrategy: strategy, ...config.tls, tls: true }
+            : { connectTimeout: config.connectTimeoutMs, reconnectStrategy: strategy },
         },
         // Without it, errors of the master connection are not emitted by the sentinel object at all.
         passthroughClientErrorEvents: true,
