@@ -64,21 +64,34 @@ function describe(value: unknown): string {
   return typeof value === 'number' ? String(value) : typeof value;
 }
 
+/** Checks the `redis` option of anything that talks to Redis; `usage` shows a correct call. */
+export function checkRedisOption(redis: unknown, usage: string): asserts redis is StoreRedis {
+  const candidate = redis as Partial<StoreRedis> | undefined;
+  if (!candidate || typeof candidate.client?.evalSha !== 'function') {
+    throw new ConfigError(`\`redis\` must be a connection from connectRedis(), e.g. ${usage}.`);
+  }
+}
+
+/** Checks a key prefix: the app's store and the observer worker must agree on it. */
+export function checkKeyPrefix(value: unknown): string {
+  const keyPrefix = value ?? STORE_DEFAULTS.keyPrefix;
+  if (typeof keyPrefix !== 'string' || keyPrefix.length > 64 || /[{}\s]/.test(keyPrefix)) {
+    throw new ConfigError(
+      '`keyPrefix` must be a string of at most 64 characters without "{", "}" or spaces (braces would break Cluster hash tags), ' +
+        'and the same in the app and the observer worker.',
+    );
+  }
+  return keyPrefix;
+}
+
 /** The one place store options are checked and defaulted. */
 export function resolveStoreConfig(options: AgentStoreOptions): StoreConfig {
   if (!options || typeof options !== 'object') {
     throw new ConfigError('createAgentStore() needs an options object: createAgentStore({ redis: await connectRedis({ url }) }).');
   }
   const { redis } = options;
-  if (!redis || typeof redis.client?.evalSha !== 'function') {
-    throw new ConfigError(
-      '`redis` must be a connection from connectRedis(), e.g. createAgentStore({ redis: await connectRedis({ url: process.env.REDIS_URL }) }).',
-    );
-  }
-  const keyPrefix = options.keyPrefix ?? STORE_DEFAULTS.keyPrefix;
-  if (typeof keyPrefix !== 'string' || keyPrefix.length > 64 || /[{}\s]/.test(keyPrefix)) {
-    throw new ConfigError('`keyPrefix` must be a string of at most 64 characters without "{", "}" or spaces (braces would break Cluster hash tags).');
-  }
+  checkRedisOption(redis, 'createAgentStore({ redis: await connectRedis({ url: process.env.REDIS_URL }) })');
+  const keyPrefix = checkKeyPrefix(options.keyPrefix);
   const limits = options.limits ?? {};
   return {
     client: redis.client,

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import { positiveInteger, STORE_DEFAULTS, type StoreRedis } from '../core/config.js';
+import { checkKeyPrefix, checkRedisOption, positiveInteger, STORE_DEFAULTS, type StoreRedis } from '../core/config.js';
 import { ConfigError } from '../core/errors.js';
 import { assertValidId } from '../core/ids.js';
 import { DEFAULT_OBSERVER_KIND } from '../core/keys.js';
@@ -67,9 +67,7 @@ export function resolveWorkerConfig<T>(options: ObserverWorkerOptions<T>): Worke
   if (!options || typeof options !== 'object') {
     throw new ConfigError('createObserverWorker() needs an options object: createObserverWorker({ redis: await connectRedis({ url }), analyze }).');
   }
-  if (!options.redis || typeof options.redis.client?.evalSha !== 'function') {
-    throw new ConfigError('`redis` must be a connection from connectRedis(), e.g. createObserverWorker({ redis: await connectRedis({ url }), analyze }).');
-  }
+  checkRedisOption(options.redis, 'createObserverWorker({ redis: await connectRedis({ url }), analyze })');
   if (typeof options.analyze !== 'function') {
     throw new ConfigError('`analyze` must be a function ({ sessionId, meta, turns, previousNotes, signal }) => notes (or a promise of them).');
   }
@@ -79,10 +77,7 @@ export function resolveWorkerConfig<T>(options: ObserverWorkerOptions<T>): Worke
   } catch (error) {
     throw new ConfigError(`\`kind\`: ${(error as Error).message}`);
   }
-  const keyPrefix = options.keyPrefix ?? STORE_DEFAULTS.keyPrefix;
-  if (typeof keyPrefix !== 'string' || keyPrefix.length > 64 || /[{}\s]/.test(keyPrefix)) {
-    throw new ConfigError('`keyPrefix` must be the prefix the app\'s store uses: a string of at most 64 characters without "{", "}" or spaces.');
-  }
+  const keyPrefix = checkKeyPrefix(options.keyPrefix);
   if (options.retryBackoff !== undefined && typeof options.retryBackoff !== 'function') {
     throw new ConfigError('`retryBackoff` must be a function (failedAttempt) => delay in ms, e.g. exponentialBackoff({ initialMs: 500 }).');
   }
