@@ -11,7 +11,7 @@ import { randomBytes } from 'node:crypto';
 import express, { type Request } from 'express';
 import { connectRedis } from 'agent-session';
 import { agentSession, agentSessionErrorHandler } from 'agent-session/express';
-import { chat, conversationState, forgetOtherUsersConversation, startConversation } from './shared/scripted-agent.js';
+import { chat, conversationState, endConversation, leaveOtherUsersConversation, startConversation } from './shared/scripted-agent.js';
 import { serve } from './shared/serve.js';
 
 declare module 'express-session' {
@@ -56,7 +56,7 @@ const userOf = (req: Request) => req.session.userId;
 app.post('/login', async (req, res) => {
   const userId = typeof req.body?.userId === 'string' ? req.body.userId : '';
   if (!userId) return void res.status(400).json({ error: 'userId_required' });
-  await forgetOtherUsersConversation(req.agent, userId);
+  leaveOtherUsersConversation(req.agent, userId);
   // A new session id at login defends against session fixation; the agent state moves across.
   await new Promise<void>((resolve, reject) => req.session.regenerate((error) => (error ? reject(error) : resolve())));
   req.session.userId = userId;
@@ -77,7 +77,7 @@ app.get('/state', async (req, res) => {
 });
 
 app.post('/logout', async (req, res) => {
-  await req.agent.delete();
+  await endConversation(req.agent);
   await new Promise<void>((resolve, reject) => req.session.destroy((error) => (error ? reject(error) : resolve())));
   res.clearCookie('agent.sid').status(204).end();
 });

@@ -9,7 +9,7 @@ import type { IncomingMessage } from 'node:http';
 import Koa, { type Context } from 'koa';
 import { connectRedis } from 'agent-session';
 import { agentSession } from 'agent-session/koa';
-import { chat, conversationState, forgetOtherUsersConversation, startConversation } from './shared/scripted-agent.js';
+import { chat, conversationState, endConversation, leaveOtherUsersConversation, startConversation } from './shared/scripted-agent.js';
 import { serve } from './shared/serve.js';
 
 const port = Number(process.env.PORT ?? 3000);
@@ -53,7 +53,7 @@ const routes: Record<string, (ctx: Context) => Promise<void>> = {
   'POST /login': async (ctx) => {
     const { userId } = await jsonBody(ctx.req);
     if (typeof userId !== 'string' || !userId) return answer(ctx, 400, { error: 'userId_required' });
-    await forgetOtherUsersConversation(ctx.agent, userId);
+    leaveOtherUsersConversation(ctx.agent, userId);
     // A new session id at login defends against session fixation; the agent state moves across.
     await ctx.session.regenerate();
     ctx.session.userId = userId;
@@ -71,7 +71,7 @@ const routes: Record<string, (ctx: Context) => Promise<void>> = {
     answer(ctx, 200, await conversationState(ctx.agent, userId));
   },
   'POST /logout': async (ctx) => {
-    await ctx.agent.delete();
+    await endConversation(ctx.agent);
     ctx.session = null; // koa-session destroys it in Redis and clears the cookie
     ctx.status = 204;
   },

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { SessionUserMismatchError } from 'agent-session';
 import type { RequestAgent } from 'agent-session/express';
 
 /**
@@ -32,15 +33,30 @@ export async function conversationState(agent: RequestAgent, userId: string) {
 }
 
 /**
- * What POST /login does to the agent state once the cookie session is
- * regenerated: a conversation that belongs to another user who used this
- * browser is deleted (it must not leak to the new user); an anonymous one is
- * kept and, by the first write, bound to the user who just logged in.
- * Call `forgetOtherUsersConversation` before switching the session's user,
+ * What POST /login does to the agent state, before the cookie session is
+ * regenerated and switched to the user: a conversation bound to another user
+ * who used this browser is detached, not deleted (it is theirs: it stays
+ * theirs, out of this user's reach, and expires on its own); an anonymous one
+ * is kept and, by the first write, bound to the user who just logged in.
+ * Call `leaveOtherUsersConversation` before switching the session's user,
  * `startConversation` after.
  */
-export async function forgetOtherUsersConversation(agent: RequestAgent, userId: string): Promise<void> {
-  if (agent.userId !== undefined && agent.userId !== userId) await agent.delete();
+export function leaveOtherUsersConversation(agent: RequestAgent, userId: string): void {
+  if (agent.userId !== undefined && agent.userId !== userId) agent.detach();
+}
+
+/**
+ * What POST /logout does to the agent state: deletes the conversation of the
+ * user who logs out. One that is not theirs (the binding in Redis says so) is
+ * only detached: delete() refuses another user's conversation.
+ */
+export async function endConversation(agent: RequestAgent): Promise<void> {
+  try {
+    await agent.delete();
+  } catch (error) {
+    if (!(error instanceof SessionUserMismatchError)) throw error;
+    agent.detach();
+  }
 }
 
 export async function startConversation(agent: RequestAgent): Promise<string> {

@@ -4,7 +4,7 @@ import { ConfigError } from '../core/errors.js';
 import type { SessionData } from '../middleware/agent-link.js';
 import { httpErrorResponse, isAgentSessionHttpError, type AgentSessionHttpError } from '../middleware/http-errors.js';
 import { DEFAULT_RETRY_AFTER_SECONDS, resolveMiddlewareOptions, resolveSecrets, type AgentSessionOptionsBase } from '../middleware/options.js';
-import { startAgentRequest, type AgentRequest } from '../middleware/request-start.js';
+import { startAgentRequest } from '../middleware/request-start.js';
 import { createHttpWarning } from '../middleware/secure-cookie.js';
 import { AgentCookieStore } from './store.js';
 
@@ -53,6 +53,7 @@ export function agentSession(options: ExpressAgentSessionOptions): RequestHandle
       prefix: config.sessionPrefix,
       agents: config.agents,
       idleTimeoutMs: config.idleTimeoutMs,
+      log: config.log,
     }),
     secret: secrets,
     name: cookie.name,
@@ -84,19 +85,19 @@ export function agentSession(options: ExpressAgentSessionOptions): RequestHandle
         return;
       }
       routed = true;
-      // A failed load (Redis unavailable) is answered here, not left to the app's error handler.
-      if (error) return isAgentSessionHttpError(error) ? answer(error, req, res, next) : next(error);
-      let started: AgentRequest;
+      // This runs inside express-session's store callback: whatever throws
+      // here (an onError of the app's, say) goes to the app's error handler,
+      // so the request is still answered.
+      if (error && !isAgentSessionHttpError(error)) return next(error);
       try {
+        // A failed load (Redis unavailable) is answered here, not left to the app's error handler.
+        if (isAgentSessionHttpError(error)) return answer(error, req, res, next);
         warnIfHttp(req.secure);
         const data = () => req.session as unknown as SessionData | undefined;
-        started = startAgentRequest(config.agents, { data, id: () => req.sessionID }, () => config.userOf(req));
+        req.agent = startAgentRequest(config.agents, { data, id: () => req.sessionID }, () => config.userOf(req));
       } catch (failure) {
-        // e.g. a getUserId that throws: the app's error handler answers, the store's callback stays clean.
         return next(failure);
       }
-      req.agent = started.agent;
-      if (started.refusal) return answer(started.refusal, req, res, next);
       next();
     });
   };

@@ -4,9 +4,12 @@ import type { SessionData as ExpressSessionData } from 'express-session';
 import type { AgentStore } from '../core/agent-store.js';
 import { carryLink, readLink, type SessionData } from '../middleware/agent-link.js';
 import type { CookieSessionRedis } from '../middleware/cookie-session-redis.js';
+import type { AgentSessionEvent } from '../middleware/options.js';
 import { withAgentRefresh } from '../middleware/refresh.js';
+import { isRecord, parseStoredSession } from '../middleware/stored-session.js';
 
-type Callback = (error?: unknown, data?: any) => void;
+/** express-session's store callback: an error, or null and the result. */
+type Callback<T> = (error: unknown, result?: T) => void;
 
 export interface AgentCookieStoreOptions {
   redis: CookieSessionRedis;
@@ -15,6 +18,7 @@ export interface AgentCookieStoreOptions {
   prefix: string;
   agents: AgentStore;
   idleTimeoutMs: number;
+  log: (event: AgentSessionEvent) => void;
 }
 
 /**
@@ -22,50 +26,60 @@ export interface AgentCookieStoreOptions {
  * where agent-session needs it:
  * - every command is bounded by the fail-fast deadline and fails with
  *   `StoreUnavailableError` (the middleware answers 503);
+ * - a stored value that cannot be read is no session (a fresh one starts)
+ *   rather than an error, and is reported without its content;
  * - `set` and `touch` reset the TTL of the agent session's keys in the same
  *   round trip (see `withAgentRefresh`), with millisecond TTLs equal to the
  *   cookie's remaining lifetime;
  * - `regenerate` carries the agent session over to the new cookie session,
- *   so logging in (which should regenerate) keeps the conversation.
+ *   so logging in (which should regenerate) keeps the conversation;
+ * - a callback that throws is reported, never left as a rejected promise
+ *   (express-session ignores the promises).
  * connect-redis still provides `all`, `ids`, `length` and `clear`.
  */
 export class AgentCookieStore extends RedisStore {
   readonly #redis: CookieSessionRedis;
   readonly #agents: AgentStore;
   readonly #idleTimeoutMs: number;
+  readonly #log: (event: AgentSessionEvent) => void;
 
   constructor(options: AgentCookieStoreOptions) {
     super({ client: options.client, prefix: options.prefix, ttl: Math.ceil(options.idleTimeoutMs / 1000) });
     this.#redis = options.redis;
     this.#agents = options.agents;
     this.#idleTimeoutMs = options.idleTimeoutMs;
+    this.#log = options.log;
   }
 
-  override get(sid: string, callback?: Callback): Promise<any> {
-    return settle(async () => {
-      const raw = await this.#redis.get(this.prefix + sid);
-      return raw === null ? null : (this.serializer.parse(raw) as ExpressSessionData);
+  override get(sid: string, callback?: Callback<ExpressSessionData | null>): Promise<ExpressSessionData | null | undefined> {
+    return this.#settle(async () => {
+      const key = this.prefix + sid;
+      const raw = await this.#redis.get(key);
+      if (raw === null) return null;
+      // express-session rebuilds the session's Cookie from `cookie`; without it, it would throw.
+      const data = parseStoredSession(raw, key, this.#log, (value) => isRecord(value.cookie));
+      return data as ExpressSessionData | null;
     }, callback);
   }
 
-  override set(sid: string, session: ExpressSessionData, callback?: Callback): Promise<any> {
-    return settle(async () => {
+  override set(sid: string, session: ExpressSessionData, callback?: Callback<void>): Promise<void> {
+    return this.#settle(async () => {
       const ttlMs = this.#ttlMs(session);
       if (ttlMs <= 0) return this.#redis.remove(this.prefix + sid);
-      const value = this.serializer.stringify(session);
+      const value = JSON.stringify(session);
       await this.#refresh(session, () => this.#redis.write(this.prefix + sid, value, ttlMs));
     }, callback);
   }
 
-  override touch(sid: string, session: ExpressSessionData, callback?: Callback): Promise<any> {
-    return settle(async () => {
+  override touch(sid: string, session: ExpressSessionData, callback?: Callback<void>): Promise<void> {
+    return this.#settle(async () => {
       // PEXPIRE never recreates a key that expired or was destroyed meanwhile.
       await this.#refresh(session, () => this.#redis.extend(this.prefix + sid, this.#ttlMs(session)));
     }, callback);
   }
 
-  override destroy(sid: string, callback?: Callback): Promise<any> {
-    return settle(() => this.#redis.remove(this.prefix + sid), callback);
+  override destroy(sid: string, callback?: Callback<void>): Promise<void> {
+    return this.#settle(() => this.#redis.remove(this.prefix + sid), callback);
   }
 
   /** express-session's regenerate destroys the session and generates an empty one; the agent link moves across. */
@@ -87,20 +101,32 @@ export class AgentCookieStore extends RedisStore {
     const expires = session.cookie?.expires;
     return expires ? new Date(expires).getTime() - Date.now() : this.#idleTimeoutMs;
   }
-}
 
-/** Promise for callers that await, callback for express-session. */
-async function settle<T>(operation: () => Promise<T>, callback?: Callback): Promise<T | undefined> {
-  let result: T;
-  try {
-    result = await operation();
-  } catch (error) {
-    if (callback) {
-      callback(error);
-      return undefined;
+  /**
+   * Promise for callers that await, callback for express-session, which
+   * ignores the promise. With a callback, the promise never rejects: the
+   * command's error goes to the callback, and an error the callback itself
+   * throws (it runs express-session and, through `next()`, the app) is
+   * reported to the logger instead of becoming an unhandled rejection.
+   */
+  async #settle<T>(operation: () => Promise<T>, callback?: Callback<T>): Promise<T | undefined> {
+    if (!callback) return operation();
+    let outcome: { error: unknown } | { result: T };
+    try {
+      outcome = { result: await operation() };
+    } catch (error) {
+      outcome = { error };
     }
-    throw error;
+    try {
+      if ('error' in outcome) callback(outcome.error);
+      else callback(null, outcome.result);
+    } catch (thrown) {
+      this.#log({
+        type: 'error',
+        code: 'session_callback_failed',
+        message: `express-session's callback threw after a session store call: ${thrown instanceof Error ? thrown.message : String(thrown)}`,
+      });
+    }
+    return 'error' in outcome ? undefined : outcome.result;
   }
-  callback?.(null, result);
-  return result;
 }

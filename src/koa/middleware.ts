@@ -54,7 +54,13 @@ export function agentSession(app: Koa, options: KoaAgentSessionOptions): Middlew
     // No `secure` here: the cookie that koa-session clears on logout or
     // regenerate then follows the request's scheme; the session cookie itself
     // is written by sessionIdCookie, which applies the Secure rule.
-    store: new KoaCookieStore({ redis: config.redis, prefix: config.sessionPrefix, agents: config.agents, idleTimeoutMs: config.idleTimeoutMs }),
+    store: new KoaCookieStore({
+      redis: config.redis,
+      prefix: config.sessionPrefix,
+      agents: config.agents,
+      idleTimeoutMs: config.idleTimeoutMs,
+      log: config.log,
+    }),
     externalKey: sessionIdCookie(cookie),
   };
   const loadSession = createSession(app, sessionOptions);
@@ -65,13 +71,11 @@ export function agentSession(app: Koa, options: KoaAgentSessionOptions): Middlew
       await loadSession(ctx, async () => {
         warnIfHttp(ctx.secure);
         const session = () => (ctx.session as KoaSession | null) ?? undefined;
-        const started = startAgentRequest(config.agents, { data: session, id: () => session()?.externalKey }, () => config.userOf(ctx));
-        ctx.agent = started.agent;
-        if (started.refusal) throw started.refusal;
+        ctx.agent = startAgentRequest(config.agents, { data: session, id: () => session()?.externalKey }, () => config.userOf(ctx));
         await next();
       });
     } catch (error) {
-      // A failed load (Redis unavailable), a refused user, and the same errors from ctx.agent calls in routes.
+      // A failed load (Redis unavailable), and the same error or a refused user from ctx.agent calls in later middleware.
       if (!isAgentSessionHttpError(error)) throw error;
       await answer(error, ctx);
     }

@@ -1,13 +1,16 @@
 import type { AgentStore } from '../core/agent-store.js';
 import { readLink, type SessionData } from '../middleware/agent-link.js';
 import type { CookieSessionRedis } from '../middleware/cookie-session-redis.js';
+import type { AgentSessionEvent } from '../middleware/options.js';
 import { withAgentRefresh } from '../middleware/refresh.js';
+import { parseStoredSession } from '../middleware/stored-session.js';
 
 export interface KoaCookieStoreOptions {
   redis: CookieSessionRedis;
   prefix: string;
   agents: AgentStore;
   idleTimeoutMs: number;
+  log: (event: AgentSessionEvent) => void;
 }
 
 /** What koa-session passes to a store besides the key (and, for set, the data and max age). */
@@ -32,6 +35,8 @@ interface StoreCallOptions {
  *   `changed: false` for data that did change, so the value is compared.
  * - Writing or extending the cookie session resets the agent keys' TTL in
  *   the same round trip (see `withAgentRefresh`).
+ * - A stored value that cannot be read is no session (koa-session starts a
+ *   fresh one) rather than an error, and is reported without its content.
  * - Every command is bounded by the fail-fast deadline (`StoreUnavailableError`).
  */
 export class KoaCookieStore {
@@ -39,6 +44,7 @@ export class KoaCookieStore {
   readonly #prefix: string;
   readonly #agents: AgentStore;
   readonly #idleTimeoutMs: number;
+  readonly #log: (event: AgentSessionEvent) => void;
   /** Per request (keyed by its context): the value Redis holds for each session key this request read or wrote. */
   readonly #known = new WeakMap<object, Map<string, string>>();
 
@@ -47,13 +53,16 @@ export class KoaCookieStore {
     this.#prefix = options.prefix;
     this.#agents = options.agents;
     this.#idleTimeoutMs = options.idleTimeoutMs;
+    this.#log = options.log;
   }
 
   async get(key: string, _maxAge: unknown, options: StoreCallOptions = {}): Promise<SessionData | null> {
-    const raw = await this.#redis.get(this.#prefix + key);
+    const redisKey = this.#prefix + key;
+    const raw = await this.#redis.get(redisKey);
     if (raw === null) return null;
-    this.#knownValues(options.ctx)?.set(key, raw);
-    return JSON.parse(raw) as SessionData;
+    const data = parseStoredSession(raw, redisKey, this.#log);
+    if (data) this.#knownValues(options.ctx)?.set(key, raw);
+    return data;
   }
 
   async set(key: string, data: SessionData, _maxAge: unknown, options: StoreCallOptions = {}): Promise<void> {

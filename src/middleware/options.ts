@@ -31,11 +31,20 @@ export interface SessionCookieOptions {
   path?: string;
 }
 
-/** Reported to `logger`; a warning is reported once per middleware instance. */
+/** Reported to `logger`. */
 export type AgentSessionEvent =
+  /** A deployment problem with the Secure cookie: reported once per middleware instance. */
   | { type: 'warning'; code: 'secure_cookie_over_http' | 'plain_cookie_over_http'; message: string }
+  /**
+   * The cookie session stored at `key` could not be read (not valid JSON, or
+   * not a session); the request started a fresh one. Reported each time;
+   * the stored value is never included.
+   */
+  | { type: 'warning'; code: 'session_corrupt'; key: string; message: string }
   /** The cookie session could not be saved or refreshed after the response was already under way. */
-  | { type: 'error'; code: 'session_commit_failed'; message: string };
+  | { type: 'error'; code: 'session_commit_failed'; message: string }
+  /** Express: express-session's callback threw when the cookie-session store handed it a result; the request carried on without it. */
+  | { type: 'error'; code: 'session_callback_failed'; message: string };
 
 export interface AgentSessionOptionsBase<Request> {
   /**
@@ -45,8 +54,10 @@ export interface AgentSessionOptionsBase<Request> {
   redis: Pick<RedisConnection, 'client' | 'failFastMs'>;
   /**
    * The authenticated user of a request, or null/undefined when anonymous.
-   * An agent session is bound to the first user that writes to it; a request
-   * by anyone else gets 403 and the state is neither read nor written.
+   * An agent session is bound to the first user that writes to it; a
+   * `req.agent` / `ctx.agent` call by anyone else gets 403, and the state is
+   * neither read nor written (its TTL is not refreshed either). Routes that
+   * do not use the agent are served as usual.
    * Default: every request is anonymous.
    */
   getUserId?: (request: Request) => string | null | undefined;
@@ -64,7 +75,7 @@ export interface AgentSessionOptionsBase<Request> {
   cookie?: SessionCookieOptions;
   /** The `Retry-After` of a 503 while Redis is unavailable, in seconds. Default 2. */
   retryAfterSeconds?: number;
-  /** Receives warnings and late errors. Default: one `console.warn` line each. */
+  /** Receives warnings and errors that have no response to go to. Default: one `console.warn` line each. */
   logger?: (event: AgentSessionEvent) => void;
 }
 

@@ -19,7 +19,16 @@ import type {
   TurnInput,
   TurnQuery,
 } from '../core/types.js';
-import { agentIdFor, markAgentTtlHandled, readLink, writeLink, type AgentLink, type SessionData } from './agent-link.js';
+import {
+  agentIdFor,
+  boundToSomeoneElse,
+  detachLink,
+  markAgentTtlHandled,
+  readLink,
+  writeLink,
+  type AgentLink,
+  type SessionData,
+} from './agent-link.js';
 
 /** How a `RequestAgent` reaches the request's cookie session; each adapter supplies one. */
 export interface CookieSessionAccess {
@@ -27,17 +36,6 @@ export interface CookieSessionAccess {
   data(): SessionData | undefined;
   /** The cookie session's id (it changes on regenerate). */
   id(): string | undefined;
-}
-
-/**
- * The binding recorded in the cookie session, checked before Redis is asked:
- * the error to answer with when the agent session is bound to someone other
- * than this request's user. The middleware checks it when a request comes in
- * (a 403 without touching agent state), `RequestAgent` before every call
- * (the user can change within a request, at login).
- */
-export function userMismatch(link: AgentLink | undefined, user: string | null): SessionUserMismatchError | undefined {
-  return link?.userId !== undefined && link.userId !== user ? new SessionUserMismatchError(link.id) : undefined;
 }
 
 /** A snapshot of a request's agent session; `meta` is null while there is none yet. */
@@ -52,10 +50,14 @@ export interface RequestAgentSnapshot extends Omit<AgentSnapshot, 'meta'> {
  *   turns, `{ ready: false }` notes) without a Redis call.
  * - The first write creates the agent session, bound to this request's user,
  *   and records it in the cookie session.
- * - Every call passes this request's user as the caller, so the Lua guard in
- *   Redis refuses another user's session (`SessionUserMismatchError`, a 403);
- *   the binding recorded in the cookie session is checked first, without a
- *   Redis call.
+ * - The user binding is checked when the request uses the agent, not when it
+ *   comes in: a route that does not use it is served whoever asks (a logged
+ *   out browser can still reach /login). The binding recorded in the cookie
+ *   session is checked first, without a Redis call; every call then passes
+ *   this request's user as the caller, so the Lua guard in Redis refuses
+ *   another user's session too. Either way the call fails with
+ *   `SessionUserMismatchError` (a 403), and nothing is read or written, the
+ *   TTL included: the end-of-request refresh leaves the keys alone as well.
  * - Every call marks the agent TTL as refreshed, so the end-of-request
  *   refresh does not send a TOUCH the call already did.
  * - An agent session that expired or was deleted while its cookie session
@@ -152,15 +154,34 @@ export class RequestAgent {
     return this.#write((session) => session.requestObservation(options));
   }
 
-  /** Deletes the agent session (every key) and forgets it; the next write starts a new one. */
+  /**
+   * Deletes the agent session (every key) and forgets it; the next write
+   * starts a new one. Only the user it is bound to may delete it
+   * (`SessionUserMismatchError` otherwise); use `detach()` to leave another
+   * user's conversation behind.
+   */
   async delete(): Promise<void> {
     const link = this.#link();
     if (!link) return;
-    this.#checkBinding(link, this.#user());
+    const user = this.#user();
+    this.#checkBinding(link, user);
     const data = this.#requireCookieSession();
-    await this.#agents.session(link.id).delete();
+    await this.#refusalsHandled(() => this.#agents.session(link.id, { caller: user }).delete());
     writeLink(data, undefined);
     markAgentTtlHandled(data);
+  }
+
+  /**
+   * Forgets the agent session in this cookie session, without a Redis call
+   * and whoever it belongs to: the conversation itself stays as it is and
+   * expires after its idle timeout (its TTL is no longer refreshed by this
+   * browser). The next write starts a new agent session, under a new id.
+   * For a login by another user than the one the conversation is bound to,
+   * or to start over after a `SessionUserMismatchError`.
+   */
+  detach(): void {
+    const data = this.#cookieSession.data();
+    if (data) detachLink(data);
   }
 
   // --- internals ---------------------------------------------------------------
@@ -179,9 +200,30 @@ export class RequestAgent {
     return data;
   }
 
+  /** Refuses, before Redis is asked, a call on an agent session the cookie session records as someone else's. */
   #checkBinding(link: AgentLink, user: string | null): void {
-    const mismatch = userMismatch(link, user);
-    if (mismatch) throw mismatch;
+    if (!boundToSomeoneElse(link, user)) return;
+    this.#leaveTtlAlone();
+    throw new SessionUserMismatchError(link.id);
+  }
+
+  /**
+   * Runs Redis calls for this request; when the Lua guard refuses the user
+   * (the binding exists only in Redis), nothing was touched, and the
+   * end-of-request refresh must not touch the keys either.
+   */
+  async #refusalsHandled<T>(calls: () => Promise<T>): Promise<T> {
+    try {
+      return await calls();
+    } catch (error) {
+      if (error instanceof SessionUserMismatchError) this.#leaveTtlAlone();
+      throw error;
+    }
+  }
+
+  #leaveTtlAlone(): void {
+    const data = this.#cookieSession.data();
+    if (data) markAgentTtlHandled(data);
   }
 
   /** A call on an existing agent session; `whenMissing` answers when there is none (or it expired). */
@@ -191,7 +233,7 @@ export class RequestAgent {
     const user = this.#user();
     this.#checkBinding(link, user);
     try {
-      const result = await operation(this.#agents.session(link.id, { caller: user }));
+      const result = await this.#refusalsHandled(() => operation(this.#agents.session(link.id, { caller: user })));
       this.#used(link.id, user);
       return result;
     } catch (error) {
@@ -205,19 +247,21 @@ export class RequestAgent {
     const user = this.#user();
     const link = this.#link();
     if (link) this.#checkBinding(link, user);
-    const id = link?.id ?? (await this.#create(user, agentIdFor(this.#cookieSessionId())));
-    const session = this.#agents.session(id, { caller: user });
-    let result: T;
-    try {
-      result = await operation(session);
-    } catch (error) {
-      if (!(error instanceof SessionNotFoundError)) throw error;
-      // Expired or deleted behind this cookie session's back: start afresh under the same id.
-      await this.#create(user, id);
-      result = await operation(session);
-    }
-    this.#used(id, user);
-    return result;
+    return this.#refusalsHandled(async () => {
+      const id = link?.id ?? (await this.#create(user, agentIdFor(this.#cookieSessionId(), this.#cookieSession.data())));
+      const session = this.#agents.session(id, { caller: user });
+      let result: T;
+      try {
+        result = await operation(session);
+      } catch (error) {
+        if (!(error instanceof SessionNotFoundError)) throw error;
+        // Expired or deleted behind this cookie session's back: start afresh under the same id.
+        await this.#create(user, id);
+        result = await operation(session);
+      }
+      this.#used(id, user);
+      return result;
+    });
   }
 
   async #create(user: string | null, id: string): Promise<string> {

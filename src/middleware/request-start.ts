@@ -1,29 +1,21 @@
 import type { AgentStore } from '../core/agent-store.js';
-import type { SessionUserMismatchError } from '../core/errors.js';
-import { markAgentTtlHandled, readLink } from './agent-link.js';
-import { RequestAgent, userMismatch, type CookieSessionAccess } from './request-agent.js';
-
-export interface AgentRequest {
-  agent: RequestAgent;
-  /** Set when the request must be refused with 403 before it reaches the app's routes. */
-  refusal?: SessionUserMismatchError;
-}
+import { markRequestUser } from './agent-link.js';
+import { RequestAgent, type CookieSessionAccess } from './request-agent.js';
 
 /**
  * What both adapters do once the cookie session is loaded, before the app's
- * routes run: build the request's agent object (no I/O), and refuse up front
- * a request whose user is not the one the agent session is bound to. A
- * refused request leaves the agent state exactly as it was, TTL included.
+ * routes run: build the request's agent object, and tell the store's
+ * end-of-request refresh how to ask who the request's user is. No I/O, and
+ * `getUserId` is not called yet.
+ *
+ * No request is refused here: a cookie session that records another user's
+ * agent session (a logout that regenerated the session, an expired token)
+ * must still reach /login and /logout. The binding is enforced where the
+ * agent state is used: `RequestAgent` refuses the call (403), and the
+ * refresh does not touch the keys.
  */
-export function startAgentRequest(
-  agents: AgentStore,
-  cookieSession: CookieSessionAccess,
-  user: () => string | null,
-): AgentRequest {
-  const agent = new RequestAgent(agents, cookieSession, user);
+export function startAgentRequest(agents: AgentStore, cookieSession: CookieSessionAccess, user: () => string | null): RequestAgent {
   const data = cookieSession.data();
-  const refusal = userMismatch(readLink(data), user());
-  if (!refusal) return { agent };
-  if (data) markAgentTtlHandled(data);
-  return { agent, refusal };
+  if (data) markRequestUser(data, user);
+  return new RequestAgent(agents, cookieSession, user);
 }

@@ -105,9 +105,21 @@ describe.each([
       }
       expect(await keysUnder(inspector, `agent:{${agentSessionId}}`)).not.toEqual([]);
 
+      // Another user logs in on the same browser: they start their own conversation; ada's is left, not deleted.
+      const adaKeys = await keysUnder(inspector, `agent:{${agentSessionId}}`);
+      const grace = await browser.post('/login', { userId: 'grace' });
+      expect(grace.status).toBe(200);
+      expect(grace.body).toEqual({ userId: 'grace', agentSessionId: expect.stringMatching(/^[A-Za-z0-9_-]{16,}$/) });
+      expect(grace.body.agentSessionId).not.toBe(agentSessionId);
+      expect((await browser.get('/state')).body).toMatchObject({ userId: 'grace', agentSessionId: grace.body.agentSessionId, turnCount: 0 });
+      expect(await keysUnder(inspector, `agent:{${agentSessionId}}`)).toEqual(adaKeys);
+      expect(await inspector.hGet(`agent:{${agentSessionId}}:meta`, 'userId')).toBe('ada');
+
+      // Logout deletes the conversation of the user who logs out (grace's); ada's expires on its own.
       const logout = await browser.post('/logout');
       expect(logout.status).toBe(204);
-      expect(await keysUnder(inspector, `agent:{${agentSessionId}}`)).toEqual([]);
+      expect(await keysUnder(inspector, `agent:{${grace.body.agentSessionId}}`)).toEqual([]);
+      expect(await keysUnder(inspector, `agent:{${agentSessionId}}`)).toEqual(adaKeys);
       expect((await browser.get('/state')).status).toBe(401);
 
       await stop(example);

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import express from 'express';
 import Koa from 'koa';
 import { agentSession as expressAgentSession, agentSessionErrorHandler, type ExpressAgentSessionOptions } from 'agent-session/express';
-import { agentSession as koaAgentSession, type RequestAgent } from 'agent-session/koa';
+import { agentSession as koaAgentSession, type AgentSessionHttpError, type RequestAgent } from 'agent-session/koa';
 
 /**
  * One small app, built on either framework, so that every behaviour of the
@@ -23,6 +23,8 @@ export interface TestAppOptions
   secrets?: unknown;
   /** Express `trust proxy` / Koa `app.proxy`. */
   trustProxy?: boolean;
+  /** Becomes each framework's `onError`, called with the error only. Default: the middleware's own answers. */
+  answerErrors?: (error: AgentSessionHttpError) => void;
 }
 
 interface RouteInput {
@@ -31,6 +33,8 @@ interface RouteInput {
   session: Record<string, unknown>;
   /** Regenerates the cookie session (session-fixation defence) and records the user on it. */
   logIn(userId: string): Promise<void>;
+  /** Forgets the user and regenerates the cookie session, as passport >= 0.6 `req.logout()` does. */
+  logOut(): Promise<void>;
 }
 type Route = (input: RouteInput) => Promise<{ status: number; body?: unknown }>;
 
@@ -42,10 +46,20 @@ const routes: Record<string, Route> = {
     session.visits = Number(session.visits ?? 0) + 1;
     return { status: 200, body: { visits: session.visits } };
   },
+  /** As the examples do: another user's conversation is left behind (detached), not deleted. */
   'POST /login': async ({ logIn, body, agent }) => {
     const userId = String(body.userId);
+    if (agent.userId !== undefined && agent.userId !== userId) agent.detach();
     await logIn(userId);
-    return { status: 200, body: { userId, agentSessionId: agent.id } };
+    return { status: 200, body: { userId, agentSessionId: agent.id ?? null } };
+  },
+  'POST /logout': async ({ logOut }) => {
+    await logOut();
+    return { status: 204 };
+  },
+  'POST /detach': async ({ agent }) => {
+    agent.detach();
+    return { status: 204 };
   },
   'POST /turn': async ({ agent, body }) => {
     const turn = await agent.appendTurn({ role: 'user', content: String(body.content ?? '') });
@@ -95,7 +109,7 @@ export function buildMiddleware(framework: Framework, options: TestAppOptions): 
   else koaApp(options);
 }
 
-function expressApp({ secrets = [SECRET_A], trustProxy, ...options }: TestAppOptions): express.Express {
+function expressApp({ secrets = [SECRET_A], trustProxy, answerErrors, ...options }: TestAppOptions): express.Express {
   const app = express();
   if (trustProxy) app.set('trust proxy', true);
   app.use(express.json());
@@ -104,6 +118,7 @@ function expressApp({ secrets = [SECRET_A], trustProxy, ...options }: TestAppOpt
       ...options,
       secret: secrets as string[],
       getUserId: (req) => userFrom(req.headers['x-user'], req.session as unknown as Record<string, unknown>),
+      ...(answerErrors ? { onError: (error) => answerErrors(error) } : {}),
     }),
   );
   for (const [route, handler] of Object.entries(routes)) {
@@ -118,6 +133,10 @@ function expressApp({ secrets = [SECRET_A], trustProxy, ...options }: TestAppOpt
           await new Promise<void>((resolve, reject) => req.session.regenerate((error) => (error ? reject(error) : resolve())));
           (req.session as unknown as Record<string, unknown>).userId = userId;
         },
+        logOut: async () => {
+          delete (req.session as unknown as Record<string, unknown>).userId;
+          await new Promise<void>((resolve, reject) => req.session.regenerate((error) => (error ? reject(error) : resolve())));
+        },
       });
       res.status(result.status);
       if (result.body === undefined) res.end();
@@ -128,7 +147,7 @@ function expressApp({ secrets = [SECRET_A], trustProxy, ...options }: TestAppOpt
   return app;
 }
 
-function koaApp({ secrets = [SECRET_A], trustProxy, ...options }: TestAppOptions): Koa {
+function koaApp({ secrets = [SECRET_A], trustProxy, answerErrors, ...options }: TestAppOptions): Koa {
   const app = new Koa();
   app.keys = secrets as string[];
   if (trustProxy) app.proxy = true;
@@ -136,6 +155,7 @@ function koaApp({ secrets = [SECRET_A], trustProxy, ...options }: TestAppOptions
     koaAgentSession(app, {
       ...options,
       getUserId: (ctx) => userFrom(ctx.get('x-user'), ctx.session),
+      ...(answerErrors ? { onError: (error) => answerErrors(error) } : {}),
     }),
   );
   app.use(async (ctx) => {
@@ -149,6 +169,10 @@ function koaApp({ secrets = [SECRET_A], trustProxy, ...options }: TestAppOptions
       logIn: async (userId) => {
         await ctx.session.regenerate();
         ctx.session.userId = userId;
+      },
+      logOut: async () => {
+        delete ctx.session.userId;
+        await ctx.session.regenerate();
       },
     });
     ctx.status = result.status;

@@ -48,3 +48,33 @@ describe.each(FRAMEWORKS)('%s: Redis unavailable', (framework) => {
     }
   });
 });
+
+describe.each(FRAMEWORKS)('%s: an onError that throws', (framework) => {
+  it('ends the request with 500 (the app error path), without an unhandled rejection', async () => {
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    const answered: string[] = [];
+    try {
+      const app = await fixture.app(framework, {
+        answerErrors: (error) => {
+          answered.push(error.code);
+          throw new Error('a broken onError (thrown on purpose by this test)');
+        },
+      });
+      const browser = new Browser(app);
+      expect((await browser.post('/turn', { content: 'before the outage' })).status).toBe(200);
+
+      await privateRedis.server.stop();
+      // Loading the cookie session fails; onError is called from inside express-session's store callback, and throws.
+      const response = await browser.get('/state');
+      expect(response.status).toBe(500);
+      expect(answered).toEqual(['STORE_UNAVAILABLE']);
+      expect(unhandled).toEqual([]);
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+      await privateRedis.server.restart();
+      await eventually('the connection to be back', async () => (await fixture.redis.health()).state === 'ready', 15_000);
+    }
+  });
+});

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { createAgentStore } from 'agent-session';
 import { FRAMEWORKS } from './apps.js';
-import { Browser } from './browser.js';
+import { Browser, VIA_HTTPS_PROXY } from './browser.js';
 import { usePrivateRedis, useFixture } from './fixture.js';
 
 // A private server, so that MONITOR counts only this file's commands.
@@ -27,5 +28,47 @@ describe.each(FRAMEWORKS)('%s: Redis commands per request', (framework) => {
     expect(read.sort()).toEqual(['EVALSHA', 'GET', 'PEXPIRE']);
     const append = names(await privateRedis.counter.during(() => browser.post('/turn', { content: 'hello' })));
     expect(append.sort()).toEqual(['EVALSHA', 'GET', 'PEXPIRE']);
+  });
+
+  it('a request by another user than the cookie session records sends no agent command, not even the TOUCH', async () => {
+    const app = await fixture.app(framework);
+    const browser = new Browser(app);
+    await browser.post('/login', { userId: 'alice' });
+    await browser.post('/turn', { content: 'mine' });
+    const bob = browser.clone({ ...VIA_HTTPS_PROXY, 'x-user': 'bob' });
+
+    const noop = await privateRedis.counter.during(() => bob.get('/noop'));
+    expect(names(noop).sort()).toEqual(['GET', 'PEXPIRE']);
+    const refused = await privateRedis.counter.during(() => bob.get('/state'));
+    expect(names(refused).sort()).toEqual(['GET', 'PEXPIRE']);
+  });
+
+  it('a call the binding in Redis refuses is the last agent command of the request: no end-of-request TOUCH follows', async () => {
+    const app = await fixture.app(framework);
+    const browser = new Browser(app);
+    const { agentSessionId: id } = (await browser.post('/turn', { content: 'anonymous so far' })).body as { agentSessionId: string };
+    // Bound to carol elsewhere: the cookie session still records an anonymous agent session.
+    await createAgentStore({ redis: fixture.redis, keyPrefix: app.prefix }).session(id, { caller: 'carol' }).meta();
+    const dave = browser.clone({ ...VIA_HTTPS_PROXY, 'x-user': 'dave' });
+    await dave.get('/state'); // scripts loaded; refused
+
+    let status = 0;
+    const commands = await privateRedis.counter.during(async () => {
+      status = (await dave.post('/turn', { content: 'hello?' })).status;
+    });
+    expect(status).toBe(403);
+    expect(names(commands).sort()).toEqual(['EVALSHA', 'GET', 'PEXPIRE']);
+  });
+
+  it('detach() sends nothing for the agent session: the request only rewrites its cookie session', async () => {
+    const app = await fixture.app(framework);
+    const browser = new Browser(app);
+    await browser.post('/login', { userId: 'alice' });
+    const { agentSessionId: id } = (await browser.post('/turn', { content: 'hello' })).body as { agentSessionId: string };
+
+    const detach = await privateRedis.counter.during(() => browser.post('/detach'));
+    expect(names(detach).sort()).toEqual(['GET', 'SET']);
+    expect(detach.filter((command) => command.includes(id))).toEqual([]);
+    expect((await browser.get('/state')).body).toMatchObject({ agentSessionId: null, turnCount: 0 });
   });
 });

@@ -1,0 +1,59 @@
+import { describe, expect, it } from 'vitest';
+import { createAgentStore } from 'agent-session';
+import type { AgentSessionEvent } from 'agent-session/express';
+import { AgentCookieStore } from '../../src/express/store.js';
+import { cookieSessionRedis } from '../../src/middleware/cookie-session-redis.js';
+import { uniquePrefix } from '../harness/store.js';
+import { useFixture } from './fixture.js';
+
+const fixture = useFixture();
+
+function store(events: AgentSessionEvent[]): { store: AgentCookieStore; prefix: string } {
+  const prefix = uniquePrefix();
+  return {
+    prefix,
+    store: new AgentCookieStore({
+      redis: cookieSessionRedis(fixture.redis),
+      client: fixture.redis.client,
+      prefix: `${prefix}sess:`,
+      agents: createAgentStore({ redis: fixture.redis, keyPrefix: prefix }),
+      idleTimeoutMs: 60_000,
+      log: (event) => events.push(event),
+    }),
+  };
+}
+
+/**
+ * express-session calls the store with a callback and ignores the promise
+ * connect-redis's API also returns: whatever the callback throws (it runs
+ * express-session and, through next(), the app) must not become a rejection
+ * nobody handles.
+ */
+describe('express: the cookie-session store and a callback that throws', () => {
+  const thrown = () => {
+    throw new Error('thrown by the callback (on purpose)');
+  };
+  const reported = { type: 'error', code: 'session_callback_failed', message: expect.stringContaining('thrown by the callback') };
+
+  it('after a successful command: the promise resolves with the result, the throw is reported', async () => {
+    const events: AgentSessionEvent[] = [];
+    const { store: cookieStore } = store(events);
+    await expect(cookieStore.get('no-such-session', thrown)).resolves.toBeNull();
+    expect(events).toEqual([reported]);
+  });
+
+  it('after a failed command: the promise resolves, the throw is reported', async () => {
+    const events: AgentSessionEvent[] = [];
+    const { store: cookieStore, prefix } = store(events);
+    await fixture.inspector.hSet(`${prefix}sess:wrong-type`, 'a', '1'); // GET answers WRONGTYPE
+    let given: unknown;
+    await expect(
+      cookieStore.get('wrong-type', (error) => {
+        given = error;
+        thrown();
+      }),
+    ).resolves.toBeUndefined();
+    expect(String(given)).toMatch(/WRONGTYPE/);
+    expect(events).toEqual([reported]);
+  });
+});
