@@ -1,0 +1,90 @@
+import type { Framework, ServerId } from './catalog.js';
+import type { Scenario } from './contract.js';
+import type { CellSummary, Results, Target } from './results.js';
+
+/**
+ * The targets of issue 5, checked against one run's medians. They are goals
+ * for the design, reported (met or not, with the figure), never asserted.
+ */
+const AGENT: Record<Framework, ServerId> = { express: '3', koa: '6' };
+
+const PEER_RATIO: Record<Scenario, number> = { read: 1.5, append: 3, touch: 1.5 };
+const FLOOR_TOUCH_RATIO = 0.85;
+const MAX_COMMANDS: Record<Scenario, number> = { read: 4, append: 4, touch: 3 };
+/**
+ * "Flat within noise": the CPU a request costs (Node + Redis, steadier than
+ * req/s on a shared machine) at the largest history is at most this much
+ * above the smallest's, or within the round-to-round spread of those figures.
+ */
+const FLAT_TOLERANCE = 0.15;
+
+const fixed = (value: number, digits = 2) => (Number.isFinite(value) ? value.toFixed(digits) : 'n/a');
+
+export function evaluateTargets(results: Omit<Results, 'targets'>): Target[] {
+  const targets: Target[] = [];
+  const ratioOf = (server: ServerId, scenario: Scenario) => results.ratios.find((entry) => entry.server === server && entry.scenario === scenario);
+  const cellOf = (server: ServerId, scenario: Scenario) => results.compare.find((cell) => cell.server === server && cell.scenario === scenario);
+
+  for (const framework of ['express', 'koa'] as const) {
+    const agent = AGENT[framework];
+    const name = framework === 'express' ? 'Express' : 'Koa';
+    for (const scenario of ['read', 'append', 'touch'] as const) {
+      const vsPeer = ratioOf(agent, scenario)?.vsPeer ?? Number.NaN;
+      targets.push({
+        framework,
+        goal: `${name}: ${scenario} >= ${PEER_RATIO[scenario]}x the peer's req/s`,
+        measured: `${fixed(vsPeer)}x`,
+        met: Number.isFinite(vsPeer) ? vsPeer >= PEER_RATIO[scenario] : null,
+      });
+    }
+    const appends = cellOf(agent, 'append')?.appends;
+    targets.push({
+      framework,
+      goal: `${name}: zero lost turns under concurrent appends on one session`,
+      measured: appends ? `${appends.lost} lost of ${appends.ok} successful appends` : 'n/a',
+      met: appends ? appends.lost === 0 : null,
+    });
+    const vsFloor = ratioOf(agent, 'touch')?.vsFloor ?? Number.NaN;
+    targets.push({
+      framework,
+      goal: `${name}: touch >= ${FLOOR_TOUCH_RATIO}x the small-session floor's req/s`,
+      measured: `${fixed(vsFloor)}x`,
+      met: Number.isFinite(vsFloor) ? vsFloor >= FLOOR_TOUCH_RATIO : null,
+    });
+    for (const scenario of ['read', 'append', 'touch'] as const) {
+      const cell = cellOf(agent, scenario);
+      const perRequest = cell ? profiledCommands(cell) : Number.NaN;
+      targets.push({
+        framework,
+        goal: `${name}: ${scenario} sends at most ${MAX_COMMANDS[scenario]} Redis commands per request`,
+        measured: cell ? `${fixed(perRequest, 1)} (under load: ${fixed(cell.median.commandsPerRequest, 2)})` : 'n/a',
+        met: cell ? perRequest <= MAX_COMMANDS[scenario] : null,
+      });
+    }
+  }
+
+  for (const scenario of ['append', 'read'] as const) {
+    const cells = results.growth.history
+      .filter((cell) => cell.server === AGENT.express && cell.scenario === scenario)
+      .sort((a, b) => a.history - b.history);
+    const first = cells[0];
+    const last = cells[cells.length - 1];
+    const compared = first && last && first !== last;
+    const growth = compared ? last.median.cpuUsPerRequest / first.median.cpuUsPerRequest : Number.NaN;
+    const tolerance = compared ? Math.max(FLAT_TOLERANCE, first.median.cpuSpread, last.median.cpuSpread) : Number.NaN;
+    targets.push({
+      framework: 'express',
+      goal: `${scenario} cost flat from the smallest to the largest history (CPU per request within noise, at least ±${FLAT_TOLERANCE * 100} %)`,
+      measured: compared
+        ? `${last.history} turns: ${fixed(growth)}x the CPU per request of ${first.history} turns (${fixed(last.median.cpuUsPerRequest, 0)} vs ${fixed(first.median.cpuUsPerRequest, 0)} µs; noise ±${fixed(tolerance * 100, 0)} %); req/s ${fixed(last.median.rps / first.median.rps)}x`
+        : 'n/a',
+      met: compared && Number.isFinite(growth) ? growth <= 1 + tolerance : null,
+    });
+  }
+  return targets;
+}
+
+/** Commands per request as the MONITOR profile lists them (exact; the under-load figure is beside it). */
+export function profiledCommands(cell: CellSummary): number {
+  return cell.commands.reduce((sum, entry) => sum + entry.perRequest, 0);
+}
