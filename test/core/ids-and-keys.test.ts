@@ -1,14 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { generateId, InvalidSessionIdError, MAX_ID_LENGTH, sessionKeys } from 'agent-session';
-import { keySlot, keysUnder, rawClient, testStore, type TestClient } from '../harness/store.js';
+import { keySlot, keysUnder, clientForThisFile, testStore } from '../harness/store.js';
 
-let client: TestClient;
-beforeAll(async () => {
-  client = await rawClient();
-});
-afterAll(async () => {
-  await client.close();
-});
+const client = clientForThisFile();
 
 describe('session ids', () => {
   it('generates unguessable, URL-safe ids of at least 128 bits', () => {

@@ -1,14 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { SessionExistsError, SessionNotFoundError } from 'agent-session';
-import { keysUnder, rawClient, testStore, type TestClient } from '../harness/store.js';
+import { keysUnder, clientForThisFile, testStore } from '../harness/store.js';
 
-let client: TestClient;
-beforeAll(async () => {
-  client = await rawClient();
-});
-afterAll(async () => {
-  await client.close();
-});
+const client = clientForThisFile();
 
 describe('create, metadata and delete', () => {
   it('records metadata at creation and updates fields one by one', async () => {

@@ -1,14 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ConfigError, createAgentStore, InvalidInputError, PayloadTooLargeError } from 'agent-session';
-import { rawClient, testStore, type TestClient } from '../harness/store.js';
+import { clientForThisFile, testStore } from '../harness/store.js';
 
-let client: TestClient;
-beforeAll(async () => {
-  client = await rawClient();
-});
-afterAll(async () => {
-  await client.close();
-});
+const client = clientForThisFile();
 
 const limits = { turnContentBytes: 100, metaValueBytes: 20, toolPayloadBytes: 50, notesBytes: 60 };
 

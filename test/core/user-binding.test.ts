@@ -1,14 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { SessionUserMismatchError } from 'agent-session';
-import { rawClient, testStore, type TestClient } from '../harness/store.js';
+import { clientForThisFile, testStore } from '../harness/store.js';
 
-let client: TestClient;
-beforeAll(async () => {
-  client = await rawClient();
-});
-afterAll(async () => {
-  await client.close();
-});
+const client = clientForThisFile();
 
 describe('session-to-user binding', () => {
   it('refuses another user and an anonymous caller, reading and writing nothing', async () => {

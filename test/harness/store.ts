@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { createClient, type RedisClientType } from 'redis';
-import { inject } from 'vitest';
+import { afterAll, beforeAll, inject } from 'vitest';
 import { createAgentStore, type AgentStore, type AgentStoreOptions } from 'agent-session';
 
 export type TestClient = RedisClientType;
@@ -11,6 +11,28 @@ export async function rawClient(url: string = inject('redisUrl')): Promise<TestC
   client.on('error', () => {});
   await client.connect();
   return client;
+}
+
+/**
+ * One raw client for a whole test file, connected before its tests and
+ * closed after them. The returned object stands in for the client (it
+ * forwards to it), so tests can hold it in a const at file level.
+ */
+export function clientForThisFile(): TestClient {
+  let client: TestClient | undefined;
+  beforeAll(async () => {
+    client = await rawClient();
+  });
+  afterAll(async () => {
+    await client?.close();
+  });
+  return new Proxy({} as TestClient, {
+    get(_target, property) {
+      if (!client) throw new Error('the test client is only connected inside tests and hooks');
+      const value: unknown = Reflect.get(client, property, client);
+      return typeof value === 'function' ? value.bind(client) : value;
+    },
+  });
 }
 
 /** A key prefix no other test uses, so tests share one server without flushing it. */
