@@ -13,6 +13,7 @@ const RULES: Array<[RegExp, string]> = [
   [/^PEXPIRE (agent:)?sess:/, 'agent-session\'s cookie-session store: the session did not change, so only its expiry is extended (the TTL follows the cookie\'s)'],
   [/^EVALSHA agent-session:read/, 'agent-session READ script: checks the session and its user, returns metadata and the last N turns (and tool calls and notes for a snapshot), resets the TTL of every agent key; one atomic call'],
   [/^EVALSHA agent-session:append-turn/, 'agent-session APPEND script: checks the user, assigns seq and ts, RPUSH + LTRIM to the window, updates the metadata, resets every agent key\'s TTL; one atomic call'],
+  [/^EVALSHA agent-session:touch-along/, 'agent-session TOUCH-ALONG script: the cookie session did not change, so one call extends its expiry (PEXPIRE) and resets the TTL of every agent key (and lastActive)'],
   [/^EVALSHA agent-session:touch/, 'agent-session TOUCH script: resets the TTL of every agent key (and lastActive), sent in the same tick as the cookie-session command, so in the same network write'],
   [/^EVALSHA agent-session:create/, 'agent-session CREATE script: the first write creates the agent session'],
   [/^EVALSHA /, 'a Lua script of agent-session'],

@@ -276,6 +276,19 @@ export class AgentSession {
     return Number(await this.#run(scripts.TOUCH, [])) === 1;
   }
 
+  /**
+   * `touch()`, plus extending `key` (never recreating it) to `ttlMs` in the
+   * same command: for a key on the same Redis node as the session, such as
+   * the cookie session on a standalone or Sentinel-managed Redis (on Cluster
+   * it would be another slot). Another user's session is left untouched
+   * rather than refused, so the key is still extended.
+   * Returns whether the session was touched and whether `key` existed.
+   */
+  async touchAlong(key: string, ttlMs: number): Promise<{ touched: boolean; extended: boolean }> {
+    const [touched, extended] = (await this.#run(scripts.TOUCH_ALONG, [ttlMs], { alongKey: key })) as [number, number];
+    return { touched: Number(touched) === 1, extended: Number(extended) === 1 };
+  }
+
   /** Removes every key of the session (refused with `SessionUserMismatchError` for another user's session). */
   async delete(): Promise<void> {
     await this.#run(scripts.DELETE, [], { refresh: false, withLease: true, withJobs: true });
@@ -292,11 +305,12 @@ export class AgentSession {
   async #run(
     script: LuaScript,
     args: Array<string | number>,
-    options: { refresh?: boolean; owner?: string; withLease?: boolean; withJobs?: boolean; toolCallId?: string } = {},
+    options: { refresh?: boolean; owner?: string; withLease?: boolean; withJobs?: boolean; alongKey?: string; toolCallId?: string } = {},
   ): Promise<unknown> {
     const keys = stateKeys(this.keys);
     if (options.withLease) keys.push(this.keys.lease);
     if (options.withJobs) keys.push(this.keys.jobs);
+    if (options.alongKey !== undefined) keys.push(options.alongKey);
     const owner = options.owner ?? this.#owner;
     try {
       const ttl = options.refresh === false ? 0 : this.#background ? 'session' : this.#config.idleTimeoutMs;

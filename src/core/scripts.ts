@@ -59,6 +59,16 @@ local function refresh()
   end
 end
 
+-- Activity without a change: lastActive and every key's TTL. 0 for a missing
+-- session (nothing is created), -1 for another user's session (untouched).
+local function touch_session()
+  if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+  if foreign() then return -1 end
+  redis.call('HSET', KEYS[1], 'lastActive', now_ms())
+  refresh()
+  return 1
+end
+
 -- Observer writes: refused once the run's lease (KEYS[5]) no longer holds
 -- its fencing token, and for a missing session, which is never recreated.
 local function fenced(token)
@@ -242,11 +252,25 @@ return now
 export const TOUCH = script(
   'agent-session:touch',
   `
-if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
-if foreign() then return redis.error_reply('USERMISMATCH') end
-redis.call('HSET', KEYS[1], 'lastActive', now_ms())
-refresh()
-return 1
+local touched = touch_session()
+if touched == -1 then return redis.error_reply('USERMISMATCH') end
+return touched
+`,
+);
+
+/**
+ * TOUCH, plus extending one key outside the session (KEYS[5], the cookie
+ * session) to ARGV[3] ms in the same call, so that a request that only
+ * keeps its session alive costs one command for both. PEXPIRE never
+ * recreates that key. Only where KEYS[5] is on the same node as the session
+ * (standalone, Sentinel); on Cluster it is another slot. Returns
+ * { touch_session() result, 1 if KEYS[5] existed else 0 }.
+ */
+export const TOUCH_ALONG = script(
+  'agent-session:touch-along',
+  `
+local extended = redis.call('PEXPIRE', KEYS[5], ARGV[3])
+return { touch_session(), extended }
 `,
 );
 

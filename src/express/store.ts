@@ -5,7 +5,7 @@ import type { AgentStore } from '../core/agent-store.js';
 import { carryLink, readLink, type SessionData } from '../middleware/agent-link.js';
 import type { CookieSessionRedis } from '../middleware/cookie-session-redis.js';
 import type { AgentSessionEvent } from '../middleware/options.js';
-import { withAgentRefresh } from '../middleware/refresh.js';
+import { extendWithAgentRefresh, withAgentRefresh } from '../middleware/refresh.js';
 import { isRecord, parseStoredSession } from '../middleware/stored-session.js';
 
 /** express-session's store callback: an error, or null and the result. */
@@ -74,7 +74,8 @@ export class AgentCookieStore extends RedisStore {
   override touch(sid: string, session: ExpressSessionData, callback?: Callback<void>): Promise<void> {
     return this.#settle(async () => {
       // PEXPIRE never recreates a key that expired or was destroyed meanwhile.
-      await this.#refresh(session, () => this.#redis.extend(this.prefix + sid, this.#ttlMs(session)));
+      const data = session as unknown as SessionData;
+      await extendWithAgentRefresh(this.#redis, this.prefix + sid, this.#ttlMs(session), this.#agents, readLink(data), data);
     }, callback);
   }
 

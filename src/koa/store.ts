@@ -2,7 +2,7 @@ import type { AgentStore } from '../core/agent-store.js';
 import { readLink, type SessionData } from '../middleware/agent-link.js';
 import type { CookieSessionRedis } from '../middleware/cookie-session-redis.js';
 import type { AgentSessionEvent } from '../middleware/options.js';
-import { withAgentRefresh } from '../middleware/refresh.js';
+import { extendWithAgentRefresh, withAgentRefresh } from '../middleware/refresh.js';
 import { parseStoredSession } from '../middleware/stored-session.js';
 
 export interface KoaCookieStoreOptions {
@@ -73,12 +73,8 @@ export class KoaCookieStore {
     const redisKey = this.#prefix + key;
     const session = (options.ctx as { session?: object | null } | undefined)?.session ?? undefined;
     const unchanged = known?.get(key) === value;
-    await withAgentRefresh<unknown>(
-      () => (unchanged ? this.#redis.extend(redisKey, ttlMs) : this.#redis.write(redisKey, value, ttlMs)),
-      this.#agents,
-      readLink(kept),
-      session,
-    );
+    if (unchanged) await extendWithAgentRefresh(this.#redis, redisKey, ttlMs, this.#agents, readLink(kept), session);
+    else await withAgentRefresh(() => this.#redis.write(redisKey, value, ttlMs), this.#agents, readLink(kept), session);
     known?.set(key, value);
   }
 

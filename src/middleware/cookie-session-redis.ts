@@ -1,5 +1,5 @@
 import { ConfigError } from '../core/errors.js';
-import type { RedisConnection } from '../redis/connection.js';
+import { topologyOf, type RedisConnection } from '../redis/connection.js';
 import { failFast } from '../redis/fail-fast.js';
 
 /**
@@ -19,6 +19,12 @@ export interface CookieSessionRedis {
   /** PEXPIRE; false when the key no longer exists (it is not recreated). */
   extend(key: string, ttlMs: number): Promise<boolean>;
   remove(key: string): Promise<void>;
+  /**
+   * Whether a cookie-session key is on the same Redis node as every agent
+   * key, so one script may touch both: true except on Cluster, where they
+   * hash to different slots.
+   */
+  sharesNodeWithAgents: boolean;
 }
 
 export function cookieSessionRedis(redis: Pick<RedisConnection, 'client' | 'failFastMs'>): CookieSessionRedis {
@@ -35,5 +41,6 @@ export function cookieSessionRedis(redis: Pick<RedisConnection, 'client' | 'fail
     remove: async (key) => {
       await failFast(() => client.del([key]), ms);
     },
+    sharesNodeWithAgents: topologyOf(client) !== 'cluster',
   };
 }

@@ -1,22 +1,21 @@
 import type { AgentStore } from '../core/agent-store.js';
 import { SessionUserMismatchError } from '../core/errors.js';
+import type { CookieSessionRedis } from './cookie-session-redis.js';
 import { agentTtlHandled, boundToSomeoneElse, markAgentTtlHandled, requestUserOf, type AgentLink } from './agent-link.js';
 
 /**
  * Activity-based expiry in at most one extra round trip: at the end of a
  * request the cookie-session store writes or extends the cookie session, and
- * the agent session's keys get their TTL reset by the same call. Both
- * commands are started before either is awaited, so neither waits for the
- * other:
- * - on one connection (standalone, Sentinel) node-redis writes commands
- *   issued in the same tick together, so the two are pipelined and the
- *   request waits one round trip for both;
- * - on Cluster the cookie-session key and the agent keys hash to different
- *   slots, usually on different nodes: the two go out in parallel on two
- *   connections, and the request waits for the slower one;
- * - when the server does not know the TOUCH script yet (first use, a
- *   restart, a failover), its NOSCRIPT reply costs one more round trip: the
- *   script is sent again with EVAL.
+ * the agent session's keys get their TTL reset by the same call.
+ * - Extending an unchanged cookie session (the common case) goes through
+ *   `extendWithAgentRefresh`: one script for both where they share a node.
+ * - Otherwise (a changed cookie session, or Cluster) both commands are
+ *   started before either is awaited: on one connection node-redis writes
+ *   commands issued in the same tick together, so they are pipelined; on
+ *   Cluster they go out in parallel on two connections.
+ * - When the server does not know a script yet (first use, a restart, a
+ *   failover), its NOSCRIPT reply costs one more round trip: the script is
+ *   sent again with EVAL.
  *
  * The agent TOUCH is skipped (`agentTouchCaller` says why) and the cookie
  * session is still written or extended.
@@ -32,6 +31,36 @@ export async function withAgentRefresh<T>(
   const [result] = await Promise.all([cookieSessionCommand(), agentTouch]);
   if (agentTouch && requestSession) markAgentTtlHandled(requestSession);
   return result;
+}
+
+/**
+ * The refresh of a request whose cookie session did not change: extend the
+ * cookie session (PEXPIRE, never recreating it) and reset the agent keys'
+ * TTL. Where both live on one node (standalone, Sentinel) that is a single
+ * script call, so keeping a session alive costs the same one command after
+ * the load as it does without agent state; on Cluster it is the two
+ * commands of `withAgentRefresh`, in parallel.
+ */
+export async function extendWithAgentRefresh(
+  redis: CookieSessionRedis,
+  key: string,
+  ttlMs: number,
+  agents: AgentStore,
+  link: AgentLink | undefined,
+  requestSession: object | undefined,
+): Promise<void> {
+  if (!redis.sharesNodeWithAgents) {
+    await withAgentRefresh(() => redis.extend(key, ttlMs), agents, link, requestSession);
+    return;
+  }
+  const caller = agentTouchCaller(link, requestSession);
+  if (link === undefined || caller === undefined) {
+    await redis.extend(key, ttlMs);
+    return;
+  }
+  // Another user's session is left untouched by the script (not refused), and the cookie session is still extended.
+  await agents.session(link.id, { caller }).touchAlong(key, ttlMs);
+  if (requestSession) markAgentTtlHandled(requestSession);
 }
 
 /**

@@ -127,7 +127,7 @@ export class RedisStartupError extends StoreUnavailableError {
   }
 }
 
-type Topology = 'standalone' | 'sentinel' | 'cluster';
+export type Topology = 'standalone' | 'sentinel' | 'cluster';
 
 export async function connectRedis(options: RedisConnectionOptions): Promise<RedisConnection> {
   const config = resolveConnectionOptions(options);
@@ -255,7 +255,8 @@ function createOwnedClient(config: ResolvedRedisConfig, strategy: ReturnType<typ
   }
 }
 
-function topologyOf(client: NodeRedisClient): Topology {
+/** Which kind of node-redis client this is (an app-supplied one included). */
+export function topologyOf(client: NodeRedisClient): Topology {
   if ('nodeClient' in client) return 'cluster';
   if ('getSentinelNode' in client) return 'sentinel';
   return 'standalone';

@@ -105,6 +105,29 @@ describe('activity-based TTL', () => {
     expect(await counter.during(() => session.snapshot())).toEqual([expect.stringMatching(/^EVALSHA /)]);
   });
 
+  it('touchAlong() extends another key on the node and touches every key, in one command', async () => {
+    const session = await fullSession();
+    const cookieKey = `${store.config.keyPrefix}sess:abc`;
+    await session.touchAlong(cookieKey, 5_000); // loads the script: later calls are one EVALSHA
+    await inspector.set(cookieKey, '{}', { expiration: { type: 'PX', value: 5_000 } });
+    await age(session);
+    const commands = await counter.during(async () => {
+      expect(await session.touchAlong(cookieKey, IDLE_MS)).toEqual({ touched: true, extended: true });
+    });
+    expect(commands).toEqual([expect.stringMatching(/^EVALSHA /)]);
+    await expectFreshTtl(session);
+    expect(await inspector.pTTL(cookieKey)).toBeGreaterThan(IDLE_MS - 60_000);
+
+    // Neither key is recreated; another user's session is left as it was, the other key still extended.
+    await inspector.del(cookieKey);
+    expect(await session.touchAlong(cookieKey, IDLE_MS)).toEqual({ touched: true, extended: false });
+    expect(await inspector.exists(cookieKey)).toBe(0);
+    await inspector.set(cookieKey, '{}', { expiration: { type: 'PX', value: 5_000 } });
+    await age(session);
+    expect(await store.session(session.id, { caller: 'mallory' }).touchAlong(cookieKey, IDLE_MS)).toEqual({ touched: false, extended: true });
+    for (const key of stateKeysOf(session)) expect(await inspector.pTTL(key)).toBeLessThanOrEqual(5_000);
+  });
+
   it('touch() of a session that is gone returns false and creates nothing', async () => {
     const session = store.session('never-created');
     expect(await session.touch()).toBe(false);
