@@ -27,11 +27,6 @@ for (const value of Object.values(coreScripts)) {
   if (typeof script?.sha1 === 'string' && typeof script.name === 'string') scriptNames.set(script.sha1, script.name);
 }
 
-/** Registers scripts defined outside the core (e.g. by an adapter) so the report can name them. */
-export function nameScripts(scripts: Iterable<{ sha1: string; name: string }>): void {
-  for (const script of scripts) scriptNames.set(script.sha1, script.name);
-}
-
 /** A key with its random ids replaced: "sess:Zx9...q" -> "sess:<id>". */
 export function normaliseKey(key: string): string {
   return key.replace(/[A-Za-z0-9_\-.%]{16,}/g, '<id>');

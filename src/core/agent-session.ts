@@ -54,7 +54,8 @@ function ownerArgument(caller: Caller): string {
   return `=${caller}`;
 }
 
-const byteLength = (value: string) => Buffer.byteLength(value, 'utf8');
+/** Longest observer error message kept (characters); the rest is cut. */
+const OBSERVER_ERROR_CHARS = 2_000;
 
 export interface ObservationRequestOptions {
   /** Which observer kind (queue) to ask; default "default". Workers serve one kind each. */
@@ -136,10 +137,7 @@ export class AgentSession {
       throw new InvalidInputError(`A turn's role must be one of ${TURN_ROLES.join(', ')}.`);
     }
     if (typeof input.content !== 'string') throw new InvalidInputError("A turn's content must be a string.");
-    const size = byteLength(input.content);
-    if (size > this.#config.limits.turnContentBytes) {
-      throw new PayloadTooLargeError('Turn content', size, this.#config.limits.turnContentBytes, 'limits.turnContentBytes');
-    }
+    this.#fit('Turn content', input.content, 'turnContentBytes');
     if (input.toolCallId !== undefined) assertValidId(input.toolCallId, 'tool call id');
     const body = JSON.stringify({ role: input.role, content: input.content, toolCallId: input.toolCallId });
     const [seq, ts] = (await this.#run(scripts.APPEND_TURN, [this.#config.maxTurns, body])) as [number, number];
@@ -186,10 +184,7 @@ export class AgentSession {
   async failToolCall(callId: string, error: string | Error): Promise<void> {
     assertValidId(callId, 'tool call id');
     const message = error instanceof Error ? error.message : String(error);
-    const size = byteLength(message);
-    if (size > this.#config.limits.toolPayloadBytes) {
-      throw new PayloadTooLargeError('Tool call error', size, this.#config.limits.toolPayloadBytes, 'limits.toolPayloadBytes');
-    }
+    this.#fit('Tool call error', message, 'toolPayloadBytes');
     await this.#run(scripts.FINISH_TOOL_CALL, [callId, 'failed', message], { toolCallId: callId });
   }
 
@@ -222,11 +217,7 @@ export class AgentSession {
     if (!Number.isSafeInteger(options?.coversThroughSeq) || options.coversThroughSeq < 0) {
       throw new InvalidInputError('`coversThroughSeq` must be the seq (a whole number >= 0) of the last turn the notes cover.');
     }
-    const json = JSON.stringify(notes ?? null);
-    const size = byteLength(json);
-    if (size > this.#config.limits.notesBytes) {
-      throw new PayloadTooLargeError('Observer notes', size, this.#config.limits.notesBytes, 'limits.notesBytes');
-    }
+    const json = this.#fit('Observer notes', JSON.stringify(notes ?? null), 'notesBytes');
     const written = await this.#run(scripts.WRITE_NOTES, [options.fencingToken ?? '', options.coversThroughSeq, json], {
       owner: '',
       withLease: true,
@@ -236,7 +227,7 @@ export class AgentSession {
 
   /** Records the observer's last failure for the primary to see; keeps existing notes. */
   async writeObserverError(message: string, options: { fencingToken?: string } = {}): Promise<void> {
-    const bounded = message.length > 2_000 ? `${message.slice(0, 2_000)}…` : message;
+    const bounded = message.length > OBSERVER_ERROR_CHARS ? `${message.slice(0, OBSERVER_ERROR_CHARS)}…` : message;
     await this.#run(scripts.WRITE_OBSERVER_ERROR, [options.fencingToken ?? '', bounded], { owner: '', withLease: true });
   }
 
@@ -342,21 +333,21 @@ export class AgentSession {
 
   #checkedValue(name: string, value: unknown): string {
     if (typeof value !== 'string') throw new InvalidInputError(`Metadata \`${name}\` must be a string.`);
-    const size = byteLength(value);
-    if (size > this.#config.limits.metaValueBytes) {
-      throw new PayloadTooLargeError(`Metadata \`${name}\``, size, this.#config.limits.metaValueBytes, 'limits.metaValueBytes');
-    }
-    return value;
+    return this.#fit(`Metadata \`${name}\``, value, 'metaValueBytes');
+  }
+
+  /** Returns `text` if its UTF-8 size is within the named limit; else `PayloadTooLargeError`, before anything is sent. */
+  #fit(what: string, text: string, limit: keyof StoreConfig['limits']): string {
+    const size = Buffer.byteLength(text, 'utf8');
+    const max = this.#config.limits[limit];
+    if (size > max) throw new PayloadTooLargeError(what, size, max, `limits.${limit}`);
+    return text;
   }
 
   #toolPayload(what: string, value: unknown): string {
     const json = JSON.stringify(value);
     if (json === undefined) throw new InvalidInputError(`${what} must be JSON-serialisable.`);
-    const size = byteLength(json);
-    if (size > this.#config.limits.toolPayloadBytes) {
-      throw new PayloadTooLargeError(what, size, this.#config.limits.toolPayloadBytes, 'limits.toolPayloadBytes');
-    }
-    return json;
+    return this.#fit(what, json, 'toolPayloadBytes');
   }
 
   /** Validates a patch in full before anything is sent, so a bad field leaves Redis untouched. */

@@ -39,6 +39,9 @@ export interface StoreConfig {
   limits: Required<AgentStoreLimits>;
 }
 
+/** The largest turn window a store accepts (`maxTurns`). */
+export const MAX_TURNS = 100_000;
+
 export const STORE_DEFAULTS = {
   keyPrefix: 'agent:',
   idleTimeoutMs: 60 * 60 * 1000,
@@ -98,7 +101,7 @@ export function resolveStoreConfig(options: AgentStoreOptions): StoreConfig {
     failFastMs: positiveInteger('redis.failFastMs', redis.failFastMs, DEFAULT_FAIL_FAST_MS),
     keyPrefix,
     idleTimeoutMs: positiveInteger('idleTimeoutMs', options.idleTimeoutMs, STORE_DEFAULTS.idleTimeoutMs),
-    maxTurns: positiveInteger('maxTurns', options.maxTurns, STORE_DEFAULTS.maxTurns, 100_000),
+    maxTurns: positiveInteger('maxTurns', options.maxTurns, STORE_DEFAULTS.maxTurns, MAX_TURNS),
     limits: {
       turnContentBytes: positiveInteger('limits.turnContentBytes', limits.turnContentBytes, STORE_DEFAULTS.limits.turnContentBytes),
       metaValueBytes: positiveInteger('limits.metaValueBytes', limits.metaValueBytes, STORE_DEFAULTS.limits.metaValueBytes),

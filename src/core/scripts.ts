@@ -30,21 +30,23 @@ end
 
 const PRELUDE = `${LUA_NOW_MS}
 
--- True when the session is bound to someone other than the caller (ARGV[1]).
+-- True when the session is bound to someone other than the caller (ARGV[1]);
+-- second result: whether it is bound at all.
 local function foreign()
   local owner = ARGV[1]
-  if owner == '' then return false end
+  if owner == '' then return false, true end
   local bound = redis.call('HGET', KEYS[1], 'userId')
-  if not bound then return false end
-  return owner == '-' or bound ~= string.sub(owner, 2)
+  if not bound then return false, false end
+  return owner == '-' or bound ~= string.sub(owner, 2), true
 end
 
 -- Refuses a missing session or a caller who is not the session's user, and
 -- binds an unbound session to the user who uses it.
 local function guard()
   if redis.call('EXISTS', KEYS[1]) == 0 then return redis.error_reply('NOSESSION') end
-  if foreign() then return redis.error_reply('USERMISMATCH') end
-  if string.sub(ARGV[1], 1, 1) == '=' and redis.call('HEXISTS', KEYS[1], 'userId') == 0 then
+  local refused, bound = foreign()
+  if refused then return redis.error_reply('USERMISMATCH') end
+  if not bound and string.sub(ARGV[1], 1, 1) == '=' then
     redis.call('HSET', KEYS[1], 'userId', string.sub(ARGV[1], 2))
   end
   return nil
@@ -373,10 +375,9 @@ end
  * Returns 'enqueue' when the caller must now add a job to the queue, else
  * the state the request coalesced into: 'queued', 'running' or 'rerun'.
  */
-export const REQUEST_OBSERVATION = defineScript(
+export const REQUEST_OBSERVATION = script(
   'agent-session:request-observation',
-  PRELUDE +
-    LUA_JOB_STATE +
+  LUA_JOB_STATE +
     `
 local err = guard()
 if err then return err end

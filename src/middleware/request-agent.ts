@@ -267,7 +267,7 @@ export class RequestAgent {
   async #create(user: string | null, id: string): Promise<string> {
     this.#requireCookieSession();
     try {
-      await this.#agents.create({ id, ...(user !== null ? { userId: user } : {}) }, { caller: user });
+      await this.#agents.create({ id, ...(user !== null ? { userId: user } : {}) });
     } catch (error) {
       // A concurrent request of this cookie session created it first; the
       // guard of the call that follows still checks the user.
@@ -294,6 +294,6 @@ export class RequestAgent {
     markAgentTtlHandled(data);
     const link = readLink(data);
     const userId = user ?? link?.userId;
-    if (link?.id !== id || link.userId !== userId) writeLink(data, userId === undefined ? { id } : { id, userId });
+    if (link?.id !== id || link.userId !== userId) writeLink(data, { id, userId });
   }
 }

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { AgentSession } from '../core/agent-session.js';
+import { MAX_TURNS } from '../core/config.js';
 import type { AgentStore } from '../core/agent-store.js';
 import { LeaseLostError, SessionNotFoundError } from '../core/errors.js';
 import { OBSERVER_QUEUED_TTL_MS } from '../core/keys.js';
@@ -25,9 +26,6 @@ import type { AnalyzeInput, ObserverEvent, RunOutcome } from './types.js';
  * leaves it pending and another worker reclaims it; see "Crash windows" in the README for
  * every crash window.
  */
-
-/** The largest turn window a store can be configured with: read them all. */
-const WHOLE_WINDOW = 100_000;
 
 export interface RunContext<T> {
   config: WorkerConfig<T>;
@@ -131,7 +129,7 @@ async function runAttempts<T>(
   for (let attempt = 1; ; attempt++) {
     let failure: unknown;
     try {
-      const input = analyzeInput<T>(session.id, config.kind, await session.snapshot({ lastTurns: WHOLE_WINDOW }), attempt, signal);
+      const input = analyzeInput<T>(session.id, config.kind, await session.snapshot({ lastTurns: MAX_TURNS }), attempt, signal);
       const notes = await untilAborted(analyzeSafely(config.analyze, input), signal);
       const coversThroughSeq = input.meta.turnCount;
       const written = await session.writeNotes(notes, { coversThroughSeq, fencingToken: token });

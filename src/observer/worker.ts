@@ -1,4 +1,5 @@
 import { createAgentStore, type AgentStore } from '../core/agent-store.js';
+import { reconnectDelay } from '../redis/backoff.js';
 import { resolveWorkerConfig, type WorkerConfig } from './config.js';
 import { isMissingGroup, JobQueue, type Job } from './queue.js';
 import { delay, messageOf, runJob, type RunContext, type RunReport } from './run.js';
@@ -148,7 +149,7 @@ export class ObserverWorker<T = unknown> {
         }
         failures += 1;
         this.#emit({ type: 'error', kind: this.kind, error: `fetching jobs failed (${messageOf(error)}); retrying` });
-        await this.#pause(Math.min(5_000, pollIntervalMs * 2 ** failures));
+        await this.#pause(reconnectDelay(failures, { initialDelayMs: pollIntervalMs, maxDelayMs: 5_000 }));
       }
     }
   }

@@ -139,7 +139,9 @@ describe('reconnect and fail-fast', () => {
   it('rejects start-up in-process with a StoreUnavailableError and closes the client', async () => {
     const port = await freePort();
     const log = recordEvents();
-    const attempt = await rejectionOf(connectRedis({ port, connectTimeoutMs: 300, logger: log.logger, logIntervalMs: 0 }));
+    // Fast retries: a retry loop that survived would show up within the check below.
+    const reconnect = { initialDelayMs: 1, maxDelayMs: 10 };
+    const attempt = await rejectionOf(connectRedis({ port, connectTimeoutMs: 300, reconnect, logger: log.logger, logIntervalMs: 0 }));
     expect(attempt.error).toBeInstanceOf(RedisStartupError);
     expect(attempt.error).toBeInstanceOf(StoreUnavailableError);
     const attemptsSoFar = log.events.filter((event) => event.type === 'reconnecting').length;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CorruptStateError } from 'agent-session';
+import { CorruptStateError, type AgentSession } from 'agent-session';
 import { clientForThisFile, testStore } from '../harness/store.js';
 
 const client = clientForThisFile();
@@ -35,22 +35,14 @@ describe('corrupt stored values', () => {
     await expectCorrupt(session.turns({ last: 5 }), session.keys.turns);
   });
 
-  it('a non-numeric turn count raises CorruptStateError naming the meta key', async () => {
+  it.each([
+    ['a non-numeric turn count', 'meta', 'turnCount', 'many', (s: AgentSession) => s.meta()],
+    ['tool-call arguments that are not JSON', 'tools', 'c1:args', '{{', (s: AgentSession) => s.toolCalls()],
+    ['observer notes that are not JSON', 'observer', 'notes', 'nope', (s: AgentSession) => s.notes()],
+  ] as const)('%s raise CorruptStateError naming the %s key', async (_what, key, field, value, read) => {
     const session = await sessionWithState();
-    await client.hSet(session.keys.meta, 'turnCount', 'many');
-    await expectCorrupt(session.meta(), session.keys.meta);
-  });
-
-  it('tool-call arguments that are not JSON raise CorruptStateError naming the tools key', async () => {
-    const session = await sessionWithState();
-    await client.hSet(session.keys.tools, 'c1:args', '{{');
-    await expectCorrupt(session.toolCalls(), session.keys.tools);
-  });
-
-  it('observer notes that are not JSON raise CorruptStateError naming the observer key', async () => {
-    const session = await sessionWithState();
-    await client.hSet(session.keys.observer, 'notes', 'nope');
-    await expectCorrupt(session.notes(), session.keys.observer);
+    await client.hSet(session.keys[key], field, value);
+    await expectCorrupt(read(session), session.keys[key]);
   });
 
   it('a key of the wrong Redis type raises CorruptStateError and is left as it was', async () => {

@@ -34,6 +34,15 @@ async function age(session: AgentSession) {
   for (const key of stateKeysOf(session)) await inspector.pExpire(key, 5_000);
 }
 
+/** Every key still has the lowered TTL: none was reset (and none lost its TTL or vanished). */
+async function expectAgedTtl(session: AgentSession) {
+  for (const key of stateKeysOf(session)) {
+    const pttl = await inspector.pTTL(key);
+    expect(pttl, key).toBeGreaterThan(0);
+    expect(pttl, key).toBeLessThanOrEqual(5_000);
+  }
+}
+
 async function expectFreshTtl(session: AgentSession) {
   for (const key of stateKeysOf(session)) {
     const pttl = await inspector.pTTL(key);
@@ -79,7 +88,7 @@ describe('activity-based TTL', () => {
     const session = await fullSession();
     await age(session);
     await store.session(session.id, { background: true }).snapshot();
-    for (const key of stateKeysOf(session)) expect(await inspector.pTTL(key)).toBeLessThanOrEqual(5_000);
+    await expectAgedTtl(session);
   });
 
   it("a background writer resets TTLs to the session's own idle timeout, not its store's", async () => {
@@ -125,7 +134,7 @@ describe('activity-based TTL', () => {
     await inspector.set(cookieKey, '{}', { expiration: { type: 'PX', value: 5_000 } });
     await age(session);
     expect(await store.session(session.id, { caller: 'mallory' }).touchAlong(cookieKey, IDLE_MS)).toEqual({ touched: false, extended: true });
-    for (const key of stateKeysOf(session)) expect(await inspector.pTTL(key)).toBeLessThanOrEqual(5_000);
+    await expectAgedTtl(session);
   });
 
   it('touch() of a session that is gone returns false and creates nothing', async () => {

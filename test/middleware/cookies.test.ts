@@ -54,11 +54,7 @@ describe.each(FRAMEWORKS)('%s: session cookie', (framework) => {
     const short = 'too-short-secret';
     expect(build([short])).toThrow(/16 characters long; at least 32/);
     expect(build([SECRET_A, short])).toThrow(/\[1\] is 16 characters/);
-    try {
-      build([short])();
-    } catch (error) {
-      expect((error as Error).message).not.toContain(short);
-    }
+    expect(build([short])).toThrow(expect.objectContaining({ message: expect.not.stringContaining(short) }));
   });
 
   it('rotates secrets: a cookie signed with the old secret still verifies, new cookies are signed with the first', async () => {

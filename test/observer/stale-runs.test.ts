@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { AgentSession } from 'agent-session';
+import { observerQueueKey } from 'agent-session/observer';
 import { eventually } from '../harness/wait.js';
 import { testStore } from '../harness/store.js';
 import { deferred, finished, queueState, startGatedWorker, startWorker, useRedis } from './support.js';
@@ -123,10 +124,15 @@ describe('runs that fell behind', () => {
     await analyzing;
     // Outlive the lease: a heartbeat every third of it keeps it (and the job) fresh.
     await leaseExtensions(session, 4);
+    // The job stayed with its worker, delivered once, its idle time kept below
+    // claimIdleMs by the heartbeat, so no other worker could claim it.
+    const queue = observerQueueKey(store.config.keyPrefix, 'default');
+    const [pending] = await redis.client.xPendingRange(queue, 'default', '-', '+', 10);
+    expect(pending!.deliveriesCounter).toBe(1);
+    expect(pending!.millisecondsSinceLastDelivery).toBeLessThan(1_500);
     release();
     const [ended] = await events.until('the run to end', finished());
     expect(ended).toMatchObject({ outcome: 'written', coversThroughSeq: 1 });
-    // Nobody reclaimed the job meanwhile: its idle time was refreshed with the lease.
     expect(events.events.filter((event) => event.type === 'run-started')).toHaveLength(1);
   });
 });

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { afterAll, afterEach, beforeAll, inject } from 'vitest';
+import { afterEach, inject } from 'vitest';
 import type { AgentStore } from 'agent-session';
 import {
   createObserverWorker,
@@ -10,22 +10,16 @@ import {
   type ObserverWorker,
   type ObserverWorkerOptions,
 } from 'agent-session/observer';
-import { rawClient, type TestClient } from '../harness/store.js';
+import { clientForThisFile, type TestClient } from '../harness/store.js';
 
 /**
  * The hooks of an observer test file: a raw client on the run's Redis for
  * the whole file, and every in-process worker stopped after each test.
  */
 export function useRedis(): { readonly client: TestClient } {
-  const context = {} as { client: TestClient };
-  beforeAll(async () => {
-    context.client = await rawClient();
-  });
+  const client = clientForThisFile();
   afterEach(stopWorkers);
-  afterAll(async () => {
-    await context.client.close();
-  });
-  return context;
+  return { client };
 }
 
 /** A promise the test settles by hand: analyses block on it. */
