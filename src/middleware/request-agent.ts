@@ -248,24 +248,35 @@ export class RequestAgent {
     const link = this.#link();
     if (link) this.#checkBinding(link, user);
     return this.#refusalsHandled(async () => {
-      const id = link?.id ?? (await this.#create(user, agentIdFor(this.#cookieSessionId(), this.#cookieSession.data())));
+      const id = link?.id ?? agentIdFor(this.#cookieSessionId(), this.#cookieSession.data());
       const session = this.#agents.session(id, { caller: user });
       let result: T;
       try {
-        result = await operation(session);
+        result = link ? await operation(session) : await this.#createThen(user, id, () => operation(session));
       } catch (error) {
         if (!(error instanceof SessionNotFoundError)) throw error;
-        // Expired or deleted behind this cookie session's back: start afresh under the same id.
-        await this.#create(user, id);
-        result = await operation(session);
+        // Expired or deleted behind this cookie session's back (or, on first
+        // use of the CREATE script, its reload came too late): start afresh
+        // under the same id.
+        result = await this.#createThen(user, id, () => operation(session));
       }
       this.#used(id, user);
       return result;
     });
   }
 
-  async #create(user: string | null, id: string): Promise<string> {
+  /**
+   * CREATE and then the operation, issued together: node-redis writes them
+   * in order on the session's one connection (the same node, one slot), so
+   * creating costs no round trip of its own.
+   */
+  async #createThen<T>(user: string | null, id: string, operation: () => Promise<T>): Promise<T> {
     this.#requireCookieSession();
+    const [, result] = await Promise.all([this.#create(user, id), operation()]);
+    return result;
+  }
+
+  async #create(user: string | null, id: string): Promise<void> {
     try {
       await this.#agents.create({ id, ...(user !== null ? { userId: user } : {}) });
     } catch (error) {
@@ -273,7 +284,6 @@ export class RequestAgent {
       // guard of the call that follows still checks the user.
       if (!(error instanceof SessionExistsError)) throw error;
     }
-    return id;
   }
 
   #cookieSessionId(): string {

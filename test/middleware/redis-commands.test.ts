@@ -30,6 +30,14 @@ describe.each(FRAMEWORKS)('%s: Redis commands per request', (framework) => {
     expect(append.sort()).toEqual(['EVALSHA', 'GET', 'PEXPIRE']);
   });
 
+  it('the first write sends three commands: CREATE and the write (issued together), then the new cookie session', async () => {
+    const app = await fixture.app(framework);
+    await new Browser(app).post('/turn', { content: 'load the scripts' });
+    const browser = new Browser(app);
+    const first = names(await privateRedis.counter.during(() => browser.post('/turn', { content: 'hello' })));
+    expect(first).toEqual(['EVALSHA', 'EVALSHA', 'SET']);
+  });
+
   it('a request by another user than the cookie session records sends no agent command, not even the TOUCH', async () => {
     const app = await fixture.app(framework);
     const browser = new Browser(app);
