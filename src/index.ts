@@ -10,20 +10,19 @@ export { STORE_DEFAULTS, type AgentStoreOptions, type AgentStoreLimits, type Sto
 export { generateId, MAX_ID_LENGTH } from './core/ids.js';
 export { DEFAULT_OBSERVER_KIND, OBSERVER_QUEUED_TTL_MS, observerQueueKey, sessionKeys, type SessionKeys } from './core/keys.js';
 export { evaluateNotes } from './core/notes.js';
-export * from './core/errors.js';
+export * from './errors.js';
 export type * from './core/types.js';
-export {
-  connectRedis,
-  RedisStartupError,
-  DEFAULT_CONNECT_TIMEOUT_MS,
-  DEFAULT_LOG_INTERVAL_MS,
-  DEFAULT_FAIL_FAST_MS,
-  type NodeRedisClient,
-  type RedisConnection,
-  type RedisConnectionEvent,
-  type RedisConnectionOptions,
-  type RedisHealth,
-  type RedisNodeAddress,
-  type RedisTlsOptions,
-} from './redis/connection.js';
+export { connectRedis } from './redis/connect.js';
+export { RedisStartupError } from './redis/startup-error.js';
+export { DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_LOG_INTERVAL_MS } from './redis/options.js';
+export { DEFAULT_FAIL_FAST_MS } from './redis/fail-fast.js';
+export type {
+  NodeRedisClient,
+  RedisConnection,
+  RedisConnectionEvent,
+  RedisConnectionOptions,
+  RedisHealth,
+  RedisNodeAddress,
+  RedisTlsOptions,
+} from './redis/types.js';
 export type { RedisCommandClient } from './redis/client.js';

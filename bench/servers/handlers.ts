@@ -1,4 +1,4 @@
-import type { RequestAgent } from '../../src/middleware/request-agent.js';
+import type { RequestAgent } from '../../src/request/request-agent.js';
 import { DEFAULT_HISTORY, fixedTail, historyTurn, READ_LAST, type LoginBody, type ReadView } from '../contract.js';
 import { appendPeerTurn, peerReadView, seedPeerState, type PeerAgentState } from './peer-state.js';
 

@@ -10,7 +10,7 @@ import {
   SessionUserMismatchError,
   ToolCallNotFoundError,
   ToolCallStateError,
-} from './errors.js';
+} from '../errors.js';
 import { assertValidId } from './ids.js';
 import {
   APP_FIELD_PREFIX,

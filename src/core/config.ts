@@ -1,4 +1,4 @@
-import { ConfigError } from './errors.js';
+import { ConfigError } from '../errors.js';
 import type { RedisCommandClient } from '../redis/client.js';
 import { DEFAULT_FAIL_FAST_MS } from '../redis/fail-fast.js';
 

@@ -1,4 +1,4 @@
-import { CorruptStateError } from './errors.js';
+import { CorruptStateError } from '../errors.js';
 import { APP_FIELD_PREFIX } from './keys.js';
 import type { StoredObserverState } from './notes.js';
 import { TURN_ROLES, type AgentMeta, type ToolCall, type ToolCallStatus, type Turn } from './types.js';

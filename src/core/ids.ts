@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { InvalidSessionIdError } from './errors.js';
+import { InvalidSessionIdError } from '../errors.js';
 
 /**
  * Ids end up inside Redis keys and hash fields, so only a conservative,

@@ -2,13 +2,14 @@
  * agent-session for Express: `app.use(agentSession({ redis, secret }))` gives
  * every request `req.agent`, backed by a cookie session in the same Redis.
  */
-import type { RequestAgent } from '../middleware/request-agent.js';
+import type { RequestAgent } from '../request/request-agent.js';
 
 export { agentSession, agentSessionErrorHandler, type ExpressAgentSessionOptions } from './middleware.js';
-export type { RequestAgent, RequestAgentSnapshot } from '../middleware/request-agent.js';
-export { httpErrorResponse, type AgentSessionHttpError, type HttpErrorResponse } from '../middleware/http-errors.js';
-export type { AgentSessionEvent, SessionCookieOptions } from '../middleware/options.js';
-export type { SecureCookiePolicy } from '../middleware/secure-cookie.js';
+export type { RequestAgent, RequestAgentSnapshot } from '../request/request-agent.js';
+export { httpErrorResponse, type AgentSessionHttpError, type HttpErrorResponse } from '../request/http-errors.js';
+export type { AgentSessionEvent } from '../request/events.js';
+export type { SessionCookieOptions } from '../request/options.js';
+export type { SecureCookiePolicy } from '../request/secure-cookie.js';
 
 declare global {
   namespace Express {

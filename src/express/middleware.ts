@@ -1,11 +1,11 @@
 import type { ErrorRequestHandler, NextFunction, Request, RequestHandler, Response } from 'express';
 import session from 'express-session';
-import { ConfigError } from '../core/errors.js';
-import type { SessionData } from '../middleware/agent-link.js';
-import { httpErrorResponse, isAgentSessionHttpError, type AgentSessionHttpError } from '../middleware/http-errors.js';
-import { DEFAULT_RETRY_AFTER_SECONDS, resolveMiddlewareOptions, resolveSecrets, type AgentSessionOptionsBase } from '../middleware/options.js';
-import { startAgentRequest } from '../middleware/request-start.js';
-import { createHttpWarning } from '../middleware/secure-cookie.js';
+import { ConfigError } from '../errors.js';
+import type { SessionData } from '../request/agent-link.js';
+import { httpErrorResponse, isAgentSessionHttpError, type AgentSessionHttpError } from '../request/http-errors.js';
+import { DEFAULT_RETRY_AFTER_SECONDS, resolveMiddlewareOptions, resolveSecrets, type AgentSessionOptionsBase } from '../request/options.js';
+import { startAgentRequest } from '../request/request-start.js';
+import { createHttpWarning } from '../request/secure-cookie.js';
 import { AgentCookieStore } from './store.js';
 
 export interface ExpressAgentSessionOptions extends AgentSessionOptionsBase<Request> {

@@ -2,11 +2,11 @@ import { RedisStore } from 'connect-redis';
 import type { Request } from 'express';
 import type { SessionData as ExpressSessionData } from 'express-session';
 import type { AgentStore } from '../core/agent-store.js';
-import { carryLink, readLink, type SessionData } from '../middleware/agent-link.js';
-import type { CookieSessionRedis } from '../middleware/cookie-session-redis.js';
-import type { AgentSessionEvent } from '../middleware/options.js';
-import { extendWithAgentRefresh, withAgentRefresh } from '../middleware/refresh.js';
-import { isRecord, parseStoredSession } from '../middleware/stored-session.js';
+import { carryLink, readLink, type SessionData } from '../request/agent-link.js';
+import type { CookieSessionRedis } from '../request/cookie-session-redis.js';
+import type { AgentSessionEvent } from '../request/events.js';
+import { extendWithAgentRefresh, withAgentRefresh } from '../request/refresh.js';
+import { isRecord, parseStoredSession } from '../request/stored-session.js';
 
 /** express-session's store callback: an error, or null and the result. */
 type Callback<T> = (error: unknown, result?: T) => void;

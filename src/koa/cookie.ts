@@ -1,6 +1,6 @@
 import type { Context } from 'koa';
-import type { ResolvedCookie } from '../middleware/options.js';
-import { cookieSecurity } from '../middleware/secure-cookie.js';
+import type { ResolvedCookie } from '../request/options.js';
+import { cookieSecurity } from '../request/secure-cookie.js';
 
 /**
  * Reads and writes the signed session-id cookie for koa-session (its

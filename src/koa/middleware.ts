@@ -1,12 +1,12 @@
 import type Koa from 'koa';
 import type { Context, Middleware } from 'koa';
 import createSession, { type CreateSessionOptions } from 'koa-session';
-import { ConfigError } from '../core/errors.js';
-import type { SessionData } from '../middleware/agent-link.js';
-import { httpErrorResponse, isAgentSessionHttpError, type AgentSessionHttpError } from '../middleware/http-errors.js';
-import { resolveMiddlewareOptions, resolveSecrets, type AgentSessionOptionsBase } from '../middleware/options.js';
-import { startAgentRequest } from '../middleware/request-start.js';
-import { createHttpWarning } from '../middleware/secure-cookie.js';
+import { ConfigError } from '../errors.js';
+import type { SessionData } from '../request/agent-link.js';
+import { httpErrorResponse, isAgentSessionHttpError, type AgentSessionHttpError } from '../request/http-errors.js';
+import { resolveMiddlewareOptions, resolveSecrets, type AgentSessionOptionsBase } from '../request/options.js';
+import { startAgentRequest } from '../request/request-start.js';
+import { createHttpWarning } from '../request/secure-cookie.js';
 import { sessionIdCookie } from './cookie.js';
 import { KoaCookieStore } from './store.js';
 

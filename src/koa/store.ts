@@ -1,9 +1,9 @@
 import type { AgentStore } from '../core/agent-store.js';
-import { readLink, type SessionData } from '../middleware/agent-link.js';
-import type { CookieSessionRedis } from '../middleware/cookie-session-redis.js';
-import type { AgentSessionEvent } from '../middleware/options.js';
-import { extendWithAgentRefresh, withAgentRefresh } from '../middleware/refresh.js';
-import { parseStoredSession } from '../middleware/stored-session.js';
+import { readLink, type SessionData } from '../request/agent-link.js';
+import type { CookieSessionRedis } from '../request/cookie-session-redis.js';
+import type { AgentSessionEvent } from '../request/events.js';
+import { extendWithAgentRefresh, withAgentRefresh } from '../request/refresh.js';
+import { parseStoredSession } from '../request/stored-session.js';
 
 export interface KoaCookieStoreOptions {
   redis: CookieSessionRedis;

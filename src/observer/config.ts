@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { checkKeyPrefix, checkRedisOption, positiveInteger, STORE_DEFAULTS, type StoreRedis } from '../core/config.js';
-import { ConfigError } from '../core/errors.js';
+import { ConfigError } from '../errors.js';
 import { assertValidId } from '../core/ids.js';
 import { DEFAULT_OBSERVER_KIND } from '../core/keys.js';
 import { DEFAULT_FAIL_FAST_MS } from '../redis/fail-fast.js';

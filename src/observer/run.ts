@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { AgentSession } from '../core/agent-session.js';
 import { MAX_TURNS } from '../core/config.js';
 import type { AgentStore } from '../core/agent-store.js';
-import { LeaseLostError, SessionNotFoundError } from '../core/errors.js';
+import { LeaseLostError, SessionNotFoundError } from '../errors.js';
 import { OBSERVER_QUEUED_TTL_MS } from '../core/keys.js';
 import type { AgentSnapshot } from '../core/types.js';
 import { isUnavailability } from '../redis/fail-fast.js';

@@ -1,4 +1,4 @@
-import { InvalidInputError } from '../core/errors.js';
+import { InvalidInputError } from '../errors.js';
 import type { NotesQuery, NotesResult } from '../core/types.js';
 
 /**

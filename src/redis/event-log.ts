@@ -1,4 +1,4 @@
-import type { RedisConnectionEvent } from './connection.js';
+import type { RedisConnectionEvent } from './types.js';
 
 /**
  * Connection events on their way to the app's logger. During a long outage

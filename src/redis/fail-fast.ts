@@ -1,5 +1,5 @@
 import { ErrorReply } from 'redis';
-import { AgentSessionError, StoreUnavailableError } from '../core/errors.js';
+import { AgentSessionError, StoreUnavailableError } from '../errors.js';
 
 /** Default bound on how long any library call waits for Redis before failing. */
 export const DEFAULT_FAIL_FAST_MS = 2_000;

@@ -1,6 +1,6 @@
-import { ConfigError } from '../core/errors.js';
+import { ConfigError } from '../errors.js';
 import { DEFAULT_BACKOFF, type BackoffOptions } from './backoff.js';
-import type { NodeRedisClient, RedisConnectionEvent, RedisConnectionOptions, RedisNodeAddress, RedisTlsOptions } from './connection.js';
+import type { NodeRedisClient, RedisConnectionEvent, RedisConnectionOptions, RedisNodeAddress, RedisTlsOptions } from './types.js';
 import { createConsoleLogger } from './event-log.js';
 import { DEFAULT_FAIL_FAST_MS } from './fail-fast.js';
 

@@ -1,6 +1,6 @@
 import type { RedisClusterType } from 'redis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connectRedis } from '../../src/redis/connection.js';
+import { connectRedis } from 'agent-session';
 import { isUnavailability } from '../../src/redis/fail-fast.js';
 import { freePort } from '../harness/redis-server.js';
 import { startCluster, type ClusterSetup } from '../harness/topologies.js';

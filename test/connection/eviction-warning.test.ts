@@ -1,6 +1,6 @@
 import { createClient } from 'redis';
 import { afterEach, describe, expect, it } from 'vitest';
-import { connectRedis } from '../../src/redis/connection.js';
+import { connectRedis } from 'agent-session';
 import { startRedisServer, type RedisServer } from '../harness/redis-server.js';
 import { recordEvents } from '../harness/wait.js';
 

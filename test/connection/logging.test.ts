@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { RedisConnectionEvent } from '../../src/redis/connection.js';
+import type { RedisConnectionEvent } from 'agent-session';
 import { createConsoleLogger, createEventLog } from '../../src/redis/event-log.js';
 import { redactUrl, scrubSecrets } from '../../src/redis/redact.js';
 

@@ -1,7 +1,7 @@
 import { createClient } from 'redis';
 import { describe, expect, it } from 'vitest';
-import { ConfigError } from '../../src/core/errors.js';
-import { connectRedis, type RedisConnectionOptions } from '../../src/redis/connection.js';
+import { ConfigError } from 'agent-session';
+import { connectRedis, type RedisConnectionOptions } from 'agent-session';
 import { resolveConnectionOptions } from '../../src/redis/options.js';
 
 /** Option validation: every mistake is a ConfigError that names the option and says how to fix it, before any I/O. */

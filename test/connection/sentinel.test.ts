@@ -1,6 +1,6 @@
 import type { RedisSentinelType } from 'redis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connectRedis } from '../../src/redis/connection.js';
+import { connectRedis } from 'agent-session';
 import { startSentinelSetup, type SentinelSetup } from '../harness/topologies.js';
 import { recordEvents } from '../harness/wait.js';
 

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { RedisClientType } from 'redis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connectRedis, RedisStartupError } from '../../src/redis/connection.js';
+import { connectRedis, RedisStartupError } from 'agent-session';
 import { freePort, startRedisServer, type RedisServer } from '../harness/redis-server.js';
 import { makeTlsFiles, type TlsFiles } from '../harness/tls.js';
 

@@ -1,4 +1,4 @@
-import type { RedisConnectionEvent } from '../../src/redis/connection.js';
+import type { RedisConnectionEvent } from 'agent-session';
 
 /**
  * Polls `check` until it returns true (or a promise of true), failing with

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { createAgentStore } from 'agent-session';
 import type { AgentSessionEvent } from 'agent-session/express';
 import { AgentCookieStore } from '../../src/express/store.js';
-import { cookieSessionRedis } from '../../src/middleware/cookie-session-redis.js';
+import { cookieSessionRedis } from '../../src/request/cookie-session-redis.js';
 import { uniquePrefix } from '../harness/store.js';
 import { useFixture } from './fixture.js';
 

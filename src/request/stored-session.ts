@@ -1,5 +1,5 @@
 import type { SessionData } from './agent-link.js';
-import type { AgentSessionEvent } from './options.js';
+import type { AgentSessionEvent } from './events.js';
 
 /**
  * Reads a cookie session's value as stored in Redis. A value that is not a

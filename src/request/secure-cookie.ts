@@ -1,4 +1,4 @@
-import type { AgentSessionEvent } from './options.js';
+import type { AgentSessionEvent } from './events.js';
 
 /** `true`: always Secure. `'auto'`: Secure when the request is https. `false`: never. */
 export type SecureCookiePolicy = boolean | 'auto';

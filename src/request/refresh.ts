@@ -1,5 +1,5 @@
 import type { AgentStore } from '../core/agent-store.js';
-import { SessionUserMismatchError } from '../core/errors.js';
+import { SessionUserMismatchError } from '../errors.js';
 import type { CookieSessionRedis } from './cookie-session-redis.js';
 import { agentTtlHandled, boundToSomeoneElse, markAgentTtlHandled, requestUserOf, type AgentLink } from './agent-link.js';
 

@@ -1,5 +1,6 @@
-import { ConfigError } from '../core/errors.js';
-import { topologyOf, type RedisConnection } from '../redis/connection.js';
+import { ConfigError } from '../errors.js';
+import { topologyOf } from '../redis/client-factory.js';
+import type { RedisConnection } from '../redis/types.js';
 import { failFast } from '../redis/fail-fast.js';
 
 /**

@@ -6,7 +6,7 @@ import {
   SessionNotFoundError,
   SessionUserMismatchError,
   ToolCallNotFoundError,
-} from '../core/errors.js';
+} from '../errors.js';
 import type {
   AgentMeta,
   AgentSnapshot,

@@ -1,4 +1,4 @@
-import { SessionUserMismatchError, StoreUnavailableError } from '../core/errors.js';
+import { SessionUserMismatchError, StoreUnavailableError } from '../errors.js';
 
 /** The errors the middleware answers itself; every other error goes to the app. */
 export type AgentSessionHttpError = StoreUnavailableError | SessionUserMismatchError;

@@ -1,0 +1,59 @@
+import { performance } from 'node:perf_hooks';
+import { ConfigError } from '../errors.js';
+import { createOwnedClient, reconnectStrategy, topologyOf } from './client-factory.js';
+import { createEventLog } from './event-log.js';
+import { watchEvents } from './events.js';
+import { warnAboutEviction } from './eviction-check.js';
+import { probeHealth } from './health.js';
+import { closeWithin, destroyQuietly, openWithin } from './lifecycle.js';
+import { resolveConnectionOptions } from './options.js';
+import { startupError } from './startup-error.js';
+import type { RedisConnection, RedisConnectionOptions } from './types.js';
+
+/**
+ * One node-redis connection for agent-session, whatever the topology: it is
+ * created from options (or handed in by the app), waits for its first
+ * `ready`, reconnects forever with capped backoff afterwards, fails commands
+ * fast while Redis is unreachable, and reports its events, rate-limited and
+ * without secrets, to a logger.
+ */
+export async function connectRedis(options: RedisConnectionOptions): Promise<RedisConnection> {
+  const config = resolveConnectionOptions(options);
+  const report = createEventLog({ sink: config.logger, intervalMs: config.logIntervalMs });
+  const startup = { deadline: performance.now() + config.connectTimeoutMs, done: false };
+  const owned = config.target.kind !== 'supplied';
+  const client = config.target.kind === 'supplied' ? config.target.client : createOwnedClient(config, reconnectStrategy(config, report, startup));
+  const topology = topologyOf(client);
+  if (!owned && !client.isOpen) {
+    throw new ConfigError(
+      'The client passed as `client` is not connected: call `await client.connect()` before passing it, ' +
+        'or pass `url` (or host/port, sentinel, cluster) instead and let agent-session create and own the client.',
+    );
+  }
+  const listeners = watchEvents(client, topology, config, report);
+
+  try {
+    await openWithin(client, topology, config, startup.deadline, listeners);
+  } catch (error) {
+    if (owned) await destroyQuietly(client);
+    listeners.detach();
+    throw startupError(config, listeners.lastError(), error);
+  } finally {
+    startup.done = true;
+  }
+  await warnAboutEviction(client, topology, config, report);
+
+  let closed = false;
+  return {
+    client,
+    owned,
+    failFastMs: config.failFastMs,
+    health: () => probeHealth(client, config.failFastMs, () => closed),
+    close: async () => {
+      if (closed) return;
+      closed = true;
+      if (owned) await closeWithin(client, config.failFastMs);
+      else listeners.detach();
+    },
+  };
+}

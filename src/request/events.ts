@@ -1,0 +1,19 @@
+/**
+ * What the middleware reports to the app's `logger`: problems that have no
+ * response to go to. Never carries stored values or secrets.
+ */
+
+/** Reported to `logger`. */
+export type AgentSessionEvent =
+  /** A deployment problem with the Secure cookie: reported once per middleware instance. */
+  | { type: 'warning'; code: 'secure_cookie_over_http' | 'plain_cookie_over_http'; message: string }
+  /**
+   * The cookie session stored at `key` could not be read (not valid JSON, or
+   * not a session); the request started a fresh one. Reported each time;
+   * the stored value is never included.
+   */
+  | { type: 'warning'; code: 'session_corrupt'; key: string; message: string }
+  /** The cookie session could not be saved or refreshed after the response was already under way. */
+  | { type: 'error'; code: 'session_commit_failed'; message: string }
+  /** Express: express-session's callback threw when the cookie-session store handed it a result; the request carried on without it. */
+  | { type: 'error'; code: 'session_callback_failed'; message: string };
