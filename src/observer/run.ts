@@ -1,21 +1,20 @@
-import { randomBytes } from 'node:crypto';
 import type { AgentSession } from '../core/agent-session.js';
 import { MAX_TURNS } from '../core/config.js';
 import type { AgentStore } from '../core/agent-store.js';
 import { LeaseLostError, SessionNotFoundError } from '../errors.js';
-import { OBSERVER_QUEUED_TTL_MS } from '../core/keys.js';
 import type { AgentSnapshot } from '../core/types.js';
 import { isUnavailability } from '../redis/fail-fast.js';
-import { runScript } from '../redis/script.js';
+import { delay, messageOf, untilAborted } from './abortable.js';
 import type { WorkerConfig } from './config.js';
 import type { Job, JobQueue } from './queue.js';
-import { BEGIN_RUN, END_RUN, EXTEND_RUN } from './scripts.js';
+import { RunLease } from './lease.js';
 import type { AnalyzeInput, ObserverEvent, RunOutcome } from './types.js';
 
 /**
  * One job, from taking the session's lease to acknowledging the job:
  *
  *   BEGIN_RUN (lease + "running")  -> 'gone': ack, drop | 'busy': leave pending
+ *   (the lease: take, keep, end, in lease.ts)
  *   heartbeat every heartbeatMs: EXTEND_RUN (compare-and-set) + touch the job
  *   attempts: read a copy -> analyze -> one fenced writeNotes
  *             (a failure: backoff and retry; the last one: writeObserverError)
@@ -69,37 +68,26 @@ export async function runJob<T>(job: Job, context: RunContext<T>, control: RunCo
     return { outcome: 'released', attempts: 0, requeued: true };
   }
 
-  const { keys } = session;
-  const token = `${config.consumerName}:${randomBytes(12).toString('base64url')}`;
-  const begun = await runScript(
-    config.redis.client,
-    BEGIN_RUN,
-    [keys.meta, keys.lease, keys.jobs],
-    [config.kind, token, config.leaseMs],
-    config.failFastMs,
-  );
-  if (begun === 'gone') {
+  const lease = await RunLease.take(config as WorkerConfig<unknown>, session.id);
+  if (lease === 'gone') {
     await queue.ack(job.id);
     return { outcome: 'session-gone', attempts: 0, requeued: false };
   }
-  if (begun !== 'started') return { outcome: 'busy', attempts: 0, requeued: false };
+  if (lease === 'busy') return { outcome: 'busy', attempts: 0, requeued: false };
   context.emit({ type: 'run-started', kind: config.kind, jobId: job.id, sessionId: job.sessionId, reclaimed: job.reclaimed });
 
-  const heartbeat = keepLease(context, session, job, token, () => control.abort.abort('lease-lost'));
+  const heartbeat = lease.keep(
+    () => queue.touch(job.id),
+    () => control.abort.abort('lease-lost'),
+  );
   let result: AttemptsResult;
   try {
-    result = await runAttempts(context, session, job, token, control);
+    result = await runAttempts(context, session, job, lease.token, control);
   } finally {
     heartbeat.stop();
   }
 
-  const ended = await runScript(
-    config.redis.client,
-    END_RUN,
-    [keys.meta, keys.lease, keys.jobs],
-    [config.kind, token, COMPLETED.has(result.outcome) ? 'finish' : 'release', OBSERVER_QUEUED_TTL_MS],
-    config.failFastMs,
-  );
+  const ended = await lease.end(COMPLETED.has(result.outcome));
   // A run that did not complete because the session was deleted under it
   // (which also removes the lease, so its write reads as LEASELOST) is dropped.
   if (ended === 'gone' && !COMPLETED.has(result.outcome)) result = { outcome: 'session-gone', attempts: result.attempts };
@@ -207,80 +195,4 @@ function storeOutcome(error: unknown): RunOutcome | undefined {
   if (error instanceof LeaseLostError) return 'lease-lost';
   if (isUnavailability(error)) return 'abandoned';
   return undefined;
-}
-
-/**
- * Extends the lease (compare-and-set) and refreshes the job's idle time
- * every heartbeatMs. A beat that cannot reach Redis is skipped: if the lease
- * expires meanwhile, the next beat finds out and the run is aborted.
- */
-function keepLease<T>(context: RunContext<T>, session: AgentSession, job: Job, token: string, onLost: () => void): { stop(): void } {
-  const { config } = context;
-  let stopped = false;
-  let timer: NodeJS.Timeout | undefined;
-  const beat = async () => {
-    try {
-      const held = await runScript(
-        config.redis.client,
-        EXTEND_RUN,
-        [session.keys.lease, session.keys.jobs],
-        [config.kind, token, config.leaseMs],
-        config.failFastMs,
-      );
-      if (Number(held) !== 1) {
-        onLost();
-        return;
-      }
-      await context.queue.touch(job.id);
-    } catch {
-      // Unreachable for now; see above.
-    }
-    if (!stopped) timer = setTimeout(beat, config.heartbeatMs);
-  };
-  timer = setTimeout(beat, config.heartbeatMs);
-  return {
-    stop() {
-      stopped = true;
-      clearTimeout(timer);
-    },
-  };
-}
-
-/** Settles with `promise`, or rejects as soon as `signal` aborts (an analyze that ignores its signal is not waited for). */
-function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) return Promise.reject(signal.reason);
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(signal.reason);
-    signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(
-      (value) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(value);
-      },
-      (error: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(error);
-      },
-    );
-  });
-}
-
-/** Waits `ms`, or less if any of `signals` aborts. */
-export function delay(ms: number, signals: AbortSignal[] = []): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      clearTimeout(timer);
-      for (const signal of signals) signal.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    for (const signal of signals) {
-      if (signal.aborted) return done();
-      signal.addEventListener('abort', done, { once: true });
-    }
-  });
-}
-
-export function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

@@ -2,7 +2,8 @@ import { createAgentStore, type AgentStore } from '../core/agent-store.js';
 import { reconnectDelay } from '../redis/backoff.js';
 import { resolveWorkerConfig, type WorkerConfig } from './config.js';
 import { isMissingGroup, JobQueue, type Job } from './queue.js';
-import { delay, messageOf, runJob, type RunContext, type RunReport } from './run.js';
+import { delay, messageOf } from './abortable.js';
+import { runJob, type RunContext, type RunReport } from './run.js';
 import type { ObserverEvent, ObserverWorkerOptions } from './types.js';
 
 interface ActiveRun {

@@ -1,0 +1,89 @@
+import { randomBytes } from 'node:crypto';
+import { OBSERVER_QUEUED_TTL_MS, sessionKeys } from '../core/keys.js';
+import { runScript } from '../redis/script.js';
+import type { WorkerConfig } from './config.js';
+import { BEGIN_RUN, END_RUN, EXTEND_RUN } from './scripts.js';
+
+/**
+ * A run's lease on one session, in one place: taking it, keeping it alive,
+ * and giving it back. The lease is a key in the session's slot holding a
+ * fencing token; the observer's writes carry the token and are refused once
+ * another run holds the lease (see WRITE_NOTES in core).
+ *
+ *   take()   BEGIN_RUN: SET NX PX + job state "running"
+ *   keep()   every heartbeatMs, EXTEND_RUN (compare-and-set) and a caller-supplied beat
+ *   end()    END_RUN: compare-and-delete + move the job state on
+ */
+export type LeaseEnd = 'taken' | 'gone' | 'requeue' | 'done';
+
+export class RunLease {
+  readonly token: string;
+  readonly #config: WorkerConfig<unknown>;
+  readonly #keys: { meta: string; lease: string; jobs: string };
+
+  private constructor(config: WorkerConfig<unknown>, sessionId: string, token: string) {
+    this.#config = config;
+    this.#keys = sessionKeys(config.keyPrefix, sessionId);
+    this.token = token;
+  }
+
+  /** The lease, or why not: 'gone' (the session no longer exists) or 'busy' (another run holds it). */
+  static async take(config: WorkerConfig<unknown>, sessionId: string): Promise<RunLease | 'gone' | 'busy'> {
+    const lease = new RunLease(config, sessionId, `${config.consumerName}:${randomBytes(12).toString('base64url')}`);
+    const { meta, lease: leaseKey, jobs } = lease.#keys;
+    const begun = await runScript(config.redis.client, BEGIN_RUN, [meta, leaseKey, jobs], [config.kind, lease.token, config.leaseMs], config.failFastMs);
+    if (begun === 'gone' || begun !== 'started') return begun === 'gone' ? 'gone' : 'busy';
+    return lease;
+  }
+
+  /**
+   * Extends the lease (compare-and-set) and runs `beat` every heartbeatMs.
+   * A beat that cannot reach Redis is skipped: if the lease expires
+   * meanwhile, the next beat finds out and `onLost` is called.
+   */
+  keep(beat: () => Promise<void>, onLost: () => void): { stop(): void } {
+    const config = this.#config;
+    let stopped = false;
+    let timer: NodeJS.Timeout | undefined;
+    const tick = async () => {
+      try {
+        const held = await runScript(
+          config.redis.client,
+          EXTEND_RUN,
+          [this.#keys.lease, this.#keys.jobs],
+          [config.kind, this.token, config.leaseMs],
+          config.failFastMs,
+        );
+        if (Number(held) !== 1) {
+          onLost();
+          return;
+        }
+        await beat();
+      } catch {
+        // Unreachable for now; see above.
+      }
+      if (!stopped) timer = setTimeout(tick, config.heartbeatMs);
+    };
+    timer = setTimeout(tick, config.heartbeatMs);
+    return {
+      stop() {
+        stopped = true;
+        clearTimeout(timer);
+      },
+    };
+  }
+
+  /** Gives the lease back; `completed` says whether the run finished its work or is handing it back. */
+  async end(completed: boolean): Promise<LeaseEnd> {
+    const config = this.#config;
+    const { meta, lease, jobs } = this.#keys;
+    const ended = await runScript(
+      config.redis.client,
+      END_RUN,
+      [meta, lease, jobs],
+      [config.kind, this.token, completed ? 'finish' : 'release', OBSERVER_QUEUED_TTL_MS],
+      config.failFastMs,
+    );
+    return ended as LeaseEnd;
+  }
+}
