@@ -1,21 +1,17 @@
-export { createAgentStore, AgentStore } from './core/agent-store.js';
-export {
-  AgentSession,
-  type Caller,
-  type ObservationRequestOptions,
-  type ObservationRequestResult,
-  type SessionHandleOptions,
-} from './core/agent-session.js';
-export { STORE_DEFAULTS, type AgentStoreOptions, type AgentStoreLimits, type StoreRedis } from './core/config.js';
-export { generateId, MAX_ID_LENGTH } from './core/ids.js';
-export { DEFAULT_OBSERVER_KIND, OBSERVER_QUEUED_TTL_MS, observerQueueKey, sessionKeys, type SessionKeys } from './core/keys.js';
-export { evaluateNotes } from './core/notes.js';
-export * from './errors.js';
+/**
+ * agent-session: the core (agent state in Redis, no web framework) and the
+ * Redis connection. The middleware lives at `agent-session/express` and
+ * `agent-session/koa`, the background worker at `agent-session/observer`.
+ * Everything exported here is documented in the README; nothing else is public.
+ */
+export { createAgentStore } from './core/agent-store.js';
+export type { AgentSession, AgentStore, ObservationRequestOptions, ObservationRequestResult } from './core/api.js';
+export type { Caller } from './core/caller.js';
+export type { AgentStoreOptions, AgentStoreLimits } from './core/config.js';
 export type * from './core/types.js';
+export * from './errors.js';
 export { connectRedis } from './redis/connect.js';
 export { RedisStartupError } from './redis/startup-error.js';
-export { DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_LOG_INTERVAL_MS } from './redis/options.js';
-export { DEFAULT_FAIL_FAST_MS } from './redis/fail-fast.js';
 export type {
   NodeRedisClient,
   RedisConnection,
@@ -25,4 +21,3 @@ export type {
   RedisNodeAddress,
   RedisTlsOptions,
 } from './redis/types.js';
-export type { RedisCommandClient } from './redis/client.js';

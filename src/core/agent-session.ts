@@ -1,3 +1,5 @@
+import type { AgentSession, ObservationRequestOptions, ObservationRequestResult } from './api.js';
+import { callerArguments, type Caller, type CallerArguments } from './caller.js';
 import type { StoreConfig } from './config.js';
 import { decodeMeta, decodeObserver, decodeToolCalls, decodeTurns } from './decode.js';
 import {
@@ -40,76 +42,27 @@ import {
   type TurnQuery,
 } from './types.js';
 
-/**
- * Who is asking. `undefined`: no user check (trusted code such as a worker);
- * `null`: an anonymous caller; a string: that user. A session bound to a user
- * refuses everyone else with `SessionUserMismatchError`; an unbound session is
- * bound to the first user that uses it.
- */
-export type Caller = string | null | undefined;
-
-function ownerArgument(caller: Caller): string {
-  if (caller === undefined) return '';
-  if (caller === null) return '-';
-  return `=${caller}`;
-}
-
 /** Longest observer error message kept (characters); the rest is cut. */
 const OBSERVER_ERROR_CHARS = 2_000;
 
-export interface ObservationRequestOptions {
-  /** Which observer kind (queue) to ask; default "default". Workers serve one kind each. */
-  kind?: string;
-  /**
-   * How long the request may wait in the queue before a new request stops
-   * coalescing into it and queues another job (ms, default 60 s). Also bounds
-   * how long requests are swallowed if this process dies between marking the
-   * session "queued" and queueing the job.
-   */
-  queuedTtlMs?: number;
-}
-
 /**
- * What `requestObservation()` did. `queued`: a new job is in the queue
- * (`jobId` is its stream entry id). `coalesced`: a job that will see this
- * session's current turns is already queued, or one is running and one more
- * run will follow it; nothing was added.
+ * The handle behind the public `AgentSession` type. Besides the public
+ * methods it holds what only the library itself calls: `create` (through the
+ * store), the observer's fenced writes, and `touchAlong` for the middleware's
+ * end-of-request refresh.
  */
-export type ObservationRequestResult =
-  | { outcome: 'queued'; kind: string; jobId: string }
-  | { outcome: 'coalesced'; kind: string; into: 'queued' | 'running' };
-
-export interface SessionHandleOptions {
-  /** Who is asking; see `Caller`. */
-  caller?: Caller;
-  /**
-   * For background processes such as the observer (default false): their
-   * reads do not count as activity (analysing a session does not keep it
-   * alive), and their writes reset the TTL to the idle timeout the session
-   * was created with, which may differ from this store's.
-   */
-  background?: boolean;
-}
-
-/**
- * A handle on one agent session. Creating it does no I/O; every method is one
- * Redis round trip, atomic, and (except reads by trusted callers that opt
- * out) resets the idle TTL of all of the session's keys.
- */
-export class AgentSession {
+export class SessionHandle implements AgentSession {
   readonly id: string;
   readonly keys: SessionKeys;
   readonly #config: StoreConfig;
-  readonly #owner: string;
-  readonly #background: boolean;
+  readonly #caller: CallerArguments;
 
-  constructor(config: StoreConfig, id: string, options: SessionHandleOptions = {}) {
+  constructor(config: StoreConfig, id: string, caller: Caller) {
     assertValidId(id);
+    this.#caller = callerArguments(caller);
     this.id = id;
     this.keys = sessionKeys(config.keyPrefix, id);
     this.#config = config;
-    this.#owner = ownerArgument(options.caller);
-    this.#background = options.background ?? false;
   }
 
   /** Creates this session in Redis; fails with `SessionExistsError` if it is already there. */
@@ -289,7 +242,7 @@ export class AgentSession {
 
   #read(selection: [string, number, number], tools: boolean, observer: boolean): Promise<unknown[]> {
     return this.#run(scripts.READ, [...selection, tools ? 1 : 0, observer ? 1 : 0], {
-      refresh: !this.#background,
+      refresh: this.#caller.activity,
     }) as Promise<unknown[]>;
   }
 
@@ -302,9 +255,10 @@ export class AgentSession {
     if (options.withLease) keys.push(this.keys.lease);
     if (options.withJobs) keys.push(this.keys.jobs);
     if (options.alongKey !== undefined) keys.push(options.alongKey);
-    const owner = options.owner ?? this.#owner;
+    const owner = options.owner ?? this.#caller.owner;
     try {
-      const ttl = options.refresh === false ? 0 : this.#background ? 'session' : this.#config.idleTimeoutMs;
+      // A trusted (background) writer refreshes to the session's own idle timeout, which it may not know.
+      const ttl = options.refresh === false ? 0 : this.#caller.activity ? this.#config.idleTimeoutMs : 'session';
       return await runScript(this.#config.client, script, keys, [owner, ttl, ...args], this.#config.failFastMs);
     } catch (error) {
       throw this.#translate(error, options.toolCallId);

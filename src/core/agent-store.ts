@@ -1,34 +1,41 @@
-import { AgentSession, type SessionHandleOptions } from './agent-session.js';
+import type { AgentStore } from './api.js';
+import { SessionHandle } from './agent-session.js';
+import type { Caller } from './caller.js';
 import { resolveStoreConfig, type AgentStoreOptions, type StoreConfig } from './config.js';
 import { generateId } from './ids.js';
 import type { AgentSessionInit } from './types.js';
 
 /**
- * Entry point to agent state: validates options once, then hands out
- * session handles. Holds no per-session state of its own, so one store can
- * serve every request of a process.
+ * The store behind the public `AgentStore` type: validates options once,
+ * then hands out session handles. Its handles are `SessionHandle`s, so the
+ * library's own workers (observer, middleware) reach the internal methods
+ * through it; an app sees only `AgentStore`.
  */
-export class AgentStore {
-  readonly config: Readonly<StoreConfig>;
+export class SessionStore implements AgentStore {
+  readonly #config: StoreConfig;
 
   constructor(options: AgentStoreOptions) {
-    this.config = resolveStoreConfig(options);
+    this.#config = resolveStoreConfig(options);
   }
 
-  /** Creates a session (with a generated id unless `init.id` is given) and returns its handle. */
-  async create(init: AgentSessionInit = {}, options: SessionHandleOptions = {}): Promise<AgentSession> {
+  /** Where this store's keys live; the middleware puts its cookie sessions under it. */
+  get keyPrefix(): string {
+    return this.#config.keyPrefix;
+  }
+
+  async create(init: AgentSessionInit = {}): Promise<SessionHandle> {
     const { id = generateId(), ...rest } = init;
-    const session = new AgentSession(this.config, id, { caller: init.userId, ...options });
+    const session = new SessionHandle(this.#config, id, { user: init.userId ?? null });
     await session.create(rest);
     return session;
   }
 
-  /** A handle on an existing session. No I/O; throws `InvalidSessionIdError` for an unsafe id. */
-  session(id: string, options: SessionHandleOptions = {}): AgentSession {
-    return new AgentSession(this.config, id, options);
+  session(id: string, caller: Caller): SessionHandle {
+    return new SessionHandle(this.#config, id, caller);
   }
 }
 
+/** The core's entry point: `createAgentStore({ redis: await connectRedis({ url }) })`. */
 export function createAgentStore(options: AgentStoreOptions): AgentStore {
-  return new AgentStore(options);
+  return new SessionStore(options);
 }

@@ -4,6 +4,7 @@ import { ConfigError } from '../errors.js';
 import type { SessionData } from '../request/agent-link.js';
 import { httpErrorResponse, isAgentSessionHttpError, type AgentSessionHttpError } from '../request/http-errors.js';
 import { DEFAULT_RETRY_AFTER_SECONDS, resolveMiddlewareOptions, resolveSecrets, type AgentSessionOptionsBase } from '../request/options.js';
+import { AgentRefresh } from '../request/refresh.js';
 import { startAgentRequest } from '../request/request-start.js';
 import { createHttpWarning } from '../request/secure-cookie.js';
 import { AgentCookieStore } from './store.js';
@@ -51,7 +52,7 @@ export function agentSession(options: ExpressAgentSessionOptions): RequestHandle
       redis: config.redis,
       client: options.redis.client,
       prefix: config.sessionPrefix,
-      agents: config.agents,
+      refresh: new AgentRefresh(config.agents, config.redis, config.log),
       idleTimeoutMs: config.idleTimeoutMs,
       log: config.log,
     }),

@@ -1,11 +1,11 @@
 import { RedisStore } from 'connect-redis';
 import type { Request } from 'express';
 import type { SessionData as ExpressSessionData } from 'express-session';
-import type { AgentStore } from '../core/agent-store.js';
 import { carryLink, readLink, type SessionData } from '../request/agent-link.js';
 import type { CookieSessionRedis } from '../request/cookie-session-redis.js';
 import type { AgentSessionEvent } from '../request/events.js';
-import { extendWithAgentRefresh, withAgentRefresh } from '../request/refresh.js';
+import type { AgentRefresh } from '../request/refresh.js';
+import { carryRequestState } from '../request/request-state.js';
 import { isRecord, parseStoredSession } from '../request/stored-session.js';
 
 /** express-session's store callback: an error, or null and the result. */
@@ -16,7 +16,8 @@ export interface AgentCookieStoreOptions {
   /** Passed to connect-redis for the admin methods it keeps (all, ids, length, clear). */
   client: unknown;
   prefix: string;
-  agents: AgentStore;
+  /** Resets the agent keys' TTL alongside each write or extension of a cookie session. */
+  refresh: AgentRefresh;
   idleTimeoutMs: number;
   log: (event: AgentSessionEvent) => void;
 }
@@ -39,14 +40,14 @@ export interface AgentCookieStoreOptions {
  */
 export class AgentCookieStore extends RedisStore {
   readonly #redis: CookieSessionRedis;
-  readonly #agents: AgentStore;
+  readonly #refresh: AgentRefresh;
   readonly #idleTimeoutMs: number;
   readonly #log: (event: AgentSessionEvent) => void;
 
   constructor(options: AgentCookieStoreOptions) {
     super({ client: options.client, prefix: options.prefix, ttl: Math.ceil(options.idleTimeoutMs / 1000) });
     this.#redis = options.redis;
-    this.#agents = options.agents;
+    this.#refresh = options.refresh;
     this.#idleTimeoutMs = options.idleTimeoutMs;
     this.#log = options.log;
   }
@@ -66,8 +67,8 @@ export class AgentCookieStore extends RedisStore {
     return this.#settle(async () => {
       const ttlMs = this.#ttlMs(session);
       if (ttlMs <= 0) return this.#redis.remove(this.prefix + sid);
-      const value = JSON.stringify(session);
-      await this.#refresh(session, () => this.#redis.write(this.prefix + sid, value, ttlMs));
+      const data = session as unknown as SessionData;
+      await this.#refresh.write(this.prefix + sid, JSON.stringify(session), ttlMs, readLink(data), data);
     }, callback);
   }
 
@@ -75,7 +76,7 @@ export class AgentCookieStore extends RedisStore {
     return this.#settle(async () => {
       // PEXPIRE never recreates a key that expired or was destroyed meanwhile.
       const data = session as unknown as SessionData;
-      await extendWithAgentRefresh(this.#redis, this.prefix + sid, this.#ttlMs(session), this.#agents, readLink(data), data);
+      await this.#refresh.extend(this.prefix + sid, this.#ttlMs(session), readLink(data), data);
     }, callback);
   }
 
@@ -87,14 +88,12 @@ export class AgentCookieStore extends RedisStore {
   override regenerate(req: Request, callback: (error?: unknown) => void): void {
     const previous = req.session as unknown as SessionData | undefined;
     super.regenerate(req, (error?: unknown) => {
-      if (req.session) carryLink(previous, req.session as unknown as SessionData);
+      if (req.session) {
+        carryLink(previous, req.session as unknown as SessionData);
+        carryRequestState(previous, req.session);
+      }
       callback(error);
     });
-  }
-
-  #refresh<T>(session: ExpressSessionData, command: () => Promise<T>): Promise<T> {
-    const data = session as unknown as SessionData;
-    return withAgentRefresh(command, this.#agents, readLink(data), data);
   }
 
   /** The cookie's remaining lifetime: the key expires when the cookie does. */

@@ -5,6 +5,7 @@ import { ConfigError } from '../errors.js';
 import type { SessionData } from '../request/agent-link.js';
 import { httpErrorResponse, isAgentSessionHttpError, type AgentSessionHttpError } from '../request/http-errors.js';
 import { resolveMiddlewareOptions, resolveSecrets, type AgentSessionOptionsBase } from '../request/options.js';
+import { AgentRefresh } from '../request/refresh.js';
 import { startAgentRequest } from '../request/request-start.js';
 import { createHttpWarning } from '../request/secure-cookie.js';
 import { sessionIdCookie } from './cookie.js';
@@ -57,7 +58,7 @@ export function agentSession(app: Koa, options: KoaAgentSessionOptions): Middlew
     store: new KoaCookieStore({
       redis: config.redis,
       prefix: config.sessionPrefix,
-      agents: config.agents,
+      refresh: new AgentRefresh(config.agents, config.redis, config.log),
       idleTimeoutMs: config.idleTimeoutMs,
       log: config.log,
     }),

@@ -1,14 +1,14 @@
-import type { AgentStore } from '../core/agent-store.js';
 import { readLink, type SessionData } from '../request/agent-link.js';
 import type { CookieSessionRedis } from '../request/cookie-session-redis.js';
 import type { AgentSessionEvent } from '../request/events.js';
-import { extendWithAgentRefresh, withAgentRefresh } from '../request/refresh.js';
+import type { AgentRefresh } from '../request/refresh.js';
 import { parseStoredSession } from '../request/stored-session.js';
 
 export interface KoaCookieStoreOptions {
   redis: CookieSessionRedis;
   prefix: string;
-  agents: AgentStore;
+  /** Resets the agent keys' TTL alongside each write or extension of a cookie session. */
+  refresh: AgentRefresh;
   idleTimeoutMs: number;
   log: (event: AgentSessionEvent) => void;
 }
@@ -42,7 +42,7 @@ interface StoreCallOptions {
 export class KoaCookieStore {
   readonly #redis: CookieSessionRedis;
   readonly #prefix: string;
-  readonly #agents: AgentStore;
+  readonly #refresh: AgentRefresh;
   readonly #idleTimeoutMs: number;
   readonly #log: (event: AgentSessionEvent) => void;
   /** Per request (keyed by its context): the value Redis holds for each session key this request read or wrote. */
@@ -51,7 +51,7 @@ export class KoaCookieStore {
   constructor(options: KoaCookieStoreOptions) {
     this.#redis = options.redis;
     this.#prefix = options.prefix;
-    this.#agents = options.agents;
+    this.#refresh = options.refresh;
     this.#idleTimeoutMs = options.idleTimeoutMs;
     this.#log = options.log;
   }
@@ -73,8 +73,8 @@ export class KoaCookieStore {
     const redisKey = this.#prefix + key;
     const session = (options.ctx as { session?: object | null } | undefined)?.session ?? undefined;
     const unchanged = known?.get(key) === value;
-    if (unchanged) await extendWithAgentRefresh(this.#redis, redisKey, ttlMs, this.#agents, readLink(kept), session);
-    else await withAgentRefresh(() => this.#redis.write(redisKey, value, ttlMs), this.#agents, readLink(kept), session);
+    if (unchanged) await this.#refresh.extend(redisKey, ttlMs, readLink(kept), session);
+    else await this.#refresh.write(redisKey, value, ttlMs, readLink(kept), session);
     known?.set(key, value);
   }
 

@@ -4,10 +4,10 @@
  * (`session.requestObservation()`, `session.notes()`); this entry point holds
  * the worker that serves the requests and the `get_observer_notes` tool.
  */
-export { createObserverWorker, ObserverWorker } from './worker.js';
-export { exponentialBackoff, OBSERVER_DEFAULTS } from './config.js';
+export { createObserverWorker } from './worker.js';
+export type { ObserverWorker } from './worker.js';
+export { exponentialBackoff } from './config.js';
 export { observerNotesTool, handleObserverNotesTool, type ToolDefinition, type JsonSchema, type NotesReader } from './tool.js';
 export type { Analyze, AnalyzeInput, ObserverEvent, ObserverWorkerOptions, PreviousNotes, RunOutcome } from './types.js';
-export { DEFAULT_OBSERVER_KIND, OBSERVER_QUEUED_TTL_MS, observerQueueKey } from '../core/keys.js';
-export type { ObservationRequestOptions, ObservationRequestResult } from '../core/agent-session.js';
+export type { ObservationRequestOptions, ObservationRequestResult } from '../core/api.js';
 export type { NotesQuery, NotesResult, ObserverError } from '../core/types.js';

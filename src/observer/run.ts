@@ -1,6 +1,6 @@
-import type { AgentSession } from '../core/agent-session.js';
+import type { SessionHandle } from '../core/agent-session.js';
 import { MAX_TURNS } from '../core/config.js';
-import type { AgentStore } from '../core/agent-store.js';
+import type { SessionStore } from '../core/agent-store.js';
 import { LeaseLostError, SessionNotFoundError } from '../errors.js';
 import type { AgentSnapshot } from '../core/types.js';
 import { isUnavailability } from '../redis/fail-fast.js';
@@ -28,7 +28,7 @@ import type { AnalyzeInput, ObserverEvent, RunOutcome } from './types.js';
 
 export interface RunContext<T> {
   config: WorkerConfig<T>;
-  store: AgentStore;
+  store: SessionStore;
   queue: JobQueue;
   emit(event: ObserverEvent): void;
 }
@@ -55,9 +55,9 @@ const COMPLETED: ReadonlySet<RunOutcome> = new Set<RunOutcome>(['written', 'kept
 
 export async function runJob<T>(job: Job, context: RunContext<T>, control: RunControl): Promise<RunReport> {
   const { config, queue } = context;
-  let session: AgentSession;
+  let session: SessionHandle;
   try {
-    session = context.store.session(job.sessionId, { background: true });
+    session = context.store.session(job.sessionId, { trusted: 'observer' });
   } catch (error) {
     await queue.ack(job.id);
     return { outcome: 'invalid-job', attempts: 0, requeued: false, error: messageOf(error) };
@@ -102,7 +102,7 @@ export async function runJob<T>(job: Job, context: RunContext<T>, control: RunCo
 /** Read, analyze, write; retried with backoff. Never throws. */
 async function runAttempts<T>(
   context: RunContext<T>,
-  session: AgentSession,
+  session: SessionHandle,
   job: Job,
   token: string,
   control: RunControl,

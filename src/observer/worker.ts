@@ -1,4 +1,4 @@
-import { createAgentStore, type AgentStore } from '../core/agent-store.js';
+import { SessionStore } from '../core/agent-store.js';
 import { reconnectDelay } from '../redis/backoff.js';
 import { resolveWorkerConfig, type WorkerConfig } from './config.js';
 import { isMissingGroup, JobQueue, type Job } from './queue.js';
@@ -45,7 +45,7 @@ export class ObserverWorker<T = unknown> {
     this.#config = resolveWorkerConfig(options);
     this.kind = this.#config.kind;
     this.consumerName = this.#config.consumerName;
-    const store: AgentStore = createAgentStore({
+    const store = new SessionStore({
       redis: this.#config.redis,
       keyPrefix: this.#config.keyPrefix,
       limits: { notesBytes: this.#config.notesBytes },

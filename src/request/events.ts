@@ -1,6 +1,7 @@
 /**
  * What the middleware reports to the app's `logger`: problems that have no
- * response to go to. Never carries stored values or secrets.
+ * response to go to, and (as 'debug') why a request left its agent session's
+ * TTL alone. Never carries stored values or secrets.
  */
 
 /** Reported to `logger`. */
@@ -16,4 +17,16 @@ export type AgentSessionEvent =
   /** The cookie session could not be saved or refreshed after the response was already under way. */
   | { type: 'error'; code: 'session_commit_failed'; message: string }
   /** Express: express-session's callback threw when the cookie-session store handed it a result; the request carried on without it. */
-  | { type: 'error'; code: 'session_callback_failed'; message: string };
+  | { type: 'error'; code: 'session_callback_failed'; message: string }
+  /**
+   * The end-of-request refresh left a linked agent session's TTL alone, and
+   * why (see `RefreshDecision` in refresh.ts): it belongs to another user,
+   * a call was refused, the user could not be determined. The default logger
+   * ignores debug events.
+   */
+  | {
+      type: 'debug';
+      code: 'agent_refresh_skipped';
+      reason: 'request-unknown' | 'user-lookup-failed' | 'bound-to-other-user' | 'refused-this-request' | 'no-agent-session' | 'already-refreshed';
+      message: string;
+    };

@@ -1,4 +1,4 @@
-import { createAgentStore, type AgentStore } from '../core/agent-store.js';
+import { SessionStore } from '../core/agent-store.js';
 import { positiveInteger, STORE_DEFAULTS, type AgentStoreLimits } from '../core/config.js';
 import { ConfigError } from '../errors.js';
 import type { RedisConnection } from '../redis/types.js';
@@ -61,7 +61,7 @@ export interface AgentSessionOptionsBase<Request> {
   cookie?: SessionCookieOptions;
   /** The `Retry-After` of a 503 while Redis is unavailable, in seconds. Default 2. */
   retryAfterSeconds?: number;
-  /** Receives warnings and errors that have no response to go to. Default: one `console.warn` line each. */
+  /** Receives warnings and errors that have no response to go to, and debug events. Default: one `console.warn` line per warning or error; debug events dropped. */
   logger?: (event: AgentSessionEvent) => void;
 }
 
@@ -75,7 +75,7 @@ export interface ResolvedCookie {
 }
 
 export interface MiddlewareConfig<Request> {
-  agents: AgentStore;
+  agents: SessionStore;
   redis: CookieSessionRedis;
   /** Prefix of the cookie-session keys. */
   sessionPrefix: string;
@@ -108,7 +108,7 @@ export function resolveMiddlewareOptions<Request>(
   }
   const idleTimeoutMs = positiveInteger('idleTimeoutMs', options.idleTimeoutMs, STORE_DEFAULTS.idleTimeoutMs);
   // The core validates redis, keyPrefix, maxTurns and limits with its own teaching errors.
-  const agents = createAgentStore({
+  const agents = new SessionStore({
     redis: options.redis,
     keyPrefix: options.keyPrefix,
     idleTimeoutMs,
@@ -122,11 +122,15 @@ export function resolveMiddlewareOptions<Request>(
   if (options.logger !== undefined && typeof options.logger !== 'function') {
     throw new ConfigError('`logger` must be a function that receives { type, code, message } events.');
   }
-  const logger = options.logger ?? ((event: AgentSessionEvent) => console.warn(`[agent-session] ${event.message}`));
+  const logger =
+    options.logger ??
+    ((event: AgentSessionEvent) => {
+      if (event.type !== 'debug') console.warn(`[agent-session] ${event.message}`);
+    });
   return {
     agents,
     redis: cookieSessionRedis(options.redis),
-    sessionPrefix: `${agents.config.keyPrefix}sess:`,
+    sessionPrefix: `${agents.keyPrefix}sess:`,
     idleTimeoutMs,
     cookie: resolveCookie(options.cookie),
     userOf: getUserId ? (request) => getUserId(request) ?? null : () => null,

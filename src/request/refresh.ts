@@ -1,101 +1,122 @@
-import type { AgentStore } from '../core/agent-store.js';
+import type { SessionStore } from '../core/agent-store.js';
 import { SessionUserMismatchError } from '../errors.js';
+import { boundToSomeoneElse, type AgentLink } from './agent-link.js';
 import type { CookieSessionRedis } from './cookie-session-redis.js';
-import { agentTtlHandled, boundToSomeoneElse, markAgentTtlHandled, requestUserOf, type AgentLink } from './agent-link.js';
+import type { AgentSessionEvent } from './events.js';
+import { requestStateOf, type RequestState } from './request-state.js';
+
+/**
+ * Whether the end-of-request refresh resets the agent session's TTL, and
+ * why. A pure function of the cookie session's link and the request's state,
+ * so every reason can be tested on its own:
+ * - 'activity': the request used the cookie session and nothing below
+ *   applies: TOUCH as the request's user (Redis refuses it too if the
+ *   binding it holds says otherwise);
+ * - 'no-agent-session': the cookie session links none;
+ * - 'already-refreshed': an agent call of this request (or an earlier save
+ *   of it, e.g. koa-session's at regenerate) already reset every TTL;
+ * - 'refused-this-request': a call was refused as someone else's session;
+ * - 'request-unknown': the cookie session object is not the one the
+ *   middleware saw (e.g. `req.session.reload()`), so the user is unknown;
+ * - 'user-lookup-failed': `getUserId` threw;
+ * - 'bound-to-other-user': the cookie session records a binding to another
+ *   user than the request's: this browser must not keep it alive.
+ * Not touching is the safe side of every doubt.
+ */
+export type RefreshDecision =
+  | { touch: true; reason: 'activity'; user: string | null }
+  | {
+      touch: false;
+      reason: 'no-agent-session' | 'already-refreshed' | 'refused-this-request' | 'request-unknown' | 'user-lookup-failed' | 'bound-to-other-user';
+    };
+
+export function decideAgentRefresh(link: AgentLink | undefined, state: RequestState | undefined): RefreshDecision {
+  if (link === undefined) return { touch: false, reason: 'no-agent-session' };
+  if (state?.agentTtl === 'refreshed') return { touch: false, reason: 'already-refreshed' };
+  if (state?.agentTtl === 'refused') return { touch: false, reason: 'refused-this-request' };
+  if (state === undefined) return { touch: false, reason: 'request-unknown' };
+  let user: string | null;
+  try {
+    user = state.user();
+  } catch {
+    return { touch: false, reason: 'user-lookup-failed' };
+  }
+  if (boundToSomeoneElse(link, user)) return { touch: false, reason: 'bound-to-other-user' };
+  return { touch: true, reason: 'activity', user };
+}
+
+/** Reasons that leave a live agent session to expire although its cookie session was used: worth a debug line. */
+const NOTEWORTHY = new Set<RefreshDecision['reason']>(['request-unknown', 'user-lookup-failed', 'bound-to-other-user', 'refused-this-request']);
 
 /**
  * Activity-based expiry in at most one extra round trip: at the end of a
  * request the cookie-session store writes or extends the cookie session, and
  * the agent session's keys get their TTL reset by the same call.
- * - Extending an unchanged cookie session (the common case) goes through
- *   `extendWithAgentRefresh`: one script for both where they share a node.
+ * - Extending an unchanged cookie session (the common case): one script for
+ *   both where they share a node (standalone, Sentinel).
  * - Otherwise (a changed cookie session, or Cluster) both commands are
  *   started before either is awaited: on one connection node-redis writes
  *   commands issued in the same tick together, so they are pipelined; on
  *   Cluster they go out in parallel on two connections.
- * - When the server does not know a script yet (first use, a restart, a
- *   failover), its NOSCRIPT reply costs one more round trip: the script is
- *   sent again with EVAL.
- *
- * The agent TOUCH is skipped (`agentTouchCaller` says why) and the cookie
- * session is still written or extended.
+ * The cookie session is written or extended whatever `decideAgentRefresh` says.
  */
-export async function withAgentRefresh<T>(
-  cookieSessionCommand: () => Promise<T>,
-  agents: AgentStore,
-  link: AgentLink | undefined,
-  requestSession: object | undefined,
-): Promise<T> {
-  const caller = agentTouchCaller(link, requestSession);
-  const agentTouch = link !== undefined && caller !== undefined ? touchAgent(agents, link.id, caller) : undefined;
-  const [result] = await Promise.all([cookieSessionCommand(), agentTouch]);
-  if (agentTouch && requestSession) markAgentTtlHandled(requestSession);
-  return result;
-}
+export class AgentRefresh {
+  readonly #agents: SessionStore;
+  readonly #redis: CookieSessionRedis;
+  readonly #log: (event: AgentSessionEvent) => void;
 
-/**
- * The refresh of a request whose cookie session did not change: extend the
- * cookie session (PEXPIRE, never recreating it) and reset the agent keys'
- * TTL. Where both live on one node (standalone, Sentinel) that is a single
- * script call, so keeping a session alive costs the same one command after
- * the load as it does without agent state; on Cluster it is the two
- * commands of `withAgentRefresh`, in parallel.
- */
-export async function extendWithAgentRefresh(
-  redis: CookieSessionRedis,
-  key: string,
-  ttlMs: number,
-  agents: AgentStore,
-  link: AgentLink | undefined,
-  requestSession: object | undefined,
-): Promise<void> {
-  if (!redis.sharesNodeWithAgents) {
-    await withAgentRefresh(() => redis.extend(key, ttlMs), agents, link, requestSession);
-    return;
+  constructor(agents: SessionStore, redis: CookieSessionRedis, log: (event: AgentSessionEvent) => void) {
+    this.#agents = agents;
+    this.#redis = redis;
+    this.#log = log;
   }
-  const caller = agentTouchCaller(link, requestSession);
-  if (link === undefined || caller === undefined) {
-    await redis.extend(key, ttlMs);
-    return;
-  }
-  // Another user's session is left untouched by the script (not refused), and the cookie session is still extended.
-  await agents.session(link.id, { caller }).touchAlong(key, ttlMs);
-  if (requestSession) markAgentTtlHandled(requestSession);
-}
 
-/**
- * Whether the end-of-request refresh touches the agent session, and as
- * whom: the user to pass as the caller, or undefined for no TOUCH, when
- * - there is no agent session;
- * - this request already reset its TTL (every agent call does, and so does an
- *   earlier save of this request, e.g. koa-session's at regenerate) or must
- *   not touch it (a refused call);
- * - the request's user is unknown to the refresh (a session object the
- *   middleware did not see, e.g. after `req.session.reload()`), or
- *   `getUserId` throws: not touching is the safe side;
- * - the cookie session records a binding to another user than the request's:
- *   another user's conversation must not be kept alive by this browser.
- * The TOUCH passes the user as the caller, so Redis refuses it too when the
- * binding it holds says otherwise (see `touchAgent`).
- */
-export function agentTouchCaller(link: AgentLink | undefined, requestSession: object | undefined): string | null | undefined {
-  if (link === undefined || agentTtlHandled(requestSession)) return undefined;
-  const user = requestUserOf(requestSession);
-  if (user === undefined) return undefined;
-  let caller: string | null;
-  try {
-    caller = user();
-  } catch {
-    return undefined;
+  /** Writes a changed cookie session (`value`) with the agent TOUCH alongside. */
+  async write(key: string, value: string, ttlMs: number, link: AgentLink | undefined, cookieSession: object | undefined): Promise<void> {
+    const decision = this.#decide(link, cookieSession);
+    const touch = decision.touch && link ? this.#touch(link.id, decision.user) : undefined;
+    await Promise.all([this.#redis.write(key, value, ttlMs), touch]);
+    this.#refreshed(decision, cookieSession);
   }
-  return boundToSomeoneElse(link, caller) ? undefined : caller;
-}
 
-/** TOUCH as `caller`; a refusal by the binding in Redis means nothing was touched, which is all the refresh needs. */
-async function touchAgent(agents: AgentStore, id: string, caller: string | null): Promise<void> {
-  try {
-    await agents.session(id, { caller }).touch();
-  } catch (error) {
-    if (!(error instanceof SessionUserMismatchError)) throw error;
+  /** Extends an unchanged cookie session (PEXPIRE, never recreating it) with the agent TOUCH alongside. */
+  async extend(key: string, ttlMs: number, link: AgentLink | undefined, cookieSession: object | undefined): Promise<void> {
+    const decision = this.#decide(link, cookieSession);
+    if (!decision.touch || !link) {
+      await this.#redis.extend(key, ttlMs);
+    } else if (this.#redis.sharesNodeWithAgents) {
+      // One script for both; another user's session is left untouched by it (not refused), and the cookie session is still extended.
+      await this.#agents.session(link.id, { user: decision.user }).touchAlong(key, ttlMs);
+    } else {
+      await Promise.all([this.#redis.extend(key, ttlMs), this.#touch(link.id, decision.user)]);
+    }
+    this.#refreshed(decision, cookieSession);
+  }
+
+  #decide(link: AgentLink | undefined, cookieSession: object | undefined): RefreshDecision {
+    const decision = decideAgentRefresh(link, requestStateOf(cookieSession));
+    if (!decision.touch && NOTEWORTHY.has(decision.reason)) {
+      this.#log({
+        type: 'debug',
+        code: 'agent_refresh_skipped',
+        reason: decision.reason,
+        message: `The agent session's TTL was not refreshed at the end of this request (${decision.reason}).`,
+      });
+    }
+    return decision;
+  }
+
+  #refreshed(decision: RefreshDecision, cookieSession: object | undefined): void {
+    const state = requestStateOf(cookieSession);
+    if (decision.touch && state) state.agentTtl = 'refreshed';
+  }
+
+  /** TOUCH as `user`; a refusal by the binding in Redis means nothing was touched, which is all the refresh needs. */
+  async #touch(id: string, user: string | null): Promise<void> {
+    try {
+      await this.#agents.session(id, { user }).touch();
+    } catch (error) {
+      if (!(error instanceof SessionUserMismatchError)) throw error;
+    }
   }
 }

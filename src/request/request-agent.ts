@@ -1,5 +1,5 @@
-import type { AgentSession, ObservationRequestOptions, ObservationRequestResult } from '../core/agent-session.js';
-import type { AgentStore } from '../core/agent-store.js';
+import type { AgentSession, ObservationRequestOptions, ObservationRequestResult } from '../core/api.js';
+import type { SessionStore } from '../core/agent-store.js';
 import {
   InvalidInputError,
   SessionExistsError,
@@ -19,16 +19,9 @@ import type {
   TurnInput,
   TurnQuery,
 } from '../core/types.js';
-import {
-  agentIdFor,
-  boundToSomeoneElse,
-  detachLink,
-  markAgentTtlHandled,
-  readLink,
-  writeLink,
-  type AgentLink,
-  type SessionData,
-} from './agent-link.js';
+import { agentIdFor } from './agent-id.js';
+import { boundToSomeoneElse, detachLink, readLink, writeLink, type AgentLink, type SessionData } from './agent-link.js';
+import type { RequestState } from './request-state.js';
 
 /** How a `RequestAgent` reaches the request's cookie session; each adapter supplies one. */
 export interface CookieSessionAccess {
@@ -58,20 +51,21 @@ export interface RequestAgentSnapshot extends Omit<AgentSnapshot, 'meta'> {
  *   another user's session too. Either way the call fails with
  *   `SessionUserMismatchError` (a 403), and nothing is read or written, the
  *   TTL included: the end-of-request refresh leaves the keys alone as well.
- * - Every call marks the agent TTL as refreshed, so the end-of-request
- *   refresh does not send a TOUCH the call already did.
+ * - Every call records in the request's state that the agent TTL is fresh
+ *   (or that the session was refused), so the end-of-request refresh does
+ *   not send a TOUCH the call already did (or must not do).
  * - An agent session that expired or was deleted while its cookie session
  *   lived on reads as empty; the next write starts it afresh under the same id.
  */
 export class RequestAgent {
-  readonly #agents: AgentStore;
+  readonly #agents: SessionStore;
   readonly #cookieSession: CookieSessionAccess;
-  readonly #user: () => string | null;
+  readonly #state: RequestState;
 
-  constructor(agents: AgentStore, cookieSession: CookieSessionAccess, user: () => string | null) {
+  constructor(agents: SessionStore, cookieSession: CookieSessionAccess, state: RequestState) {
     this.#agents = agents;
     this.#cookieSession = cookieSession;
-    this.#user = user;
+    this.#state = state;
   }
 
   /** The agent session's id; undefined until the first write creates it. */
@@ -163,12 +157,12 @@ export class RequestAgent {
   async delete(): Promise<void> {
     const link = this.#link();
     if (!link) return;
-    const user = this.#user();
+    const user = this.#state.user();
     this.#checkBinding(link, user);
     const data = this.#requireCookieSession();
-    await this.#refusalsHandled(() => this.#agents.session(link.id, { caller: user }).delete());
+    await this.#refusalsHandled(() => this.#agents.session(link.id, { user }).delete());
     writeLink(data, undefined);
-    markAgentTtlHandled(data);
+    this.#state.agentTtl = 'refreshed';
   }
 
   /**
@@ -222,18 +216,17 @@ export class RequestAgent {
   }
 
   #leaveTtlAlone(): void {
-    const data = this.#cookieSession.data();
-    if (data) markAgentTtlHandled(data);
+    this.#state.agentTtl = 'refused';
   }
 
   /** A call on an existing agent session; `whenMissing` answers when there is none (or it expired). */
   async #read<T>(operation: (session: AgentSession) => Promise<T>, whenMissing: () => T): Promise<T> {
     const link = this.#link();
     if (!link) return whenMissing();
-    const user = this.#user();
+    const user = this.#state.user();
     this.#checkBinding(link, user);
     try {
-      const result = await this.#refusalsHandled(() => operation(this.#agents.session(link.id, { caller: user })));
+      const result = await this.#refusalsHandled(() => operation(this.#agents.session(link.id, { user })));
       this.#used(link.id, user);
       return result;
     } catch (error) {
@@ -244,12 +237,12 @@ export class RequestAgent {
 
   /** A call that creates the agent session first when there is none. */
   async #write<T>(operation: (session: AgentSession) => Promise<T>): Promise<T> {
-    const user = this.#user();
+    const user = this.#state.user();
     const link = this.#link();
     if (link) this.#checkBinding(link, user);
     return this.#refusalsHandled(async () => {
       const id = link?.id ?? agentIdFor(this.#cookieSessionId(), this.#cookieSession.data());
-      const session = this.#agents.session(id, { caller: user });
+      const session = this.#agents.session(id, { user });
       let result: T;
       try {
         result = link ? await operation(session) : await this.#createThen(user, id, () => operation(session));
@@ -299,9 +292,9 @@ export class RequestAgent {
    * The link is written only after success, so a refused call records nothing.
    */
   #used(id: string, user: string | null): void {
+    this.#state.agentTtl = 'refreshed';
     const data = this.#cookieSession.data();
     if (!data) return;
-    markAgentTtlHandled(data);
     const link = readLink(data);
     const userId = user ?? link?.userId;
     if (link?.id !== id || link.userId !== userId) writeLink(data, { id, userId });

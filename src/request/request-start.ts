@@ -1,12 +1,12 @@
-import type { AgentStore } from '../core/agent-store.js';
-import { markRequestUser } from './agent-link.js';
+import type { SessionStore } from '../core/agent-store.js';
 import { RequestAgent, type CookieSessionAccess } from './request-agent.js';
+import { attachRequestState, RequestState } from './request-state.js';
 
 /**
  * What both adapters do once the cookie session is loaded, before the app's
- * routes run: build the request's agent object, and tell the store's
- * end-of-request refresh how to ask who the request's user is. No I/O, and
- * `getUserId` is not called yet.
+ * routes run: build the request's agent object, and leave the request's
+ * state where the store's end-of-request refresh will look for it. No I/O,
+ * and `getUserId` is not called yet.
  *
  * No request is refused here: a cookie session that records another user's
  * agent session (a logout that regenerated the session, an expired token)
@@ -14,8 +14,9 @@ import { RequestAgent, type CookieSessionAccess } from './request-agent.js';
  * agent state is used: `RequestAgent` refuses the call (403), and the
  * refresh does not touch the keys.
  */
-export function startAgentRequest(agents: AgentStore, cookieSession: CookieSessionAccess, user: () => string | null): RequestAgent {
+export function startAgentRequest(agents: SessionStore, cookieSession: CookieSessionAccess, user: () => string | null): RequestAgent {
+  const state = new RequestState(user);
   const data = cookieSession.data();
-  if (data) markRequestUser(data, user);
-  return new RequestAgent(agents, cookieSession, user);
+  if (data) attachRequestState(data, state);
+  return new RequestAgent(agents, cookieSession, state);
 }

@@ -21,7 +21,7 @@ describe('concurrent writers', () => {
   it('2 clients appending 200 turns at once: exactly 200 seqs issued, window holds the newest', async () => {
     const [storeA, storeB] = storesOnTwoClients(50);
     const created = await storeA!.create();
-    const sessions = [storeA!.session(created.id), storeB!.session(created.id)];
+    const sessions = [storeA!.session(created.id, { user: null }), storeB!.session(created.id, { user: null })];
     const appended = await Promise.all(
       Array.from({ length: 200 }, (_, i) => sessions[i % 2]!.appendTurn({ role: 'user', content: `turn ${i}` })),
     );
@@ -39,7 +39,7 @@ describe('concurrent writers', () => {
   it('concurrent updates of different metadata fields and tool calls lose nothing', async () => {
     const [storeA, storeB] = storesOnTwoClients(50);
     const created = await storeA!.create();
-    const sessions = [storeA!.session(created.id), storeB!.session(created.id)];
+    const sessions = [storeA!.session(created.id, { user: null }), storeB!.session(created.id, { user: null })];
     await Promise.all(
       Array.from({ length: 100 }, (_, i) => sessions[i % 2]!.update({ fields: { [`field${i}`]: String(i) } })),
     );
@@ -57,8 +57,8 @@ describe('concurrent writers', () => {
     const created = await storeA!.create();
     await created.startToolCall({ id: 'call_race', name: 'pay' });
     const results = await Promise.allSettled([
-      storeA!.session(created.id).completeToolCall('call_race', 'A'),
-      storeB!.session(created.id).completeToolCall('call_race', 'B'),
+      storeA!.session(created.id, { user: null }).completeToolCall('call_race', 'A'),
+      storeB!.session(created.id, { user: null }).completeToolCall('call_race', 'B'),
     ]);
     expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
     const call = await created.toolCall('call_race');

@@ -1,12 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { generateId, InvalidSessionIdError, MAX_ID_LENGTH, sessionKeys } from 'agent-session';
+import { InvalidSessionIdError } from 'agent-session';
+import { generateId, MAX_ID_LENGTH } from '../../src/core/ids.js';
+import { sessionKeys } from '../../src/core/keys.js';
 import { keySlot, keysUnder, clientForThisFile, testStore } from '../harness/store.js';
 
 const client = clientForThisFile();
 
 describe('session ids', () => {
   it('generates unguessable, URL-safe ids of at least 128 bits', () => {
-    const ids = new Set(Array.from({ length: 1000 }, generateId));
+    const ids = new Set(Array.from({ length: 1000 }, () => generateId()));
     expect(ids.size).toBe(1000);
     for (const id of ids) {
       expect(id).toMatch(/^[A-Za-z0-9_-]+$/);
@@ -27,9 +29,9 @@ describe('session ids', () => {
     ['an over-long id', 'a'.repeat(MAX_ID_LENGTH + 1)],
   ])('rejects %s with InvalidSessionIdError before any key is formed', async (_what, id) => {
     const store = testStore(client);
-    expect(() => store.session(id)).toThrow(InvalidSessionIdError);
+    expect(() => store.session(id, { user: null })).toThrow(InvalidSessionIdError);
     await expect(store.create({ id })).rejects.toThrow(InvalidSessionIdError);
-    expect(await keysUnder(client, store.config.keyPrefix)).toEqual([]);
+    expect(await keysUnder(client, store.keyPrefix)).toEqual([]);
   });
 
   it('accepts an app-supplied id in the safe charset', async () => {
@@ -46,14 +48,14 @@ describe('key schema', () => {
     await session.appendTurn({ role: 'user', content: 'hi' });
     await session.startToolCall({ id: 'call_1', name: 'search' });
     await session.writeNotes({ summary: 's' }, { coversThroughSeq: 1 });
-    const stored = await keysUnder(client, store.config.keyPrefix);
+    const stored = await keysUnder(client, store.keyPrefix);
     expect(stored).toHaveLength(4);
-    const all = Object.values(sessionKeys(store.config.keyPrefix, session.id));
+    const all = Object.values(sessionKeys(store.keyPrefix, session.id));
     expect(stored.every((key) => all.includes(key))).toBe(true);
     const slots = new Set(all.map(keySlot));
     expect(slots.size).toBe(1);
     // Different sessions spread over slots (the tag is the id, not the prefix).
-    const other = sessionKeys(store.config.keyPrefix, generateId());
+    const other = sessionKeys(store.keyPrefix, generateId());
     expect(keySlot(other.meta)).toBe(keySlot(other.turns));
   });
 });

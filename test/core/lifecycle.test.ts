@@ -55,15 +55,15 @@ describe('create, metadata and delete', () => {
     await session.startToolCall({ id: 'c', name: 't' });
     await session.writeNotes({}, { coversThroughSeq: 1 });
     await client.set(session.keys.lease, 'token');
-    expect(await keysUnder(client, store.config.keyPrefix)).toHaveLength(5);
+    expect(await keysUnder(client, store.keyPrefix)).toHaveLength(5);
 
     await session.delete();
-    expect(await keysUnder(client, store.config.keyPrefix)).toEqual([]);
+    expect(await keysUnder(client, store.keyPrefix)).toEqual([]);
     await expect(session.appendTurn({ role: 'user', content: 'y' })).rejects.toThrow(SessionNotFoundError);
     await expect(session.writeNotes({}, { coversThroughSeq: 2 })).rejects.toThrow(SessionNotFoundError);
     await expect(session.startToolCall({ id: 'd', name: 't' })).rejects.toThrow(SessionNotFoundError);
     await expect(session.meta()).rejects.toThrow(SessionNotFoundError);
     expect(await session.touch()).toBe(false);
-    expect(await keysUnder(client, store.config.keyPrefix)).toEqual([]);
+    expect(await keysUnder(client, store.keyPrefix)).toEqual([]);
   });
 });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { evaluateNotes, LeaseLostError } from 'agent-session';
+import { LeaseLostError } from 'agent-session';
+import { evaluateNotes } from '../../src/core/notes.js';
 import { clientForThisFile, testStore } from '../harness/store.js';
 
 const client = clientForThisFile();

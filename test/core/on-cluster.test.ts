@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connectRedis, createAgentStore, type AgentStore, type RedisConnection } from 'agent-session';
+import { connectRedis, type RedisConnection } from 'agent-session';
+import { SessionStore } from '../../src/core/agent-store.js';
 import { startCluster, type ClusterSetup } from '../harness/topologies.js';
 import { uniquePrefix } from '../harness/store.js';
 
@@ -11,12 +12,12 @@ import { uniquePrefix } from '../harness/store.js';
  */
 let cluster: ClusterSetup;
 let redis: RedisConnection;
-let store: AgentStore;
+let store: SessionStore;
 
 beforeAll(async () => {
   cluster = await startCluster({ size: 3 });
   redis = await connectRedis({ cluster: { rootNodes: [{ url: cluster.nodes[0]!.url }] }, logger: () => {} });
-  store = createAgentStore({ redis, keyPrefix: uniquePrefix() });
+  store = new SessionStore({ redis, keyPrefix: uniquePrefix() });
 });
 afterAll(async () => {
   await redis?.close();
@@ -27,12 +28,12 @@ describe('agent state on Redis Cluster', () => {
   it('runs every operation for sessions spread over all masters', async () => {
     const sessions = await Promise.all(Array.from({ length: 30 }, (_, i) => store.create({ userId: `user-${i}` })));
     for (const [i, session] of sessions.entries()) {
-      const handle = store.session(session.id, { caller: `user-${i}` });
+      const handle = store.session(session.id, { user: `user-${i}` });
       await handle.appendTurn({ role: 'user', content: `hello ${i}` });
       await handle.startToolCall({ id: 'call_1', name: 'lookup' });
       await handle.completeToolCall('call_1', { ok: i });
       await handle.update({ currentTask: 'check', fields: { n: String(i) } });
-      await handle.writeNotes({ summary: i }, { coversThroughSeq: 1 });
+      await store.session(session.id, { trusted: 'observer' }).writeNotes({ summary: i }, { coversThroughSeq: 1 });
       const observation = await handle.requestObservation();
       expect(observation.outcome).toBe('queued');
       const snapshot = await handle.snapshot();

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createAgentStore, type AgentSession, type AgentStore } from 'agent-session';
+import type { SessionHandle } from '../../src/core/agent-session.js';
+import { SessionStore } from '../../src/core/agent-store.js';
 import { startRedisServer, type RedisServer } from '../harness/redis-server.js';
 import { watchCommands, type CommandCounter } from '../harness/command-counter.js';
 import { rawClient, uniquePrefix, type TestClient } from '../harness/store.js';
@@ -10,14 +11,14 @@ const IDLE_MS = 600_000;
 let server: RedisServer;
 let client: TestClient;
 let inspector: TestClient;
-let store: AgentStore;
+let store: SessionStore;
 let counter: CommandCounter;
 
 beforeAll(async () => {
   server = await startRedisServer();
   client = await rawClient(server.url);
   inspector = await rawClient(server.url);
-  store = createAgentStore({ redis: { client, failFastMs: 2_000 }, keyPrefix: uniquePrefix(), idleTimeoutMs: IDLE_MS });
+  store = new SessionStore({ redis: { client, failFastMs: 2_000 }, keyPrefix: uniquePrefix(), idleTimeoutMs: IDLE_MS });
   counter = await watchCommands(server.url);
 });
 afterAll(async () => {
@@ -27,15 +28,15 @@ afterAll(async () => {
   await server.dispose();
 });
 
-const stateKeysOf = (session: AgentSession) => [session.keys.meta, session.keys.turns, session.keys.tools, session.keys.observer];
+const stateKeysOf = (session: SessionHandle) => [session.keys.meta, session.keys.turns, session.keys.tools, session.keys.observer];
 
 /** Lowers every key's TTL, so that a reset to the idle timeout is visible. */
-async function age(session: AgentSession) {
+async function age(session: SessionHandle) {
   for (const key of stateKeysOf(session)) await inspector.pExpire(key, 5_000);
 }
 
 /** Every key still has the lowered TTL: none was reset (and none lost its TTL or vanished). */
-async function expectAgedTtl(session: AgentSession) {
+async function expectAgedTtl(session: SessionHandle) {
   for (const key of stateKeysOf(session)) {
     const pttl = await inspector.pTTL(key);
     expect(pttl, key).toBeGreaterThan(0);
@@ -43,7 +44,7 @@ async function expectAgedTtl(session: AgentSession) {
   }
 }
 
-async function expectFreshTtl(session: AgentSession) {
+async function expectFreshTtl(session: SessionHandle) {
   for (const key of stateKeysOf(session)) {
     const pttl = await inspector.pTTL(key);
     expect(pttl, key).toBeGreaterThan(IDLE_MS - 60_000);
@@ -61,7 +62,7 @@ async function fullSession() {
 }
 
 describe('activity-based TTL', () => {
-  it.each<[string, (session: AgentSession) => Promise<unknown>]>([
+  it.each<[string, (session: SessionHandle) => Promise<unknown>]>([
     ['appendTurn', (s) => s.appendTurn({ role: 'assistant', content: 'ok' })],
     ['update', (s) => s.update({ currentTask: 'booking' })],
     ['startToolCall', (s) => s.startToolCall({ id: 'c2', name: 'book' })],
@@ -87,15 +88,15 @@ describe('activity-based TTL', () => {
   it('a background reader (the observer) leaves TTLs alone', async () => {
     const session = await fullSession();
     await age(session);
-    await store.session(session.id, { background: true }).snapshot();
+    await store.session(session.id, { trusted: 'observer' }).snapshot();
     await expectAgedTtl(session);
   });
 
   it("a background writer resets TTLs to the session's own idle timeout, not its store's", async () => {
     const session = await fullSession();
-    const observerStore = createAgentStore({ redis: { client, failFastMs: 2_000 }, keyPrefix: store.config.keyPrefix });
+    const observerStore = new SessionStore({ redis: { client, failFastMs: 2_000 }, keyPrefix: store.keyPrefix });
     await age(session);
-    await observerStore.session(session.id, { background: true }).writeNotes({ s: 3 }, { coversThroughSeq: 1 });
+    await observerStore.session(session.id, { trusted: 'observer' }).writeNotes({ s: 3 }, { coversThroughSeq: 1 });
     await expectFreshTtl(session);
   });
 
@@ -116,7 +117,7 @@ describe('activity-based TTL', () => {
 
   it('touchAlong() extends another key on the node and touches every key, in one command', async () => {
     const session = await fullSession();
-    const cookieKey = `${store.config.keyPrefix}sess:abc`;
+    const cookieKey = `${store.keyPrefix}sess:abc`;
     await session.touchAlong(cookieKey, 5_000); // loads the script: later calls are one EVALSHA
     await inspector.set(cookieKey, '{}', { expiration: { type: 'PX', value: 5_000 } });
     await age(session);
@@ -133,12 +134,12 @@ describe('activity-based TTL', () => {
     expect(await inspector.exists(cookieKey)).toBe(0);
     await inspector.set(cookieKey, '{}', { expiration: { type: 'PX', value: 5_000 } });
     await age(session);
-    expect(await store.session(session.id, { caller: 'mallory' }).touchAlong(cookieKey, IDLE_MS)).toEqual({ touched: false, extended: true });
+    expect(await store.session(session.id, { user: 'mallory' }).touchAlong(cookieKey, IDLE_MS)).toEqual({ touched: false, extended: true });
     await expectAgedTtl(session);
   });
 
   it('touch() of a session that is gone returns false and creates nothing', async () => {
-    const session = store.session('never-created');
+    const session = store.session('never-created', { user: null });
     expect(await session.touch()).toBe(false);
     expect(await inspector.exists(stateKeysOf(session))).toBe(0);
   });

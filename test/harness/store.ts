@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { createClient, type RedisClientType } from 'redis';
 import { afterAll, beforeAll, inject } from 'vitest';
-import { createAgentStore, type AgentStore, type AgentStoreOptions } from 'agent-session';
+import type { AgentStoreOptions } from 'agent-session';
+import { SessionStore } from '../../src/core/agent-store.js';
 
 export type TestClient = RedisClientType;
 
@@ -40,9 +41,26 @@ export function uniquePrefix(): string {
   return `t${randomBytes(6).toString('hex')}:`;
 }
 
-/** A store with its own key prefix on the run's test server. */
-export function testStore(client: TestClient, options: Partial<AgentStoreOptions> = {}): AgentStore {
-  return createAgentStore({ redis: { client, failFastMs: 2_000 }, keyPrefix: uniquePrefix(), ...options });
+/**
+ * A store with its own key prefix on the run's test server. The library's
+ * internal store, so tests can also act as the observer (`writeNotes`) and
+ * read a session's key names (`session.keys`); what apps can do is tested
+ * through the public entry points.
+ */
+export function testStore(client: TestClient, options: Partial<AgentStoreOptions> = {}): SessionStore {
+  const redis = { client, failFastMs: 2_000 };
+  const store = new SessionStore({ redis, keyPrefix: uniquePrefix(), ...options });
+  connections.set(store, options.redis ?? redis);
+  return store;
+}
+
+const connections = new WeakMap<SessionStore, AgentStoreOptions['redis']>();
+
+/** The Redis connection a `testStore` was made with, for a worker that must share it. */
+export function redisOf(store: SessionStore): AgentStoreOptions['redis'] {
+  const redis = connections.get(store);
+  if (!redis) throw new Error('redisOf() takes a store made by testStore()');
+  return redis;
 }
 
 /** All keys under a prefix (SCAN, never KEYS). */

@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { createAgentStore } from 'agent-session';
 import type { AgentSessionEvent } from 'agent-session/express';
+import { SessionStore } from '../../src/core/agent-store.js';
 import { AgentCookieStore } from '../../src/express/store.js';
 import { cookieSessionRedis } from '../../src/request/cookie-session-redis.js';
+import { AgentRefresh } from '../../src/request/refresh.js';
 import { uniquePrefix } from '../harness/store.js';
 import { useFixture } from './fixture.js';
 
@@ -16,7 +17,7 @@ function store(events: AgentSessionEvent[]): { store: AgentCookieStore; prefix: 
       redis: cookieSessionRedis(fixture.redis),
       client: fixture.redis.client,
       prefix: `${prefix}sess:`,
-      agents: createAgentStore({ redis: fixture.redis, keyPrefix: prefix }),
+      refresh: new AgentRefresh(new SessionStore({ redis: fixture.redis, keyPrefix: prefix }), cookieSessionRedis(fixture.redis), () => {}),
       idleTimeoutMs: 60_000,
       log: (event) => events.push(event),
     }),

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createAgentStore } from 'agent-session';
+import { SessionStore } from '../../src/core/agent-store.js';
 import { eventually } from '../harness/wait.js';
 import { FRAMEWORKS } from './apps.js';
 import { Browser } from './browser.js';
@@ -33,8 +33,8 @@ describe.each(FRAMEWORKS)('%s: agent session lifecycle', (framework) => {
     expect(state.body.notes).toEqual({ ready: false });
 
     // Observer notes written through the core show up in req.agent.notes().
-    const store = createAgentStore({ redis: fixture.redis, keyPrefix: app.prefix });
-    await store.session(id).writeNotes({ intent: 'greeting' }, { coversThroughSeq: 1 });
+    const store = new SessionStore({ redis: fixture.redis, keyPrefix: app.prefix });
+    await store.session(id, { trusted: 'observer' }).writeNotes({ intent: 'greeting' }, { coversThroughSeq: 1 });
     const withNotes = await browser.get('/state');
     expect(withNotes.body.notes).toMatchObject({ ready: true, stale: false, lagTurns: 0, notes: { intent: 'greeting' } });
   });
@@ -69,7 +69,7 @@ describe.each(FRAMEWORKS)('%s: agent session lifecycle', (framework) => {
     const browser = new Browser(app);
     const { agentSessionId: id } = (await browser.post('/turn', { content: 'hi' })).body as { agentSessionId: string };
     await browser.post('/tool');
-    await createAgentStore({ redis: fixture.redis, keyPrefix: app.prefix }).session(id).writeNotes({ s: 1 }, { coversThroughSeq: 1 });
+    await new SessionStore({ redis: fixture.redis, keyPrefix: app.prefix }).session(id, { trusted: 'observer' }).writeNotes({ s: 1 }, { coversThroughSeq: 1 });
     const keys = [...(await cookieSessionKeys(fixture.inspector, app.prefix)), ...(await agentKeys(fixture.inspector, app.prefix))];
     expect(keys.map((key) => key.slice(app.prefix.length))).toEqual([
       expect.stringMatching(/^sess:/),

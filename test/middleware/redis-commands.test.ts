@@ -56,7 +56,7 @@ describe.each(FRAMEWORKS)('%s: Redis commands per request', (framework) => {
     const browser = new Browser(app);
     const { agentSessionId: id } = (await browser.post('/turn', { content: 'anonymous so far' })).body as { agentSessionId: string };
     // Bound to carol elsewhere: the cookie session still records an anonymous agent session.
-    await createAgentStore({ redis: fixture.redis, keyPrefix: app.prefix }).session(id, { caller: 'carol' }).meta();
+    await createAgentStore({ redis: fixture.redis, keyPrefix: app.prefix }).session(id, { user: 'carol' }).meta();
     const dave = browser.clone({ ...VIA_HTTPS_PROXY, 'x-user': 'dave' });
     await dave.get('/state'); // scripts loaded; refused
 

@@ -96,7 +96,7 @@ describe.each(FRAMEWORKS)('%s: user binding', (framework) => {
     const browser = new Browser(app);
     const { agentSessionId: id } = (await browser.post('/turn', { content: 'anonymous so far' })).body as { agentSessionId: string };
     // Bound to carol elsewhere (another worker, through the core): the cookie session does not know.
-    await createAgentStore({ redis: fixture.redis, keyPrefix: app.prefix }).session(id, { caller: 'carol' }).meta();
+    await createAgentStore({ redis: fixture.redis, keyPrefix: app.prefix }).session(id, { user: 'carol' }).meta();
     const untouched = await ageAndWatch(`${app.prefix}{${id}}`);
 
     const dave = browser.clone({ ...VIA_HTTPS_PROXY, 'x-user': 'dave' });

@@ -24,7 +24,7 @@ async function next(key: string, what: string): Promise<string> {
 describe('a worker process killed in the middle of a run', () => {
   it('has its job reclaimed and completed by another worker, with notes written once', async () => {
     const store = testStore(redis.client);
-    const prefix = store.config.keyPrefix;
+    const prefix = store.keyPrefix;
     const session = await store.create();
     await session.appendTurn({ role: 'user', content: 'I was charged twice.' });
     await session.appendTurn({ role: 'assistant', content: 'Let me look into that.' });

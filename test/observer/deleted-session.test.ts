@@ -22,8 +22,8 @@ describe('a job for a session that is gone', () => {
     const [ended] = await events.until('the job to be dropped', finished());
     expect(ended).toMatchObject({ outcome: 'session-gone', requeued: false });
     expect(analyzed).toBe(false);
-    expect(await keysUnder(redis.client, `${store.config.keyPrefix}{${session.id}}`)).toEqual([]);
-    expect(await queueState(redis.client, store.config.keyPrefix)).toEqual({ length: 0, pending: 0 });
+    expect(await keysUnder(redis.client, `${store.keyPrefix}{${session.id}}`)).toEqual([]);
+    expect(await queueState(redis.client, store.keyPrefix)).toEqual({ length: 0, pending: 0 });
   });
 
   it('writes nothing and recreates no key when the session is deleted mid-run', async () => {
@@ -40,8 +40,8 @@ describe('a job for a session that is gone', () => {
 
     const [ended] = await events.until('the run to end', finished());
     expect(ended).toMatchObject({ outcome: 'session-gone', requeued: false });
-    expect(await keysUnder(redis.client, `${store.config.keyPrefix}{${session.id}}`)).toEqual([]);
-    expect(await queueState(redis.client, store.config.keyPrefix)).toEqual({ length: 0, pending: 0 });
+    expect(await keysUnder(redis.client, `${store.keyPrefix}{${session.id}}`)).toEqual([]);
+    expect(await queueState(redis.client, store.keyPrefix)).toEqual({ length: 0, pending: 0 });
   });
 
   it('is dropped when the session expired after its idle timeout', async () => {
@@ -55,6 +55,6 @@ describe('a job for a session that is gone', () => {
     const [ended] = await events.until('the job to be dropped', finished());
     expect(ended).toMatchObject({ outcome: 'session-gone' });
     // The leftover job state went with it.
-    expect(await keysUnder(redis.client, `${store.config.keyPrefix}{${session.id}}`)).toEqual([]);
+    expect(await keysUnder(redis.client, `${store.keyPrefix}{${session.id}}`)).toEqual([]);
   });
 });

@@ -46,7 +46,7 @@ describe('a failing analyze', () => {
     // The worker is still serving: a later request for the failing session runs again.
     await failing.requestObservation();
     await events.until('the failing session to be tried again', finished('failed'), 2);
-    expect(await queueState(redis.client, store.config.keyPrefix)).toEqual({ length: 0, pending: 0 });
+    expect(await queueState(redis.client, store.keyPrefix)).toEqual({ length: 0, pending: 0 });
   });
 
   it('keeps earlier notes next to the error, and clears the error on the next success', async () => {

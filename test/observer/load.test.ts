@@ -28,7 +28,7 @@ function runsNeverOverlap(log: string[]): boolean {
 describe('observer under load', () => {
   it('2 worker processes, 50 sessions, 1000 turns with requests: every session ends covered, one run at a time', async () => {
     const store = testStore(redis.client);
-    const prefix = store.config.keyPrefix;
+    const prefix = store.keyPrefix;
     const settings = { prefix, mode: 'load', concurrency: 8, leaseMs: 15_000, claimIdleMs: 30_000 } as const;
     processes.push(...(await Promise.all([spawnWorkerProcess(settings), spawnWorkerProcess(settings)])));
 

@@ -1,12 +1,13 @@
+import type { SessionHandle } from '../../src/core/agent-session.js';
 import { describe, expect, it } from 'vitest';
-import { InvalidInputError, type AgentSession, type NotesResult } from 'agent-session';
+import { InvalidInputError, type NotesResult } from 'agent-session';
 import { handleObserverNotesTool, observerNotesTool } from 'agent-session/observer';
 import { testStore } from '../harness/store.js';
 import { useRedis } from './support.js';
 
 const redis = useRedis();
 
-async function sessionWithNotes(turns: number, coversThroughSeq: number): Promise<AgentSession> {
+async function sessionWithNotes(turns: number, coversThroughSeq: number): Promise<SessionHandle> {
   const session = await testStore(redis.client).create();
   for (let i = 1; i <= turns; i++) await session.appendTurn({ role: 'user', content: `turn ${i}` });
   await session.writeNotes({ intent: 'refund' }, { coversThroughSeq });
@@ -14,7 +15,7 @@ async function sessionWithNotes(turns: number, coversThroughSeq: number): Promis
 }
 
 /** Moves the notes' write time into the past, as if they had been written `ms` ago. */
-async function age(session: AgentSession, ms: number): Promise<void> {
+async function age(session: SessionHandle, ms: number): Promise<void> {
   const writtenAt = Number(await redis.client.hGet(session.keys.observer, 'writtenAt'));
   await redis.client.hSet(session.keys.observer, 'writtenAt', String(writtenAt - ms));
 }
@@ -64,7 +65,7 @@ describe('the get_observer_notes tool', () => {
   });
 
   /** The handler's answer equals notes() read just before and after it, apart from the age, which lies between theirs. */
-  async function expectSameAsNotes(session: AgentSession, args: unknown, query: object): Promise<NotesResult> {
+  async function expectSameAsNotes(session: SessionHandle, args: unknown, query: object): Promise<NotesResult> {
     const before = await session.notes(query);
     const answer = await handleObserverNotesTool(session, args);
     const after = await session.notes(query);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { SessionNotFoundError } from 'agent-session';
-import { observerQueueKey } from 'agent-session/observer';
+import { observerQueueKey } from '../../src/core/keys.js';
 import { keySlot, keysUnder, testStore } from '../harness/store.js';
 import { finished, queueState, startGatedWorker, useRedis } from './support.js';
 
@@ -28,7 +28,7 @@ describe('requesting an observation', () => {
     expect(firstRun).toMatchObject({ coversThroughSeq: 1, requeued: true });
     expect(rerun).toMatchObject({ coversThroughSeq: 2, requeued: false });
     expect(await session.notes()).toMatchObject({ ready: true, coversThroughSeq: 2, lagTurns: 0, notes: { seen: [2] } });
-    expect(await queueState(redis.client, store.config.keyPrefix)).toEqual({ length: 0, pending: 0 });
+    expect(await queueState(redis.client, store.keyPrefix)).toEqual({ length: 0, pending: 0 });
   });
 
   it('keeps the coalescing state in the session slot and the job in the queue', async () => {
@@ -37,7 +37,7 @@ describe('requesting an observation', () => {
     const result = await session.requestObservation({ kind: 'summary' });
     expect(result.outcome).toBe('queued');
 
-    const queue = observerQueueKey(store.config.keyPrefix, 'summary');
+    const queue = observerQueueKey(store.keyPrefix, 'summary');
     const jobId = result.outcome === 'queued' ? result.jobId : '';
     expect(await redis.client.xRange(queue, '-', '+')).toEqual([{ id: jobId, message: { session: session.id } }]);
 
@@ -49,7 +49,7 @@ describe('requesting an observation', () => {
     expect((await session.requestObservation({ kind: 'summary' })).outcome).toBe('coalesced');
 
     await session.delete();
-    expect(await keysUnder(redis.client, `${store.config.keyPrefix}{${session.id}}`)).toEqual([]);
+    expect(await keysUnder(redis.client, `${store.keyPrefix}{${session.id}}`)).toEqual([]);
   });
 
   it('stops coalescing into a job state whose job or run died, once its deadline passed', async () => {
@@ -69,19 +69,19 @@ describe('requesting an observation', () => {
 
   it('refuses a missing session and creates nothing', async () => {
     const store = testStore(redis.client);
-    await expect(store.session('never-created').requestObservation()).rejects.toThrow(SessionNotFoundError);
-    expect(await keysUnder(redis.client, store.config.keyPrefix)).toEqual([]);
+    await expect(store.session('never-created', { user: null }).requestObservation()).rejects.toThrow(SessionNotFoundError);
+    expect(await keysUnder(redis.client, store.keyPrefix)).toEqual([]);
   });
 
   it('undoes the coalescing mark when the job cannot be queued', async () => {
     const store = testStore(redis.client);
     const session = await store.create();
     // A queue key of the wrong type makes XADD fail after the session was marked "queued".
-    await redis.client.set(observerQueueKey(store.config.keyPrefix, 'default'), 'not a stream');
+    await redis.client.set(observerQueueKey(store.keyPrefix, 'default'), 'not a stream');
     await expect(session.requestObservation()).rejects.toThrow(/WRONGTYPE/);
     expect(await redis.client.hGet(session.keys.jobs, 'default')).toBeNull();
 
-    await redis.client.del(observerQueueKey(store.config.keyPrefix, 'default'));
+    await redis.client.del(observerQueueKey(store.keyPrefix, 'default'));
     expect((await session.requestObservation()).outcome).toBe('queued');
   });
 });

@@ -1,6 +1,6 @@
+import type { SessionHandle } from '../../src/core/agent-session.js';
 import { describe, expect, it } from 'vitest';
-import type { AgentSession } from 'agent-session';
-import { observerQueueKey } from 'agent-session/observer';
+import { observerQueueKey } from '../../src/core/keys.js';
 import { eventually } from '../harness/wait.js';
 import { testStore } from '../harness/store.js';
 import { deferred, finished, queueState, startGatedWorker, startWorker, useRedis } from './support.js';
@@ -8,7 +8,7 @@ import { deferred, finished, queueState, startGatedWorker, startWorker, useRedis
 const redis = useRedis();
 
 /** Waits until the lease's TTL has gone back up `count` times: the heartbeat extended it. */
-async function leaseExtensions(session: AgentSession, count: number): Promise<void> {
+async function leaseExtensions(session: SessionHandle, count: number): Promise<void> {
   let seen = 0;
   let last = await redis.client.pTTL(session.keys.lease);
   await eventually(`${count} lease extension(s)`, async () => {
@@ -58,7 +58,7 @@ describe('runs that fell behind', () => {
 
     slowGate.resolve();
     await events.until('the slow run to end', finished('lease-lost'));
-    await eventually('the queue to drain', async () => (await queueState(redis.client, store.config.keyPrefix)).length === 0);
+    await eventually('the queue to drain', async () => (await queueState(redis.client, store.keyPrefix)).length === 0);
     const notes = await session.notes<{ by: string }>();
     expect(notes).toMatchObject({ ready: true, coversThroughSeq: 6 });
     expect(notes.ready && notes.notes.by).not.toBe('slow');
@@ -83,7 +83,7 @@ describe('runs that fell behind', () => {
     expect(await session.notes()).toEqual({ ready: false });
     expect(await redis.client.get(session.keys.lease)).toBe('another-worker:token');
     // The new holder's run covers every earlier request: this job is done with.
-    expect(await queueState(redis.client, store.config.keyPrefix)).toEqual({ length: 0, pending: 0 });
+    expect(await queueState(redis.client, store.keyPrefix)).toEqual({ length: 0, pending: 0 });
   });
 
   it('a run finds out from its heartbeat that it lost the lease, and its analysis is aborted', async () => {
@@ -126,7 +126,7 @@ describe('runs that fell behind', () => {
     await leaseExtensions(session, 4);
     // The job stayed with its worker, delivered once, its idle time kept below
     // claimIdleMs by the heartbeat, so no other worker could claim it.
-    const queue = observerQueueKey(store.config.keyPrefix, 'default');
+    const queue = observerQueueKey(store.keyPrefix, 'default');
     const [pending] = await redis.client.xPendingRange(queue, 'default', '-', '+', 10);
     expect(pending!.deliveriesCounter).toBe(1);
     expect(pending!.millisecondsSinceLastDelivery).toBeLessThan(1_500);

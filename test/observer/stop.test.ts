@@ -17,7 +17,7 @@ describe('stopping a worker', () => {
     await stopped;
     expect(events.events.filter(finished())).toMatchObject([{ outcome: 'written' }]);
     expect(worker.activeRuns).toBe(0);
-    expect(await queueState(redis.client, store.config.keyPrefix)).toEqual({ length: 0, pending: 0 });
+    expect(await queueState(redis.client, store.keyPrefix)).toEqual({ length: 0, pending: 0 });
     await expect(worker.start()).rejects.toThrow(/stopped/);
   });
 
@@ -42,7 +42,7 @@ describe('stopping a worker', () => {
     expect(await aborted.promise).toBe('stop');
     expect(events.events.filter(finished())).toMatchObject([{ outcome: 'released', requeued: true }]);
     // The job is back in the queue, undelivered; the session is marked queued and its lease is free.
-    expect(await queueState(redis.client, store.config.keyPrefix)).toEqual({ length: 1, pending: 0 });
+    expect(await queueState(redis.client, store.keyPrefix)).toEqual({ length: 1, pending: 0 });
     expect(await redis.client.hGet(session.keys.jobs, 'default')).toMatch(/^queued:/);
     expect(await redis.client.exists(session.keys.lease)).toBe(0);
 
@@ -66,14 +66,14 @@ describe('stopping a worker', () => {
     await events.until('the first retry to be scheduled', (event) => event.type === 'retry');
     await worker.stop();
     expect(events.events.filter(finished())).toMatchObject([{ outcome: 'released', requeued: true, attempts: 1 }]);
-    expect(await queueState(redis.client, store.config.keyPrefix)).toEqual({ length: 1, pending: 0 });
+    expect(await queueState(redis.client, store.keyPrefix)).toEqual({ length: 1, pending: 0 });
   });
 
   it('stops an idle worker at once and leaves the consumer group', async () => {
     const store = testStore(redis.client);
     const { worker } = await startWorker(store, { analyze: () => ({}) });
     await worker.stop();
-    const consumers = (await redis.client.sendCommand(['XINFO', 'CONSUMERS', `${store.config.keyPrefix}observer:default:jobs`, 'default'])) as unknown[];
+    const consumers = (await redis.client.sendCommand(['XINFO', 'CONSUMERS', `${store.keyPrefix}observer:default:jobs`, 'default'])) as unknown[];
     expect(consumers).toEqual([]);
   });
 });

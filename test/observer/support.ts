@@ -1,16 +1,16 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterEach, inject } from 'vitest';
-import type { AgentStore } from 'agent-session';
 import {
   createObserverWorker,
-  observerQueueKey,
   type AnalyzeInput,
   type ObserverEvent,
   type ObserverWorker,
   type ObserverWorkerOptions,
 } from 'agent-session/observer';
-import { clientForThisFile, type TestClient } from '../harness/store.js';
+import type { SessionStore } from '../../src/core/agent-store.js';
+import { observerQueueKey } from '../../src/core/keys.js';
+import { clientForThisFile, redisOf, type TestClient } from '../harness/store.js';
 
 /**
  * The hooks of an observer test file: a raw client on the run's Redis for
@@ -87,11 +87,11 @@ const running = new Set<Pick<ObserverWorker, 'stop'>>();
  * Starts an in-process worker on the store's Redis and prefix, recording its
  * events; `stopWorkers()` (after each test, see useRedis) stops every one.
  */
-export async function startWorker<T>(store: AgentStore, options: Partial<ObserverWorkerOptions<T>> & Pick<ObserverWorkerOptions<T>, 'analyze'>) {
+export async function startWorker<T>(store: SessionStore, options: Partial<ObserverWorkerOptions<T>> & Pick<ObserverWorkerOptions<T>, 'analyze'>) {
   const events = recordObserverEvents();
   const worker = createObserverWorker<T>({
-    redis: { client: store.config.client, failFastMs: store.config.failFastMs },
-    keyPrefix: store.config.keyPrefix,
+    redis: redisOf(store),
+    keyPrefix: store.keyPrefix,
     logger: events.logger,
     ...(FAST as Partial<ObserverWorkerOptions<T>>),
     ...options,
@@ -107,7 +107,7 @@ export async function startWorker<T>(store: AgentStore, options: Partial<Observe
  * has started (its copy of the session is read by then).
  */
 export async function startGatedWorker<T>(
-  store: AgentStore,
+  store: SessionStore,
   notes: (input: AnalyzeInput<T>) => T,
   options: Partial<ObserverWorkerOptions<T>> = {},
 ) {

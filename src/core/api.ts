@@ -1,0 +1,98 @@
+import type { Caller } from './caller.js';
+import type {
+  AgentMeta,
+  AgentSessionInit,
+  AgentSnapshot,
+  MetaPatch,
+  NotesQuery,
+  NotesResult,
+  ToolCall,
+  ToolCallInput,
+  Turn,
+  TurnInput,
+  TurnQuery,
+} from './types.js';
+
+/**
+ * The core's public face: what `createAgentStore()` returns and what its
+ * handles can do. The classes behind them (core/agent-store.ts,
+ * core/agent-session.ts) also hold what only the library's own workers may
+ * call; those methods are not part of these types.
+ */
+
+/** Hands out handles on agent sessions; holds no per-session state, so one store serves every request of a process. */
+export interface AgentStore {
+  /**
+   * Creates a session (a random 192-bit id unless `init.id` is given) and
+   * returns a handle on it that acts as `init.userId` (anonymous without one).
+   * `SessionExistsError` if the id is taken.
+   */
+  create(init?: AgentSessionInit): Promise<AgentSession>;
+  /** A handle on an existing session, acting as `caller`. No I/O; `InvalidSessionIdError` for an unsafe id. */
+  session(id: string, caller: Caller): AgentSession;
+}
+
+export interface ObservationRequestOptions {
+  /** Which observer kind (queue) to ask; default "default". Workers serve one kind each. */
+  kind?: string;
+  /**
+   * How long the request may wait in the queue before a new request stops
+   * coalescing into it and queues another job (ms, default 60 s). Also bounds
+   * how long requests are swallowed if this process dies between marking the
+   * session "queued" and queueing the job.
+   */
+  queuedTtlMs?: number;
+}
+
+/**
+ * What `requestObservation()` did. `queued`: a new job is in the queue
+ * (`jobId` is its stream entry id). `coalesced`: a job that will see this
+ * session's current turns is already queued, or one is running and one more
+ * run will follow it; nothing was added.
+ */
+export type ObservationRequestResult =
+  | { outcome: 'queued'; kind: string; jobId: string }
+  | { outcome: 'coalesced'; kind: string; into: 'queued' | 'running' };
+
+/**
+ * A handle on one agent session, acting as one caller. Creating it does no
+ * I/O; every method is one Redis round trip (requestObservation: two), atomic,
+ * and checks the caller against the session's user binding in the same step.
+ * Every call by a user resets the idle TTL of all of the session's keys; a
+ * trusted caller's reads do not (see `Caller`).
+ */
+export interface AgentSession {
+  readonly id: string;
+  /** Metadata: userId, agentId, model, currentTask, createdAt, lastActive, turnCount, app fields. */
+  meta(): Promise<AgentMeta>;
+  /** Writes only the named fields; `null` removes one. */
+  update(patch: MetaPatch): Promise<void>;
+  /** O(1) append; Redis assigns `seq` and `ts`; the window keeps the newest `maxTurns`. */
+  appendTurn(input: TurnInput): Promise<Turn>;
+  /** The newest turns by default; a seq range or a time range (inclusive, within the window). */
+  turns(query?: TurnQuery): Promise<Turn[]>;
+  /** Metadata, the last `lastTurns` (default 10) turns, tool calls and notes, in one round trip. */
+  snapshot(options?: { lastTurns?: number; notes?: NotesQuery }): Promise<AgentSnapshot>;
+  /** Records a pending tool call; `ToolCallStateError` if one with this id was already started. */
+  startToolCall(input: ToolCallInput): Promise<ToolCall>;
+  /** pending → completed; `ToolCallStateError` if it is no longer pending, `ToolCallNotFoundError` if never started. */
+  completeToolCall(callId: string, result: unknown): Promise<void>;
+  /** pending → failed, with the error's message. */
+  failToolCall(callId: string, error: string | Error): Promise<void>;
+  toolCalls(): Promise<ToolCall[]>;
+  toolCall(callId: string): Promise<ToolCall>;
+  /** The observer's notes and how stale they are by your tolerances; `{ ready: false }` before the first run. */
+  notes<T = unknown>(query?: NotesQuery): Promise<NotesResult<T>>;
+  /**
+   * Asks the observer of `kind` to analyse this session, without waiting for
+   * the analysis: resolves as soon as the request is durably in Redis.
+   * Requests made while a job for the session is queued or running coalesce
+   * (at most one more run follows the running one). `SessionNotFoundError`
+   * for a missing session, and nothing is created.
+   */
+  requestObservation(options?: ObservationRequestOptions): Promise<ObservationRequestResult>;
+  /** Resets the idle TTL of every key. False if the session no longer exists. */
+  touch(): Promise<boolean>;
+  /** Removes every key of the session (refused with `SessionUserMismatchError` for another user's session). */
+  delete(): Promise<void>;
+}

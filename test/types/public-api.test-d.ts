@@ -1,0 +1,130 @@
+/**
+ * The public types as an app compiles against them. `npm test` type-checks
+ * this file (tsc, strict): every `@ts-expect-error` line must fail to
+ * compile (else "unused directive" fails the check), every other line must
+ * compile. Nothing here runs.
+ */
+import type { Context } from 'koa';
+import { expectTypeOf } from 'vitest';
+import {
+  connectRedis,
+  createAgentStore,
+  SessionUserMismatchError,
+  StoreUnavailableError,
+  type AgentSession,
+  type AgentSessionErrorCode,
+  type AgentStore,
+  type Caller,
+  type NotesResult,
+  type RedisConnection,
+  type ToolCall,
+  type Turn,
+} from 'agent-session';
+import { agentSession, agentSessionErrorHandler, type AgentSessionEvent, type RequestAgent } from 'agent-session/express';
+import { agentSession as koaAgentSession } from 'agent-session/koa';
+import { createObserverWorker, handleObserverNotesTool, type ObserverWorker } from 'agent-session/observer';
+
+declare const redis: RedisConnection;
+
+// --- the store and its handles ---------------------------------------------
+
+const store = createAgentStore({ redis });
+expectTypeOf(store).toEqualTypeOf<AgentStore>();
+expectTypeOf(store.create({ userId: 'u1' })).resolves.toEqualTypeOf<AgentSession>();
+
+// Every handle names its caller: there is no default that skips the user check.
+store.session('id', { user: 'u1' });
+store.session('id', { user: null });
+store.session('id', { trusted: 'observer' });
+// @ts-expect-error a caller is required
+store.session('id');
+// @ts-expect-error undefined is not a caller
+store.session('id', undefined);
+// @ts-expect-error an empty object is not a caller
+store.session('id', {});
+// @ts-expect-error a user id alone is not a caller (the pre-0.2 form)
+store.session('id', { caller: 'u1' });
+// @ts-expect-error user must be a string or null
+store.session('id', { user: undefined });
+expectTypeOf<Caller>().toEqualTypeOf<{ readonly user: string | null } | { readonly trusted: string }>();
+
+declare const session: AgentSession;
+expectTypeOf(session.appendTurn({ role: 'user', content: 'hi' })).resolves.toEqualTypeOf<Turn>();
+expectTypeOf(session.toolCalls()).resolves.toEqualTypeOf<ToolCall[]>();
+expectTypeOf(session.notes<{ summary: string }>()).resolves.toEqualTypeOf<NotesResult<{ summary: string }>>();
+// @ts-expect-error roles are a closed set
+session.appendTurn({ role: 'robot', content: 'hi' });
+
+// Internals are not part of the public types.
+// @ts-expect-error the observer's fenced write is the library's own
+session.writeNotes({}, { coversThroughSeq: 1 });
+// @ts-expect-error the observer's error record is the library's own
+session.writeObserverError('x');
+// @ts-expect-error the middleware's combined refresh is the library's own
+session.touchAlong('key', 1000);
+// @ts-expect-error key names are the library's own
+session.keys;
+// @ts-expect-error creation goes through store.create()
+session.create();
+// @ts-expect-error the resolved config (with the raw client) is the library's own
+store.config;
+
+// --- the public entry points export no internals ------------------------------
+
+// @ts-expect-error the key schema is internal
+import { sessionKeys } from 'agent-session';
+// @ts-expect-error the store class is not constructed by apps
+import { SessionStore } from 'agent-session';
+// @ts-expect-error queue key names are internal
+import { observerQueueKey } from 'agent-session/observer';
+void sessionKeys;
+void SessionStore;
+void observerQueueKey;
+
+// --- errors --------------------------------------------------------------------
+
+expectTypeOf(new StoreUnavailableError('down').code).toEqualTypeOf<AgentSessionErrorCode>();
+expectTypeOf(new SessionUserMismatchError('id').sessionId).toEqualTypeOf<string>();
+
+// --- connection options ----------------------------------------------------------
+
+void connectRedis({ url: 'redis://127.0.0.1:6379', failFastMs: 1500 });
+// @ts-expect-error failFastMs is a number of milliseconds
+void connectRedis({ failFastMs: '1500' });
+// @ts-expect-error unknown options are refused
+void connectRedis({ hots: 'typo' });
+
+// --- middleware ------------------------------------------------------------------
+
+agentSession({ redis, secret: 'x'.repeat(32), getUserId: (req) => req.get('x-user') ?? null });
+agentSessionErrorHandler();
+// @ts-expect-error Express needs a secret
+agentSession({ redis });
+expectTypeOf<Express.Request['agent']>().toEqualTypeOf<RequestAgent>();
+expectTypeOf<Context['agent']>().toEqualTypeOf<RequestAgent>();
+declare const koaApp: Parameters<typeof koaAgentSession>[0];
+koaAgentSession(koaApp, { redis, getUserId: (ctx) => ctx.get('x-user') || null });
+
+declare const event: AgentSessionEvent;
+if (event.type === 'debug') expectTypeOf(event.reason).toBeString();
+
+declare const agent: RequestAgent;
+expectTypeOf(agent.appendTurn({ role: 'assistant', content: 'ok' })).resolves.toEqualTypeOf<Turn>();
+declare const RequestAgentClass: typeof import('agent-session/express');
+// @ts-expect-error RequestAgent is exported as a type only: apps get one as req.agent / ctx.agent
+new RequestAgentClass.RequestAgent();
+
+// --- observer --------------------------------------------------------------------
+
+const worker = createObserverWorker<{ summary: string }>({
+  redis,
+  analyze: (input) => {
+    expectTypeOf(input.turns).toEqualTypeOf<Turn[]>();
+    expectTypeOf(input.signal).toEqualTypeOf<AbortSignal>();
+    return { summary: `${input.turns.length} turns` };
+  },
+});
+expectTypeOf(worker).toEqualTypeOf<ObserverWorker<{ summary: string }>>();
+expectTypeOf(handleObserverNotesTool(agent, '{}')).resolves.toEqualTypeOf<NotesResult<unknown>>();
+// @ts-expect-error analyze is required
+createObserverWorker({ redis });
