@@ -2,8 +2,7 @@ import { RedisStore } from 'connect-redis';
 import { createClient, type RedisClientType } from 'redis';
 import { afterAll, beforeAll, describe, expect, expectTypeOf, it } from 'vitest';
 import { StoreUnavailableError } from 'agent-session';
-import type { RedisCommandClient } from '../../src/redis/client.js';
-import { connectRedis, RedisStartupError, type NodeRedisClient, type RedisConnection } from 'agent-session';
+import { connectRedis, RedisStartupError, type NodeRedisClient, type RedisCommandClient, type RedisConnection } from 'agent-session';
 import { startRedisServer, type RedisServer } from '../harness/redis-server.js';
 import { recordEvents } from '../harness/wait.js';
 
