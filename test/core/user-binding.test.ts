@@ -83,6 +83,10 @@ describe('session-to-user binding', () => {
     expect((await trusted(store, id).meta()).userId).toBeUndefined();
     await asUser(store, id, 'carol').turns();
     expect((await trusted(store, id).meta()).userId).toBe('carol');
+
+    await worker.delete();
+    await trusted(store, id).delete();
+    expect(await keysUnder(client, store.config.keyPrefix)).toEqual([]);
   });
 
   it('refuses a missing session to every caller, binding and creating nothing', async () => {
