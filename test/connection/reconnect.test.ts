@@ -2,9 +2,9 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { createClient, type RedisClientType } from 'redis';
 import { afterEach, describe, expect, it } from 'vitest';
-import { StoreUnavailableError } from 'agent-session';
-import { connectRedis, RedisStartupError, type RedisConnection } from 'agent-session';
-import { failFast, isUnavailability } from '../../src/redis/fail-fast.js';
+import { connectRedis, createAgentStore, RedisStartupError, StoreUnavailableError, type RedisConnection } from 'agent-session';
+import { generateId } from '../../src/core/ids.js';
+import { isUnavailability } from '../../src/redis/fail-fast.js';
 import { freePort, startRedisServer, type RedisServer } from '../harness/redis-server.js';
 import { eventually, recordEvents, rejectionOf } from '../harness/wait.js';
 
@@ -41,8 +41,8 @@ describe('reconnect and fail-fast', () => {
     expect(isUnavailability(raw.error)).toBe(true);
     expect(raw.elapsedMs).toBeLessThan(FAIL_FAST_MS + MARGIN_MS);
 
-    // A library call through failFast becomes a StoreUnavailableError.
-    const wrapped = await rejectionOf(failFast(() => client.get('reconnect:key'), connection.failFastMs));
+    // A library call on the same connection becomes a StoreUnavailableError.
+    const wrapped = await rejectionOf(createAgentStore({ redis: connection }).session(generateId(), { user: null }).meta());
     expect(wrapped.error).toBeInstanceOf(StoreUnavailableError);
     expect(wrapped.elapsedMs).toBeLessThan(FAIL_FAST_MS + MARGIN_MS);
 

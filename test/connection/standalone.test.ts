@@ -2,8 +2,8 @@ import { RedisStore } from 'connect-redis';
 import { createClient, type RedisClientType } from 'redis';
 import { afterAll, beforeAll, describe, expect, expectTypeOf, it } from 'vitest';
 import { StoreUnavailableError } from 'agent-session';
-import type { RedisCommandClient } from '../../src/redis/client.js';
 import { connectRedis, RedisStartupError, type NodeRedisClient, type RedisConnection } from 'agent-session';
+import type { RedisCommandClient } from '../../src/redis/client.js';
 import { startRedisServer, type RedisServer } from '../harness/redis-server.js';
 import { recordEvents } from '../harness/wait.js';
 

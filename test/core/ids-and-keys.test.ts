@@ -54,8 +54,37 @@ describe('key schema', () => {
     expect(stored.every((key) => all.includes(key))).toBe(true);
     const slots = new Set(all.map(keySlot));
     expect(slots.size).toBe(1);
-    // Different sessions spread over slots (the tag is the id, not the prefix).
-    const other = sessionKeys(store.keyPrefix, generateId());
-    expect(keySlot(other.meta)).toBe(keySlot(other.turns));
+  });
+
+  it('spreads different sessions over the Cluster hash slots', async () => {
+    // 600 sessions, as the store writes them: with the id as hash tag they
+    // take about 590 distinct slots out of 16384, a few per slot at most, and
+    // each third of the slot range (one master of a 3-master cluster) gets
+    // about 200. A hash tag shared by all sessions (the prefix, a constant)
+    // puts them all in one slot.
+    const store = testStore(client);
+    const sessions = await Promise.all(
+      Array.from({ length: 600 }, async () => {
+        const session = await store.create();
+        await session.appendTurn({ role: 'user', content: 'hi' });
+        return session;
+      }),
+    );
+    const stored = await keysUnder(client, store.keyPrefix);
+    const slotOf = new Map<string, number>();
+    for (const session of sessions) {
+      const keys = stored.filter((key) => key.includes(session.id));
+      expect(keys).toHaveLength(2);
+      const slots = new Set(keys.map(keySlot));
+      expect(slots.size).toBe(1);
+      slotOf.set(session.id, [...slots][0]!);
+    }
+    const perSlot = new Map<number, number>();
+    for (const slot of slotOf.values()) perSlot.set(slot, (perSlot.get(slot) ?? 0) + 1);
+    expect(perSlot.size).toBeGreaterThan(500);
+    expect(Math.max(...perSlot.values())).toBeLessThanOrEqual(6);
+    const perThird = [0, 0, 0];
+    for (const slot of slotOf.values()) perThird[Math.floor((slot * 3) / 16384)]! += 1;
+    for (const count of perThird) expect(count).toBeGreaterThan(120);
   });
 });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { LeaseLostError } from 'agent-session';
+import { LeaseLostError, SessionNotFoundError } from 'agent-session';
 import { evaluateNotes } from '../../src/core/notes.js';
-import { clientForThisFile, testStore } from '../harness/store.js';
+import { clientForThisFile, keysUnder, testStore } from '../harness/store.js';
 
 const client = clientForThisFile();
 
@@ -60,6 +60,29 @@ describe('observer notes in the session', () => {
     await expect(session.writeNotes({ run: 1 }, { coversThroughSeq: 1, fencingToken: 'token-1' })).rejects.toThrow(LeaseLostError);
     expect(await session.notes()).toEqual({ ready: false });
     await expect(session.writeNotes({ run: 2 }, { coversThroughSeq: 1, fencingToken: 'token-2' })).resolves.toBe(true);
+  });
+
+  it('refuses fenced notes and errors alike once the lease has expired, writing nothing', async () => {
+    const session = await testStore(client).create();
+    // No lease key: the run's lease ran out.
+    await expect(session.writeNotes({ run: 1 }, { coversThroughSeq: 0, fencingToken: 'token-1' })).rejects.toThrow(LeaseLostError);
+    await expect(session.writeObserverError('timed out', { fencingToken: 'token-1' })).rejects.toThrow(LeaseLostError);
+    await client.set(session.keys.lease, 'token-2');
+    await expect(session.writeObserverError('timed out', { fencingToken: 'token-1' })).rejects.toThrow(LeaseLostError);
+    expect(await session.notes()).toEqual({ ready: false });
+  });
+
+  it('refuses observer writes to a session that is gone, fenced or not, and recreates nothing', async () => {
+    const store = testStore(client);
+    const session = await store.create();
+    await session.delete();
+    // The session expired during a run whose lease still holds.
+    await client.set(session.keys.lease, 'token-1');
+    await expect(session.writeNotes({ late: true }, { coversThroughSeq: 0, fencingToken: 'token-1' })).rejects.toThrow(SessionNotFoundError);
+    await expect(session.writeObserverError('late', { fencingToken: 'token-1' })).rejects.toThrow(SessionNotFoundError);
+    await expect(session.writeNotes({ late: true }, { coversThroughSeq: 0 })).rejects.toThrow(SessionNotFoundError);
+    await expect(session.writeObserverError('late')).rejects.toThrow(SessionNotFoundError);
+    expect(await keysUnder(client, store.keyPrefix)).toEqual([session.keys.lease]);
   });
 
   it('keeps the notes and shows the last error after a failed run; a later success clears it', async () => {
