@@ -14,11 +14,7 @@ export interface LuaScript {
   readonly numberOfKeys: number | undefined;
 }
 
-export function defineScript(
-  name: string,
-  source: string,
-  shape: { file: string; numberOfKeys: number | undefined } = { file: name, numberOfKeys: undefined },
-): LuaScript {
+export function defineScript(name: string, source: string, shape: { file: string; numberOfKeys: number | undefined }): LuaScript {
   return { name, source, sha1: createHash('sha1').update(source).digest('hex'), ...shape };
 }
 

@@ -1,0 +1,20 @@
+--[[
+  New jobs for this consumer (XREADGROUP ... >, no BLOCK: blocking is refused
+  inside scripts, the worker polls). Delivered jobs stay in the group's
+  pending list until acknowledged.
+
+  KEYS[1] the kind's queue (stream)
+
+  ARGV[1] the consumer group
+  ARGV[2] this consumer's name
+  ARGV[3] at most this many jobs
+
+  Returns the jobs as a flat { id, session, ... } list (see includes/flatten-entries).
+  Errors: NOGROUP (the stream or the group is gone, e.g. after FLUSHDB), as
+  Redis reports it.
+]]
+--- @include "includes/flatten-entries"
+
+local reply = redis.call('XREADGROUP', 'GROUP', ARGV[1], ARGV[2], 'COUNT', ARGV[3], 'STREAMS', KEYS[1], '>')
+if not reply then return {} end
+return flatten(reply[1][2])
