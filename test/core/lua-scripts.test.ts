@@ -1,8 +1,15 @@
-import { readdirSync, readFileSync } from 'node:fs';
-import { describe, expect, it } from 'vitest';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { afterAll, describe, expect, inject, it } from 'vitest';
+import { sessionKeys, stateKeys } from '../../src/core/keys.js';
 import * as coreScripts from '../../src/core/scripts.js';
 import * as observerScripts from '../../src/observer/scripts.js';
 import type { LuaScript } from '../../src/redis/script.js';
+import { clientForThisFile, uniquePrefix } from '../harness/store.js';
 
 /**
  * The script files keep their promises: every file is a script the code
@@ -76,5 +83,45 @@ describe('Lua script files', () => {
     const argsUsed = used(script?.source ?? '', 'ARGV');
     for (const index of argsUsed.indices) expect(args.indices.includes(index) || index >= args.openFrom, `ARGV[${index}]`).toBe(true);
     if (argsUsed.unpackFrom !== undefined) expect(args.openFrom).toBeLessThanOrEqual(argsUsed.unpackFrom);
+  });
+});
+
+describe('a script printed by `npm run lua` runs with redis-cli --eval', () => {
+  const run = promisify(execFile);
+  const repo = fileURLToPath(new URL('../../', import.meta.url));
+  const dir = mkdtempSync(join(tmpdir(), 'agent-session-lua-cli-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const client = clientForThisFile();
+
+  /** What `npm run -s lua -- <name>` prints (the same script, without npm's start-up), saved to a file. */
+  async function printed(name: string): Promise<string> {
+    const { stdout } = await run(process.execPath, ['--import', 'tsx', 'scripts/print-lua.ts', name], { cwd: repo });
+    const file = join(dir, `${name}.lua`);
+    writeFileSync(file, stdout);
+    return file;
+  }
+
+  /** redis-cli --eval <file> keys , args, against the test server; its stdout, one reply element per line. */
+  async function evalByHand(file: string, keys: string[], args: string[]): Promise<string[]> {
+    const { stdout } = await run('redis-cli', ['-u', inject('redisUrl'), '--eval', file, ...keys, ',', ...args]);
+    return stdout.trim().split('\n');
+  }
+
+  it('creates a session and appends a turn, as the library would have', async () => {
+    const [create, appendTurn] = await Promise.all([printed('create'), printed('appendTurn')]);
+    const keyPrefix = uniquePrefix();
+    const keys = stateKeys(sessionKeys(keyPrefix, 'by-hand'));
+
+    const [createdAt] = await evalByHand(create, keys, ['', '60000', 'userId', 'u']);
+    expect(Number(createdAt)).toBeGreaterThan(0);
+    const reply = await evalByHand(appendTurn, keys, ['=u', '60000', '50', JSON.stringify({ role: 'user', content: 'typed by hand' })]);
+    expect(reply).toEqual(['1', expect.stringMatching(/^\d+$/)]);
+
+    expect(await client.lRange(keys[1]!, 0, -1)).toEqual([`{"seq":1,"ts":${reply[1]},"role":"user","content":"typed by hand"}`]);
+    expect(await client.hGet(keys[0]!, 'turnCount')).toBe('1');
+    // A refusal reads as the script's error reply.
+    expect(await evalByHand(appendTurn, keys, ['=mallory', '60000', '50', '{"role":"user","content":"x"}'])).toEqual([
+      expect.stringMatching(/USERMISMATCH/),
+    ]);
   });
 });
