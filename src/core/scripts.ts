@@ -1,4 +1,5 @@
 import { luaLibrary } from '../redis/lua-loader.js';
+import { SCRIPT_ERROR_CODES } from './script-errors.js';
 
 /**
  * The Lua scripts behind every agent state operation, one file each in
@@ -18,9 +19,10 @@ import { luaLibrary } from '../redis/lua-loader.js';
  * The scripts that act on a session as a whole take its four state keys
  * first, in `stateKeys()` order (meta, turns, tools, observer), and two
  * leading arguments: the caller (the user check) and the TTL to reset the
- * keys to. Files are read once, when this module is first imported.
+ * keys to. They refuse with the codes of script-errors.ts. Files are read
+ * once, when this module is first imported.
  */
-const load = luaLibrary(new URL('./lua/', import.meta.url), { namePrefix: 'agent-session:' });
+const load = luaLibrary(new URL('./lua/', import.meta.url), { namePrefix: 'agent-session:', errorCodes: SCRIPT_ERROR_CODES });
 
 export const CREATE = load('create-4');
 export const APPEND_TURN = load('appendTurn-4');

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { luaErrorPrelude } from './lua-errors.js';
 import { defineScript, type LuaScript } from './script.js';
 
 /**
@@ -19,12 +20,16 @@ import { defineScript, type LuaScript } from './script.js';
  * imported: a missing or broken file fails at start-up, not on first use.
  * The assembled text is what Redis runs and what its error messages' line
  * numbers refer to; `npm run lua -- <name>` prints it.
+ *
+ * With `errorCodes`, every script starts with a Lua table of those codes and
+ * a `fail(code, detail)` helper (see lua-errors.ts): the list is the
+ * caller's, so the codes are written once, in TypeScript.
  */
 export interface LuaLibraryOptions {
   /** Prefix of each script's name ('agent-session:' turns appendTurn-4.lua into 'agent-session:append-turn'). */
   namePrefix: string;
-  /** Lua spliced at the top of every script of this library, before the file's own text. */
-  prelude?: string;
+  /** The codes this library's scripts may `fail()` with; spliced at the top of each as the table `E`. */
+  errorCodes?: readonly string[];
 }
 
 /** A loader for the scripts of one directory: `load('appendTurn-4')` reads and assembles `<dir>/appendTurn-4.lua`. */
@@ -42,7 +47,7 @@ export function loadLuaScript(url: URL, options: LuaLibraryOptions): LuaScript {
   const [, camelName = '', keys] = parts;
   const name = options.namePrefix + camelName.replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`);
   const body = splice(url, new Set([url.href]), [url.href]);
-  const source = options.prelude ? `${options.prelude.trimEnd()}\n\n${body}` : body;
+  const source = options.errorCodes ? `${luaErrorPrelude(options.errorCodes)}\n\n${body}` : body;
   return defineScript(name, source, { file: base.slice(0, -'.lua'.length), numberOfKeys: keys === undefined ? undefined : Number(keys) });
 }
 

@@ -13,8 +13,9 @@ import { clientForThisFile, uniquePrefix } from '../harness/store.js';
 
 /**
  * The script files keep their promises: every file is a script the code
- * runs, and its header declares exactly the keys its name counts and every
- * KEYS[i] / ARGV[i] its code (includes spliced in) reads.
+ * runs, and its header declares exactly the keys its name counts, every
+ * KEYS[i] / ARGV[i] its code (includes spliced in) reads, and every error
+ * code it can fail with.
  */
 
 const DIRS = [
@@ -83,6 +84,9 @@ describe('Lua script files', () => {
     const argsUsed = used(script?.source ?? '', 'ARGV');
     for (const index of argsUsed.indices) expect(args.indices.includes(index) || index >= args.openFrom, `ARGV[${index}]`).toBe(true);
     if (argsUsed.unpackFrom !== undefined) expect(args.openFrom).toBeLessThanOrEqual(argsUsed.unpackFrom);
+
+    const codes = new Set([...code(script?.source ?? '').matchAll(/\bE\.([A-Z_]+)/g)].map((match) => match[1] ?? ''));
+    for (const failure of codes) expect(header, `error code ${failure}`).toMatch(new RegExp(`\\b${failure}\\b`));
   });
 });
 
@@ -121,7 +125,7 @@ describe('a script printed by `npm run lua` runs with redis-cli --eval', () => {
     expect(await client.hGet(keys[0]!, 'turnCount')).toBe('1');
     // A refusal reads as the script's error reply.
     expect(await evalByHand(appendTurn, keys, ['=mallory', '60000', '50', '{"role":"user","content":"x"}'])).toEqual([
-      expect.stringMatching(/USERMISMATCH/),
+      expect.stringMatching(/^(ERR )?USER_MISMATCH$/),
     ]);
   });
 });

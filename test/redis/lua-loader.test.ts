@@ -44,9 +44,8 @@ describe('Lua loader', () => {
       'lib/thrice.lua': '--- @include "base"\nlocal function thrice(x) return 3 * x end',
       'lib/base.lua': 'local function base() return tonumber(ARGV[1]) end',
     });
-    const script = luaLibrary(dir, { namePrefix: '', prelude: '-- the prelude' })('sum-1');
+    const script = luaLibrary(dir, { namePrefix: '' })('sum-1');
     expect(script.source.match(/local function base/g)).toHaveLength(1);
-    expect(script.source.startsWith('-- the prelude\n')).toBe(true);
     expect(script.source).not.toMatch(/@include/);
     expect(await runScript(client, script, ['any'], [7], 2_000)).toBe(35);
   });

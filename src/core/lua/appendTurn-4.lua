@@ -18,7 +18,7 @@
   ARGV[4] the turn as a JSON object without seq and ts: '{"role":...}'
 
   Returns { seq, ts }.
-  Errors: NOSESSION, USERMISMATCH (see includes/guard).
+  Errors: NO_SESSION, USER_MISMATCH (see includes/guard).
 ]]
 --- @include "includes/now-ms"
 --- @include "includes/guard"

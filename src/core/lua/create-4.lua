@@ -15,12 +15,12 @@
           currentTask, app fields "f:<name>")
 
   Returns the creation time (ms, Redis clock).
-  Errors: EXISTS  the session exists; nothing was changed.
+  Errors: SESSION_EXISTS  the session exists; nothing was changed.
 ]]
 --- @include "includes/now-ms"
 --- @include "includes/refresh"
 
-if redis.call('EXISTS', KEYS[1]) == 1 then return redis.error_reply('EXISTS') end
+if redis.call('EXISTS', KEYS[1]) == 1 then return fail(E.SESSION_EXISTS) end
 local now = now_ms()
 redis.call('HSET', KEYS[1], 'createdAt', now, 'lastActive', now, 'turnCount', 0, 'idleTimeoutMs', ARGV[2], unpack(ARGV, 3))
 refresh()

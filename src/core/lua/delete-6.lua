@@ -10,13 +10,13 @@
   KEYS[6] jobs hash      deleted
 
   ARGV[1] the caller: '' no user check, '-' anonymous, '=<userId>' that user
-          (see includes/guard)
+          (see includes/foreign)
   ARGV[2] not read (the store passes '0': nothing is left to refresh)
 
   Returns the number of keys removed (0 for a session that does not exist).
-  Errors: USERMISMATCH (another user's session; nothing was removed).
+  Errors: USER_MISMATCH (another user's session; nothing was removed).
 ]]
---- @include "includes/guard"
+--- @include "includes/foreign"
 
-if foreign() then return redis.error_reply('USERMISMATCH') end
+if foreign() then return fail(E.USER_MISMATCH) end
 return redis.call('DEL', unpack(KEYS))

@@ -15,9 +15,9 @@
   ARGV[5] 'completed': the result as JSON; 'failed': the error message
 
   Returns finishedAt (ms, Redis clock).
-  Errors: NOSESSION, USERMISMATCH (see includes/guard); NOTOOLCALL (no call
-  with this id); 'TOOLSTATE <status>' (the call is not pending: it already
-  finished with that status).
+  Errors: NO_SESSION, USER_MISMATCH (see includes/guard); NO_TOOL_CALL (no
+  call with this id); TOOL_CALL_NOT_PENDING <status> (the call already
+  finished, with that status).
 ]]
 --- @include "includes/now-ms"
 --- @include "includes/guard"
@@ -27,8 +27,8 @@ local err = guard()
 if err then return err end
 local id = ARGV[3]
 local status = redis.call('HGET', KEYS[3], id .. ':status')
-if not status then return redis.error_reply('NOTOOLCALL') end
-if status ~= 'pending' then return redis.error_reply('TOOLSTATE ' .. status) end
+if not status then return fail(E.NO_TOOL_CALL) end
+if status ~= 'pending' then return fail(E.TOOL_CALL_NOT_PENDING, status) end
 local now = now_ms()
 local field = 'result'
 if ARGV[4] == 'failed' then field = 'error' end

@@ -23,8 +23,8 @@
 
   Returns { meta (flat HGETALL), turns (JSON strings), tools (flat HGETALL or
   {}), observer (flat HGETALL or {}), serverNowMs }.
-  Errors: NOSESSION, USERMISMATCH (see includes/guard); CORRUPT (a turn
-  without the "seq"/"ts" prefix that appendTurn writes, met by a time range).
+  Errors: NO_SESSION, USER_MISMATCH (see includes/guard); CORRUPT <KEYS[2]>
+  (a time range met a turn without the "seq"/"ts" prefix appendTurn writes).
 ]]
 --- @include "includes/now-ms"
 --- @include "includes/guard"
@@ -46,22 +46,25 @@ elseif mode == 'seq' then
   if from <= to then turns = redis.call('LRANGE', KEYS[2], from - first, to - first) end
 elseif mode == 'time' then
   local len = redis.call('LLEN', KEYS[2])
+  -- nil for a turn agent-session did not write
   local function ts_at(i)
-    local ts = string.match(redis.call('LINDEX', KEYS[2], i), '^{"seq":%d+,"ts":(%d+)')
-    if not ts then error('CORRUPT turn at index ' .. i) end
-    return tonumber(ts)
+    return tonumber(string.match(redis.call('LINDEX', KEYS[2], i), '^{"seq":%d+,"ts":(%d+)'))
   end
   local from, to = tonumber(ARGV[4]), tonumber(ARGV[5])
   local lo, hi = 0, len
   while lo < hi do
     local mid = math.floor((lo + hi) / 2)
-    if ts_at(mid) < from then lo = mid + 1 else hi = mid end
+    local ts = ts_at(mid)
+    if not ts then return fail(E.CORRUPT, KEYS[2]) end
+    if ts < from then lo = mid + 1 else hi = mid end
   end
   local startIndex = lo
   hi = len
   while lo < hi do
     local mid = math.floor((lo + hi) / 2)
-    if ts_at(mid) <= to then lo = mid + 1 else hi = mid end
+    local ts = ts_at(mid)
+    if not ts then return fail(E.CORRUPT, KEYS[2]) end
+    if ts <= to then lo = mid + 1 else hi = mid end
   end
   if lo > startIndex then turns = redis.call('LRANGE', KEYS[2], startIndex, lo - 1) end
 end

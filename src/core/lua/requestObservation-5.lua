@@ -19,7 +19,7 @@
   Returns 'enqueue' when the caller must now add a job to the queue (the
   state is "queued"), else the state the request coalesced into: 'queued',
   'running' or 'rerun' (a "running" state becomes "rerun").
-  Errors: NOSESSION, USERMISMATCH (see includes/guard); nothing is created.
+  Errors: NO_SESSION, USER_MISMATCH (see includes/guard); nothing is created.
 ]]
 --- @include "includes/now-ms"
 --- @include "includes/guard"

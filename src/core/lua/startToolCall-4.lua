@@ -15,8 +15,8 @@
   ARGV[5] the arguments, as JSON
 
   Returns startedAt (ms, Redis clock).
-  Errors: NOSESSION, USERMISMATCH (see includes/guard); TOOLEXISTS (a call
-  with this id was already started).
+  Errors: NO_SESSION, USER_MISMATCH (see includes/guard); TOOL_CALL_EXISTS
+  (a call with this id was already started).
 ]]
 --- @include "includes/now-ms"
 --- @include "includes/guard"
@@ -25,7 +25,7 @@
 local err = guard()
 if err then return err end
 local id = ARGV[3]
-if redis.call('HEXISTS', KEYS[3], id .. ':status') == 1 then return redis.error_reply('TOOLEXISTS') end
+if redis.call('HEXISTS', KEYS[3], id .. ':status') == 1 then return fail(E.TOOL_CALL_EXISTS) end
 local now = now_ms()
 redis.call('HSET', KEYS[3], id .. ':name', ARGV[4], id .. ':status', 'pending', id .. ':args', ARGV[5], id .. ':startedAt', now)
 redis.call('HSET', KEYS[1], 'lastActive', now)

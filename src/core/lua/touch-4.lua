@@ -12,10 +12,10 @@
   ARGV[2] TTL in ms every key is reset to (see includes/refresh)
 
   Returns 1, or 0 when the session does not exist.
-  Errors: USERMISMATCH (the session is another user's; it was left untouched).
+  Errors: USER_MISMATCH (the session is another user's; it was left untouched).
 ]]
 --- @include "includes/touch-session"
 
 local touched = touch_session()
-if touched == -1 then return redis.error_reply('USERMISMATCH') end
+if touched == -1 then return fail(E.USER_MISMATCH) end
 return touched

@@ -15,7 +15,7 @@
   ARGV[4+2n ..] fields to delete
 
   Returns 1.
-  Errors: NOSESSION, USERMISMATCH (see includes/guard).
+  Errors: NO_SESSION, USER_MISMATCH (see includes/guard).
 ]]
 --- @include "includes/now-ms"
 --- @include "includes/guard"

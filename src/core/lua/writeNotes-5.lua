@@ -18,7 +18,7 @@
   ARGV[5] the notes, as JSON
 
   Returns 1 when written, 0 when the stored notes cover a later turn (kept).
-  Errors: LEASELOST, NOSESSION (see includes/fenced); nothing is written.
+  Errors: LEASE_LOST, NO_SESSION (see includes/fenced); nothing is written.
 ]]
 --- @include "includes/now-ms"
 --- @include "includes/refresh"

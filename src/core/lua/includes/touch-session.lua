@@ -6,7 +6,7 @@
   user's session (see foreign), which is left untouched.
 ]]
 --- @include "now-ms"
---- @include "guard"
+--- @include "foreign"
 --- @include "refresh"
 
 local function touch_session()
