@@ -1,3 +1,4 @@
+import { SCRIPT_ERROR_CODES } from '../core/script-errors.js';
 import { luaLibrary } from '../redis/lua-loader.js';
 
 /**
@@ -16,10 +17,11 @@ import { luaLibrary } from '../redis/lua-loader.js';
  *   and so that "ack this job and queue the next" is one atomic step.
  *
  * No script blocks (XREADGROUP BLOCK is refused inside scripts anyway): the
- * worker polls, see worker.ts. Files are read once, when this module is
- * first imported.
+ * worker polls, see worker.ts. They fail with the core's error codes
+ * (core/script-errors.ts), NO_GROUP for a queue that is gone. Files are read
+ * once, when this module is first imported.
  */
-const load = luaLibrary(new URL('./lua/', import.meta.url), { namePrefix: 'agent-session:observer-' });
+const load = luaLibrary(new URL('./lua/', import.meta.url), { namePrefix: 'agent-session:observer-', errorCodes: SCRIPT_ERROR_CODES });
 
 export const BEGIN_RUN = load('beginRun-3');
 export const EXTEND_RUN = load('extendRun-2');

@@ -12,9 +12,11 @@
 
   Returns { next cursor, jobs as a flat { id, session, ... } list }; cursor
   '0-0' means the scan is complete.
-  Errors: NOGROUP (the stream or the group is gone), as Redis reports it.
+  Errors: NO_GROUP (the stream or the group is gone; see includes/group-call).
 ]]
 --- @include "includes/flatten-entries"
+--- @include "includes/group-call"
 
-local reply = redis.call('XAUTOCLAIM', KEYS[1], ARGV[1], ARGV[2], ARGV[3], ARGV[4], 'COUNT', ARGV[5])
+local reply, missing = group_call('XAUTOCLAIM', KEYS[1], ARGV[1], ARGV[2], ARGV[3], ARGV[4], 'COUNT', ARGV[5])
+if missing then return missing end
 return { reply[1], flatten(reply[2]) }

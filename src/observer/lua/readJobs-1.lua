@@ -10,11 +10,13 @@
   ARGV[3] at most this many jobs
 
   Returns the jobs as a flat { id, session, ... } list (see includes/flatten-entries).
-  Errors: NOGROUP (the stream or the group is gone, e.g. after FLUSHDB), as
-  Redis reports it.
+  Errors: NO_GROUP (the stream or the group is gone, e.g. after FLUSHDB; see
+  includes/group-call).
 ]]
 --- @include "includes/flatten-entries"
+--- @include "includes/group-call"
 
-local reply = redis.call('XREADGROUP', 'GROUP', ARGV[1], ARGV[2], 'COUNT', ARGV[3], 'STREAMS', KEYS[1], '>')
+local reply, missing = group_call('XREADGROUP', 'GROUP', ARGV[1], ARGV[2], 'COUNT', ARGV[3], 'STREAMS', KEYS[1], '>')
+if missing then return missing end
 if not reply then return {} end
 return flatten(reply[1][2])

@@ -9,7 +9,10 @@
   ARGV[3] the job's id
 
   Returns 1 if the job was still pending (its idle time reset), else 0.
-  Errors: NOGROUP (the stream or the group is gone), as Redis reports it.
+  Errors: NO_GROUP (the stream or the group is gone; see includes/group-call).
 ]]
+--- @include "includes/group-call"
 
-return #redis.call('XCLAIM', KEYS[1], ARGV[1], ARGV[2], 0, ARGV[3], 'JUSTID')
+local claimed, missing = group_call('XCLAIM', KEYS[1], ARGV[1], ARGV[2], 0, ARGV[3], 'JUSTID')
+if missing then return missing end
+return #claimed
