@@ -2,17 +2,7 @@ import type { AgentSession, ObservationRequestOptions, ObservationRequestResult 
 import { callerArguments, type Caller, type CallerArguments } from './caller.js';
 import type { StoreConfig } from './config.js';
 import { decodeMeta, decodeObserver, decodeToolCalls, decodeTurns } from './decode.js';
-import {
-  CorruptStateError,
-  InvalidInputError,
-  LeaseLostError,
-  PayloadTooLargeError,
-  SessionExistsError,
-  SessionNotFoundError,
-  SessionUserMismatchError,
-  ToolCallNotFoundError,
-  ToolCallStateError,
-} from '../errors.js';
+import { InvalidInputError, PayloadTooLargeError, ToolCallNotFoundError } from '../errors.js';
 import { assertValidId } from './ids.js';
 import {
   APP_FIELD_PREFIX,
@@ -24,6 +14,7 @@ import {
   type SessionKeys,
 } from './keys.js';
 import { evaluateNotes } from './notes.js';
+import { toAgentSessionError } from './script-errors.js';
 import * as scripts from './scripts.js';
 import type { LuaScript } from '../redis/script.js';
 import { runScript } from '../redis/script.js';
@@ -261,28 +252,8 @@ export class SessionHandle implements AgentSession {
       const ttl = options.refresh === false ? 0 : this.#caller.activity ? this.#config.idleTimeoutMs : 'session';
       return await runScript(this.#config.client, script, keys, [owner, ttl, ...args], this.#config.failFastMs);
     } catch (error) {
-      throw this.#translate(error, options.toolCallId);
+      throw toAgentSessionError(error, { sessionId: this.id, sessionKeys: `${this.#config.keyPrefix}{${this.id}}:*`, toolCallId: options.toolCallId });
     }
-  }
-
-  /** Maps the scripts' error replies to typed errors. */
-  #translate(error: unknown, toolCallId = ''): unknown {
-    if (!(error instanceof Error)) return error;
-    // Redis prefixes a script's error_reply with "ERR " when it has no error code of its own.
-    const message = error.message.replace(/^ERR /, '');
-    if (message === 'NOSESSION') return new SessionNotFoundError(this.id);
-    if (message === 'USERMISMATCH') return new SessionUserMismatchError(this.id);
-    if (message === 'EXISTS') return new SessionExistsError(this.id);
-    if (message === 'LEASELOST') return new LeaseLostError(this.id);
-    if (message === 'NOTOOLCALL') return new ToolCallNotFoundError(toolCallId);
-    if (message === 'TOOLEXISTS') return new ToolCallStateError(toolCallId, 'a call with this id was already started.');
-    if (message.startsWith('TOOLSTATE ')) {
-      return new ToolCallStateError(toolCallId, `it is already ${message.slice('TOOLSTATE '.length)}; only a pending call can finish.`);
-    }
-    if (/WRONGTYPE|CORRUPT/.test(message)) {
-      return new CorruptStateError(`${this.#config.keyPrefix}{${this.id}}:*`, 'a key holds a value agent-session did not write', { cause: error });
-    }
-    return error;
   }
 
   #checkedValue(name: string, value: unknown): string {

@@ -10,7 +10,7 @@
  *   <prefix>{<id>}:lease     string observer run lease (fencing token), own short TTL
  *   <prefix>{<id>}:jobs      hash   observation job state per observer kind:
  *                                   "<kind>" -> "queued|running|rerun:<deadline ms>",
- *                                   own short TTL (see the coalescing notes in scripts.ts)
+ *                                   own short TTL (see the coalescing notes in lua/includes/job-state.lua)
  *
  *   <prefix>observer:<kind>:jobs  stream  the observation queue of one observer kind;
  *                                   entries { session: <id> }, consumer group "<kind>"
@@ -56,7 +56,7 @@ export const APP_FIELD_PREFIX = 'f:';
 /** The observer kind used when none is named. */
 export const DEFAULT_OBSERVER_KIND = 'default';
 
-/** How long a session's "queued" job state lasts unless its run starts (see LUA_JOB_STATE in scripts.ts). */
+/** How long a session's "queued" job state lasts unless its run starts (see lua/includes/job-state.lua). */
 export const OBSERVER_QUEUED_TTL_MS = 60_000;
 
 /** The observation queue (a stream) of one observer kind; its consumer group is named after the kind. */

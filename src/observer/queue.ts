@@ -1,4 +1,5 @@
 import { observerQueueKey } from '../core/keys.js';
+import { SCRIPT_ERRORS, scriptFailure } from '../core/script-errors.js';
 import type { LuaScript } from '../redis/script.js';
 import { runScript } from '../redis/script.js';
 import type { WorkerConfig } from './config.js';
@@ -76,7 +77,7 @@ function toJobs(reply: unknown, reclaimed: boolean): Job[] {
   return jobs;
 }
 
-/** The consumer group (or the whole stream) was removed, e.g. by FLUSHDB. */
+/** The consumer group (or the whole stream) was removed, e.g. by FLUSHDB: the queue scripts' NO_GROUP. */
 export function isMissingGroup(error: unknown): boolean {
-  return error instanceof Error && /NOGROUP/.test(error.message);
+  return scriptFailure(error)?.code === SCRIPT_ERRORS.NO_GROUP;
 }

@@ -1,0 +1,22 @@
+--[[
+  Removes every key of the session, the observer lease and job state
+  included, unless the session belongs to another user than the caller.
+
+  KEYS[1] meta hash      the user binding; deleted
+  KEYS[2] turns list     deleted
+  KEYS[3] tools hash     deleted
+  KEYS[4] observer hash  deleted
+  KEYS[5] observer lease deleted
+  KEYS[6] jobs hash      deleted
+
+  ARGV[1] the caller: '' no user check, '-' anonymous, '=<userId>' that user
+          (see includes/foreign)
+  ARGV[2] not read (the store passes '0': nothing is left to refresh)
+
+  Returns the number of keys removed (0 for a session that does not exist).
+  Errors: USER_MISMATCH (another user's session; nothing was removed).
+]]
+--- @include "includes/foreign"
+
+if foreign() then return fail(E.USER_MISMATCH) end
+return redis.call('DEL', unpack(KEYS))

@@ -1,0 +1,35 @@
+--[[
+  Writes observer notes, unless notes covering a later turn are already
+  there: a slow old run cannot clobber a fresh one. A fenced write is refused
+  once its run has lost the lease.
+
+  KEYS[1] meta hash      existence; TTL
+  KEYS[2] turns list     TTL only
+  KEYS[3] tools hash     TTL only
+  KEYS[4] observer hash  notes, writtenAt, coversThroughSeq; lastError and
+                         lastErrorAt removed
+  KEYS[5] the observer lease (string): compared with ARGV[3]
+
+  ARGV[1] the caller; not read (the store passes '': the observer is trusted)
+  ARGV[2] TTL in ms every key is reset to ('session' for the observer, which
+          keeps the session's own idle timeout; see includes/refresh)
+  ARGV[3] fencing token ('' = unfenced)
+  ARGV[4] seq of the last turn the notes cover
+  ARGV[5] the notes, as JSON
+
+  Returns 1 when written, 0 when the stored notes cover a later turn (kept).
+  Errors: LEASE_LOST, NO_SESSION (see includes/fenced); nothing is written.
+]]
+--- @include "includes/now-ms"
+--- @include "includes/refresh"
+--- @include "includes/fenced"
+
+local err = fenced(KEYS[5], ARGV[3])
+if err then return err end
+local covers = tonumber(ARGV[4])
+local current = tonumber(redis.call('HGET', KEYS[4], 'coversThroughSeq') or '-1')
+if current > covers then return 0 end
+redis.call('HSET', KEYS[4], 'notes', ARGV[5], 'writtenAt', now_ms(), 'coversThroughSeq', covers)
+redis.call('HDEL', KEYS[4], 'lastError', 'lastErrorAt')
+refresh()
+return 1

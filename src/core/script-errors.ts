@@ -1,0 +1,106 @@
+import {
+  CorruptStateError,
+  LeaseLostError,
+  SessionExistsError,
+  SessionNotFoundError,
+  SessionUserMismatchError,
+  ToolCallNotFoundError,
+  ToolCallStateError,
+} from '../errors.js';
+import { parseScriptFailure, type ScriptFailure } from '../redis/lua-errors.js';
+
+/**
+ * The one list of errors agent-session's Lua scripts return, shared by Lua
+ * and TypeScript. The loader splices it into every script as the table `E`
+ * (scripts write `return fail(E.NO_SESSION)`), and `toAgentSessionError`
+ * below turns the reply back into the typed error of errors.ts. No reply is
+ * matched by its wording anywhere else.
+ *
+ * The list lives here, in the core, because its words are the session's; the
+ * Redis layer under it only knows the wire format (redis/lua-errors.ts) and
+ * is handed the list. The observer, above the core, takes it from here.
+ *
+ *   NO_SESSION             the session does not exist
+ *   USER_MISMATCH          the session is bound to another user than the caller
+ *   SESSION_EXISTS         create: the session is already there
+ *   LEASE_LOST             an observer write whose run no longer holds the lease
+ *   NO_TOOL_CALL           no tool call with that id
+ *   TOOL_CALL_EXISTS       startToolCall: a call with that id was already started
+ *   TOOL_CALL_NOT_PENDING  finishing a call that is not pending; detail: its status
+ *   CORRUPT                a stored value agent-session did not write; detail: the key
+ *   NO_GROUP               an observer queue's stream or consumer group is gone
+ *                          (FLUSHDB); the worker recreates it. Not a session error.
+ */
+export const SCRIPT_ERROR_CODES = [
+  'NO_SESSION',
+  'USER_MISMATCH',
+  'SESSION_EXISTS',
+  'LEASE_LOST',
+  'NO_TOOL_CALL',
+  'TOOL_CALL_EXISTS',
+  'TOOL_CALL_NOT_PENDING',
+  'CORRUPT',
+  'NO_GROUP',
+] as const;
+
+export type ScriptErrorCode = (typeof SCRIPT_ERROR_CODES)[number];
+
+/** The codes by name, as Lua sees them: `SCRIPT_ERRORS.NO_SESSION` here is `E.NO_SESSION` there. */
+export const SCRIPT_ERRORS = Object.fromEntries(SCRIPT_ERROR_CODES.map((code) => [code, code])) as { readonly [C in ScriptErrorCode]: C };
+
+/** A script's `fail()` reply, or undefined for any other error. */
+export function scriptFailure(error: unknown): ScriptFailure<ScriptErrorCode> | undefined {
+  return parseScriptFailure(error, SCRIPT_ERROR_CODES);
+}
+
+/** What the typed errors name, which the reply itself does not carry. */
+export interface ScriptErrorContext {
+  sessionId: string;
+  /** The session's keys as a pattern (`<prefix>{<id>}:*`), for a corrupt key Redis does not name. */
+  sessionKeys: string;
+  /** The tool call the operation was about, if any. */
+  toolCallId?: string;
+}
+
+const FOREIGN_VALUE = 'a key holds a value agent-session did not write';
+
+/**
+ * The typed error for a script's error reply. Redis's own WRONGTYPE (a
+ * command in the script met a key of another type) is a corrupt session too.
+ * Anything else, NO_GROUP included, is returned as it is.
+ */
+export function toAgentSessionError(error: unknown, context: ScriptErrorContext): unknown {
+  const failure = scriptFailure(error);
+  if (!failure) {
+    if (error instanceof Error && /\bWRONGTYPE\b/.test(error.message)) {
+      return new CorruptStateError(context.sessionKeys, FOREIGN_VALUE, { cause: error });
+    }
+    return error;
+  }
+  const { sessionId, toolCallId = '' } = context;
+  switch (failure.code) {
+    case 'NO_SESSION':
+      return new SessionNotFoundError(sessionId);
+    case 'USER_MISMATCH':
+      return new SessionUserMismatchError(sessionId);
+    case 'SESSION_EXISTS':
+      return new SessionExistsError(sessionId);
+    case 'LEASE_LOST':
+      return new LeaseLostError(sessionId);
+    case 'NO_TOOL_CALL':
+      return new ToolCallNotFoundError(toolCallId);
+    case 'TOOL_CALL_EXISTS':
+      return new ToolCallStateError(toolCallId, 'a call with this id was already started.');
+    case 'TOOL_CALL_NOT_PENDING':
+      return new ToolCallStateError(toolCallId, `it is already ${failure.detail}; only a pending call can finish.`);
+    case 'CORRUPT':
+      return new CorruptStateError(failure.detail || context.sessionKeys, FOREIGN_VALUE, { cause: error });
+    case 'NO_GROUP':
+      return error;
+    default: {
+      // A code added to the list without a case here does not compile.
+      const unhandled: never = failure.code;
+      return unhandled;
+    }
+  }
+}
