@@ -1,7 +1,7 @@
 import { ConfigError } from '../errors.js';
 import { optionalString, optionsObject, wholeMs, wholeNumber } from '../options.js';
 import type { RedisCommandClient } from '../redis/client.js';
-import { DEFAULT_FAIL_FAST_MS } from '../redis/fail-fast.js';
+import { resolveFailFastMs } from '../redis/options.js';
 
 /** What the store needs of a Redis connection (a `RedisConnection` from `connectRedis()` is one). */
 export interface StoreRedis {
@@ -103,7 +103,7 @@ export function resolveStoreConfig(options: AgentStoreOptions): StoreConfig {
   optionsObject(limits, '`limits` must be an object of byte sizes, e.g. { turnContentBytes: 65536 }.');
   return {
     client: redis.client,
-    failFastMs: wholeMs('redis.failFastMs', redis.failFastMs, DEFAULT_FAIL_FAST_MS),
+    failFastMs: resolveFailFastMs('redis.failFastMs', redis.failFastMs),
     keyPrefix: resolveKeyPrefix(options.keyPrefix),
     idleTimeoutMs: resolveIdleTimeoutMs(options.idleTimeoutMs),
     maxTurns: resolveMaxTurns(options.maxTurns),

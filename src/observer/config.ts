@@ -5,7 +5,7 @@ import { ConfigError } from '../errors.js';
 import { optionalFunction, optionalString, optionsObject, requiredFunction, wholeMs, wholeNumber } from '../options.js';
 import { assertValidId } from '../core/ids.js';
 import { DEFAULT_OBSERVER_KIND } from '../core/keys.js';
-import { DEFAULT_FAIL_FAST_MS } from '../redis/fail-fast.js';
+import { resolveFailFastMs } from '../redis/options.js';
 import type { Analyze, ObserverEvent, ObserverWorkerOptions } from './types.js';
 
 export const OBSERVER_DEFAULTS = {
@@ -88,7 +88,7 @@ export function resolveWorkerConfig<T>(options: ObserverWorkerOptions<T>): Worke
   const pollIntervalMs = wholeMs('pollIntervalMs', options.pollIntervalMs, OBSERVER_DEFAULTS.pollIntervalMs);
   return {
     redis: options.redis,
-    failFastMs: wholeMs('redis.failFastMs', options.redis.failFastMs, DEFAULT_FAIL_FAST_MS),
+    failFastMs: resolveFailFastMs('redis.failFastMs', options.redis.failFastMs),
     analyze,
     concurrency: wholeNumber('concurrency', options.concurrency, OBSERVER_DEFAULTS.concurrency, { max: 1_000 }),
     kind,
