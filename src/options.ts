@@ -61,7 +61,9 @@ export function wholeNumber(name: string, value: unknown, fallback: number | und
 /**
  * A duration: whole milliseconds, like every duration agent-session takes
  * (Redis' PX and PEXPIRE take whole milliseconds, and so does a deadline we
- * want to reason about). At least 1 unless `min` says otherwise.
+ * want to reason about). At least 1 unless `min` says otherwise. A duration
+ * the library waits out with a timer takes `max: MAX_TIMER_MS`, so that a
+ * huge value is refused here rather than firing at once.
  */
 export function wholeMs(name: string, value: unknown, fallback: number, range: Pick<WholeNumberRule, 'min' | 'max'> = {}): number {
   return wholeNumber(name, value, fallback, { ...range, unit: 'milliseconds' });

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { checkRedisOption, resolveKeyPrefix, resolveLimit, type StoreRedis } from '../core/config.js';
 import { ConfigError } from '../errors.js';
-import { optionalFunction, optionalString, optionsObject, requiredFunction, wholeMs, wholeNumber } from '../options.js';
+import { MAX_TIMER_MS, optionalFunction, optionalString, optionsObject, requiredFunction, wholeMs, wholeNumber } from '../options.js';
 import { assertValidId } from '../core/ids.js';
 import { DEFAULT_OBSERVER_KIND } from '../core/keys.js';
 import { resolveFailFastMs } from '../redis/options.js';
@@ -83,9 +83,9 @@ export function resolveWorkerConfig<T>(options: ObserverWorkerOptions<T>): Worke
       must: 'a non-empty string of at most 200 characters without spaces',
       valid: (name) => name.length > 0 && name.length <= 200 && !/\s/.test(name),
     }) ?? `${hostname()}-${process.pid}-${randomBytes(4).toString('hex')}`;
-  const leaseMs = wholeMs('leaseMs', options.leaseMs, OBSERVER_DEFAULTS.leaseMs);
+  const leaseMs = wholeMs('leaseMs', options.leaseMs, OBSERVER_DEFAULTS.leaseMs, { max: MAX_TIMER_MS });
   const claimIdleMs = wholeMs('claimIdleMs', options.claimIdleMs, OBSERVER_DEFAULTS.claimIdleMs);
-  const pollIntervalMs = wholeMs('pollIntervalMs', options.pollIntervalMs, OBSERVER_DEFAULTS.pollIntervalMs);
+  const pollIntervalMs = wholeMs('pollIntervalMs', options.pollIntervalMs, OBSERVER_DEFAULTS.pollIntervalMs, { max: MAX_TIMER_MS });
   return {
     redis: options.redis,
     failFastMs: resolveFailFastMs('redis.failFastMs', options.redis.failFastMs),
@@ -100,7 +100,7 @@ export function resolveWorkerConfig<T>(options: ObserverWorkerOptions<T>): Worke
       optionalFunction('retryBackoff', options.retryBackoff, 'a function (failedAttempt) => delay in ms, e.g. exponentialBackoff({ initialMs: 500 })') ??
       exponentialBackoff(),
     pollIntervalMs,
-    stopGraceMs: wholeMs('stopGraceMs', options.stopGraceMs, OBSERVER_DEFAULTS.stopGraceMs),
+    stopGraceMs: wholeMs('stopGraceMs', options.stopGraceMs, OBSERVER_DEFAULTS.stopGraceMs, { max: MAX_TIMER_MS }),
     consumerName,
     notesBytes: resolveLimit('notesBytes', 'notesBytes', options.notesBytes),
     logger: optionalFunction('logger', options.logger, 'a function that receives each observer event') ?? defaultLogger,

@@ -1,5 +1,5 @@
 import { ConfigError } from '../errors.js';
-import { knownKeys, oneOf, optionalFunction, optionalString, optionsObject, wholeMs, wholeNumber } from '../options.js';
+import { knownKeys, MAX_TIMER_MS, oneOf, optionalFunction, optionalString, optionsObject, wholeMs, wholeNumber } from '../options.js';
 import { DEFAULT_BACKOFF, type BackoffOptions } from './backoff.js';
 import type { NodeRedisClient, RedisConnectionEvent, RedisConnectionOptions, RedisNodeAddress, RedisTlsOptions } from './types.js';
 import { createConsoleLogger } from './event-log.js';
@@ -55,7 +55,7 @@ export function resolveConnectionOptions(options: RedisConnectionOptions): Resol
   const common = {
     failFastMs: resolveFailFastMs('failFastMs', options.failFastMs),
     reconnect: resolveBackoff(options.reconnect),
-    connectTimeoutMs: wholeMs('connectTimeoutMs', options.connectTimeoutMs, DEFAULT_CONNECT_TIMEOUT_MS),
+    connectTimeoutMs: wholeMs('connectTimeoutMs', options.connectTimeoutMs, DEFAULT_CONNECT_TIMEOUT_MS, { max: MAX_TIMER_MS }),
     logger:
       optionalFunction<(event: RedisConnectionEvent) => void>(
         'logger',
@@ -159,7 +159,7 @@ export function resolveConnectionOptions(options: RedisConnectionOptions): Resol
  * `{ client, failFastMs }`.
  */
 export function resolveFailFastMs(name: string, value: unknown): number {
-  return wholeMs(name, value, DEFAULT_FAIL_FAST_MS);
+  return wholeMs(name, value, DEFAULT_FAIL_FAST_MS, { max: MAX_TIMER_MS });
 }
 
 export function formatAddress(node: RedisNodeAddress): string {
@@ -281,8 +281,8 @@ function resolveTls(value: unknown, urlTls: boolean | undefined, urlOption: stri
 function resolveBackoff(value: unknown): BackoffOptions {
   if (value === undefined) return { ...DEFAULT_BACKOFF };
   optionsObject(value, '`reconnect` must be an object: { initialDelayMs, maxDelayMs }.');
-  const initialDelayMs = wholeMs('reconnect.initialDelayMs', value.initialDelayMs, DEFAULT_BACKOFF.initialDelayMs);
-  const maxDelayMs = wholeMs('reconnect.maxDelayMs', value.maxDelayMs, Math.max(DEFAULT_BACKOFF.maxDelayMs, initialDelayMs));
+  const initialDelayMs = wholeMs('reconnect.initialDelayMs', value.initialDelayMs, DEFAULT_BACKOFF.initialDelayMs, { max: MAX_TIMER_MS });
+  const maxDelayMs = wholeMs('reconnect.maxDelayMs', value.maxDelayMs, Math.max(DEFAULT_BACKOFF.maxDelayMs, initialDelayMs), { max: MAX_TIMER_MS });
   if (initialDelayMs > maxDelayMs) {
     throw new ConfigError(`\`reconnect.initialDelayMs\` (${initialDelayMs}) is larger than \`reconnect.maxDelayMs\` (${maxDelayMs}); lower it or raise the cap.`);
   }
