@@ -1,5 +1,5 @@
 import { ConfigError } from '../errors.js';
-import { optionalString, optionsObject, wholeMs, wholeNumber } from '../options.js';
+import { knownKeys, optionalString, optionsObject, wholeMs, wholeNumber } from '../options.js';
 import type { RedisCommandClient } from '../redis/client.js';
 import { resolveFailFastMs } from '../redis/options.js';
 
@@ -55,6 +55,9 @@ export const STORE_DEFAULTS = {
   },
 } as const;
 
+const STORE_OPTIONS = ['redis', 'keyPrefix', 'idleTimeoutMs', 'maxTurns', 'limits'];
+const LIMITS = ['turnContentBytes', 'metaValueBytes', 'toolPayloadBytes', 'notesBytes'] satisfies Array<keyof AgentStoreLimits>;
+
 /** Checks the `redis` option of anything that talks to Redis; `usage` shows a correct call. */
 export function checkRedisOption(redis: unknown, usage: string): asserts redis is StoreRedis {
   const candidate = redis as Partial<StoreRedis> | undefined;
@@ -97,10 +100,12 @@ export function resolveLimit(limit: keyof AgentStoreLimits, name: string, value:
 /** The one place store options are checked and defaulted. */
 export function resolveStoreConfig(options: AgentStoreOptions): StoreConfig {
   optionsObject(options, 'createAgentStore() needs an options object: createAgentStore({ redis: await connectRedis({ url }) }).');
+  knownKeys(options, STORE_OPTIONS, { what: 'createAgentStore()' });
   const { redis } = options;
   checkRedisOption(redis, 'createAgentStore({ redis: await connectRedis({ url: process.env.REDIS_URL }) })');
   const limits = options.limits ?? {};
   optionsObject(limits, '`limits` must be an object of byte sizes, e.g. { turnContentBytes: 65536 }.');
+  knownKeys(limits, LIMITS, { path: 'limits.' });
   return {
     client: redis.client,
     failFastMs: resolveFailFastMs('redis.failFastMs', redis.failFastMs),

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { checkRedisOption, resolveKeyPrefix, resolveLimit, type StoreRedis } from '../core/config.js';
 import { ConfigError } from '../errors.js';
-import { MAX_TIMER_MS, optionalFunction, optionalString, optionsObject, requiredFunction, wholeMs, wholeNumber } from '../options.js';
+import { knownKeys, MAX_TIMER_MS, optionalFunction, optionalString, optionsObject, requiredFunction, wholeMs, wholeNumber } from '../options.js';
 import { assertValidId } from '../core/ids.js';
 import { DEFAULT_OBSERVER_KIND } from '../core/keys.js';
 import { resolveFailFastMs } from '../redis/options.js';
@@ -54,6 +54,11 @@ export interface WorkerConfig<T> {
   reclaimEveryMs: number;
 }
 
+const WORKER_OPTIONS = [
+  'redis', 'analyze', 'concurrency', 'kind', 'keyPrefix', 'leaseMs', 'claimIdleMs', 'maxAttempts',
+  'retryBackoff', 'pollIntervalMs', 'stopGraceMs', 'notesBytes', 'consumerName', 'logger',
+] satisfies Array<keyof ObserverWorkerOptions>;
+
 /** Problems as one line each; routine events are silent. */
 function defaultLogger(event: ObserverEvent): void {
   if (event.type === 'error') console.warn(`[agent-session observer:${event.kind}] ${event.error}`);
@@ -66,6 +71,7 @@ function defaultLogger(event: ObserverEvent): void {
 /** The one place worker options are checked and defaulted. */
 export function resolveWorkerConfig<T>(options: ObserverWorkerOptions<T>): WorkerConfig<T> {
   optionsObject(options, 'createObserverWorker() needs an options object: createObserverWorker({ redis: await connectRedis({ url }), analyze }).');
+  knownKeys(options, WORKER_OPTIONS, { what: 'createObserverWorker()' });
   checkRedisOption(options.redis, 'createObserverWorker({ redis: await connectRedis({ url }), analyze })');
   const analyze = requiredFunction<Analyze<T>>(
     'analyze',

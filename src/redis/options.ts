@@ -208,6 +208,7 @@ export function parseRedisUrl(name: string, url: unknown): ParsedRedisUrl {
 
 function resolveSentinel(value: unknown): Omit<Extract<RedisTarget, { kind: 'sentinel' }>, 'kind'> {
   optionsObject(value, '`sentinel` must be an object: { masterName: "mymaster", nodes: [{ host, port }] }.');
+  knownKeys(value, ['masterName', 'nodes', 'username', 'password'], { path: 'sentinel.' });
   const sentinel = value;
   if (typeof sentinel.masterName !== 'string' || sentinel.masterName.length === 0) {
     throw new ConfigError(
@@ -226,7 +227,9 @@ function resolveSentinel(value: unknown): Omit<Extract<RedisTarget, { kind: 'sen
 }
 
 function resolveCluster(value: unknown): { rootNodes: RedisNodeAddress[]; tlsFromUrl?: boolean } {
-  const rootNodes = typeof value === 'object' && value !== null ? (value as Record<string, unknown>).rootNodes : undefined;
+  optionsObject(value, '`cluster` must be an object: { rootNodes: [{ host, port }] }, listing several nodes so one can be down.');
+  knownKeys(value, ['rootNodes'], { path: 'cluster.' });
+  const { rootNodes } = value;
   if (!Array.isArray(rootNodes) || rootNodes.length === 0) {
     throw new ConfigError('`cluster.rootNodes` must list at least one cluster node as { host, port } or { url }; list several so one can be down.');
   }
@@ -234,6 +237,7 @@ function resolveCluster(value: unknown): { rootNodes: RedisNodeAddress[]; tlsFro
   const nodes = rootNodes.map((node: unknown, index): RedisNodeAddress => {
     const name = `cluster.rootNodes[${index}]`;
     if (typeof node !== 'object' || node === null || !('url' in node)) return address(name, node);
+    knownKeys(node, ['url'], { path: `${name}.` });
     const parsed = parseRedisUrl(`${name}.url`, node.url);
     if (parsed.username !== undefined || parsed.password !== undefined || parsed.database !== undefined) {
       throw new ConfigError(
@@ -281,6 +285,7 @@ function resolveTls(value: unknown, urlTls: boolean | undefined, urlOption: stri
 function resolveBackoff(value: unknown): BackoffOptions {
   if (value === undefined) return { ...DEFAULT_BACKOFF };
   optionsObject(value, '`reconnect` must be an object: { initialDelayMs, maxDelayMs }.');
+  knownKeys(value, ['initialDelayMs', 'maxDelayMs'], { path: 'reconnect.' });
   const initialDelayMs = wholeMs('reconnect.initialDelayMs', value.initialDelayMs, DEFAULT_BACKOFF.initialDelayMs, { max: MAX_TIMER_MS });
   const maxDelayMs = wholeMs('reconnect.maxDelayMs', value.maxDelayMs, Math.max(DEFAULT_BACKOFF.maxDelayMs, initialDelayMs), { max: MAX_TIMER_MS });
   if (initialDelayMs > maxDelayMs) {
@@ -301,6 +306,7 @@ function assertClientLike(value: unknown): asserts value is NodeRedisClient {
 function address(name: string, value: unknown): RedisNodeAddress {
   optionsObject(value, `\`${name}\` must be { host, port }, e.g. { host: "10.0.0.1", port: 6379 }.`);
   const node = value;
+  knownKeys(node, ['host', 'port'], { path: `${name}.` });
   const host = optionalHost(`${name}.host`, node.host);
   const port = optionalPort(`${name}.port`, node.port);
   if (host === undefined || port === undefined) {

@@ -52,7 +52,12 @@ describe('connection options', () => {
     [{ tls: { cert: 'x' } }, /`tls.cert` and `tls.key` go together/],
     [{ tls: { ca: 42 } }, /`tls.ca` must be PEM text/],
     [{ tls: { verify: true } }, /Unknown option `tls.verify`/],
-    [{ failfastMs: 100 }, /Unknown Redis connection option `failfastMs`/],
+    [{ failfastMs: 100 }, /Unknown Redis connection option `failfastMs`. Did you mean `failFastMs`\?/],
+    [{ reconnect: { maxDelay: 100 } }, /Unknown option `reconnect.maxDelay`. Known options: initialDelayMs, maxDelayMs/],
+    [{ sentinel: { masterName: 'm', nodes: [{ host: 'h', port: 1 }], pasword: 'x' } }, /Unknown option `sentinel.pasword`/],
+    [{ sentinel: { masterName: 'm', nodes: [{ host: 'h', port: 1, tls: true }] } }, /Unknown option `sentinel.nodes\[0\].tls`/],
+    [{ cluster: { rootNodes: [{ url: 'redis://h:1', port: 2 }] } }, /Unknown option `cluster.rootNodes\[0\].port`/],
+    [{ cluster: { nodes: [{ host: 'h', port: 1 }] } }, /Unknown option `cluster.nodes`/],
     [{ client: {} }, /`client` must be a node-redis client/],
   ])('rejects %j', (options, message) => {
     expect(configError(options).message).toMatch(message);

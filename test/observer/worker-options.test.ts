@@ -15,6 +15,7 @@ describe('observer worker options', () => {
     ['a fractional lease', { leaseMs: 1.5 }, /`leaseMs` must be a whole number of milliseconds/],
     ['a poll interval longer than a timer can wait', { pollIntervalMs: 2 ** 31 }, /`pollIntervalMs` must be a whole number of milliseconds, from 1 to 2147483647/],
     ['a retry backoff that is not a function', { retryBackoff: 100 as never }, /`retryBackoff` must be a function/],
+    ['a misspelt option', { leaseMS: 5_000 } as never, /Unknown createObserverWorker\(\) option `leaseMS`. Did you mean `leaseMs`\?/],
   ])('rejects %s with a ConfigError that names the fix', (_what, override, message) => {
     const create = () => createObserverWorker({ redis, analyze, ...override } as ObserverWorkerOptions);
     expect(create).toThrow(ConfigError);
