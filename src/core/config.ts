@@ -2,6 +2,9 @@ import { ConfigError } from '../errors.js';
 import { knownKeys, optionalString, optionsObject, wholeMs, wholeNumber } from '../options.js';
 import type { RedisCommandClient } from '../redis/client.js';
 import { resolveFailFastMs } from '../redis/options.js';
+import { ArchiveRegistry } from './archive-registry.js';
+import type { ColdTier } from './cold-tier.js';
+import { archiveIndexKey } from './keys.js';
 
 /** What the store needs of a Redis connection (a `RedisConnection` from `connectRedis()` is one). */
 export interface StoreRedis {
@@ -29,6 +32,34 @@ export interface AgentStoreOptions {
   /** How many of the newest turns are kept. Default 50. */
   maxTurns?: number;
   limits?: AgentStoreLimits;
+  /**
+   * The cold tier: with it, every change is also queued in the session's
+   * archive backlog for the archiver to copy into PostgreSQL, and sessions
+   * whose keys left Redis can be resumed from there.
+   */
+  archive?: StoreArchiveOptions;
+}
+
+export interface StoreArchiveOptions {
+  /** The archive to resume from and erase in: `createPgArchive()` from agent-session/archive. */
+  tier: ColdTier;
+  /**
+   * Most changes one session's backlog holds while the archiver is down or
+   * behind; a write past it is refused (`ArchiveBacklogFullError`, a 503)
+   * rather than lost. Default 10,000.
+   */
+  maxBacklog?: number;
+  /** How long a backlog outlives its last change (ms): an archiver down longer than this loses it. Default 7 days. */
+  backlogTtlMs?: number;
+  /** How often one process re-announces a session with pending changes to the archiver (ms). Default 30 s. */
+  registerEveryMs?: number;
+}
+
+export interface ArchiveConfig {
+  tier: ColdTier;
+  /** ARGV[3] of the scripts that archive: '<maxBacklog>:<backlogTtlMs>'. */
+  spec: string;
+  registry: ArchiveRegistry;
 }
 
 export interface StoreConfig {
@@ -38,6 +69,7 @@ export interface StoreConfig {
   idleTimeoutMs: number;
   maxTurns: number;
   limits: Required<AgentStoreLimits>;
+  archive?: ArchiveConfig;
 }
 
 /** The largest turn window a store accepts (`maxTurns`). */
@@ -53,9 +85,15 @@ export const STORE_DEFAULTS = {
     toolPayloadBytes: 64 * 1024,
     notesBytes: 256 * 1024,
   },
+  archive: {
+    maxBacklog: 10_000,
+    backlogTtlMs: 7 * 24 * 60 * 60 * 1000,
+    registerEveryMs: 30_000,
+  },
 } as const;
 
-const STORE_OPTIONS = ['redis', 'keyPrefix', 'idleTimeoutMs', 'maxTurns', 'limits'];
+const STORE_OPTIONS = ['redis', 'keyPrefix', 'idleTimeoutMs', 'maxTurns', 'limits', 'archive'];
+const ARCHIVE_OPTIONS = ['tier', 'maxBacklog', 'backlogTtlMs', 'registerEveryMs'];
 const LIMITS = ['turnContentBytes', 'metaValueBytes', 'toolPayloadBytes', 'notesBytes'] satisfies Array<keyof AgentStoreLimits>;
 
 /** Checks the `redis` option of anything that talks to Redis; `usage` shows a correct call. */
@@ -106,10 +144,13 @@ export function resolveStoreConfig(options: AgentStoreOptions): StoreConfig {
   const limits = options.limits ?? {};
   optionsObject(limits, '`limits` must be an object of byte sizes, e.g. { turnContentBytes: 65536 }.');
   knownKeys(limits, LIMITS, { path: 'limits.' });
+  const failFastMs = resolveFailFastMs('redis.failFastMs', redis.failFastMs);
+  const keyPrefix = resolveKeyPrefix(options.keyPrefix);
+  const archive = resolveArchive(options.archive, redis.client, keyPrefix, failFastMs);
   return {
     client: redis.client,
-    failFastMs: resolveFailFastMs('redis.failFastMs', redis.failFastMs),
-    keyPrefix: resolveKeyPrefix(options.keyPrefix),
+    failFastMs,
+    keyPrefix,
     idleTimeoutMs: resolveIdleTimeoutMs(options.idleTimeoutMs),
     maxTurns: resolveMaxTurns(options.maxTurns),
     limits: {
@@ -118,5 +159,25 @@ export function resolveStoreConfig(options: AgentStoreOptions): StoreConfig {
       toolPayloadBytes: resolveLimit('toolPayloadBytes', 'limits.toolPayloadBytes', limits.toolPayloadBytes),
       notesBytes: resolveLimit('notesBytes', 'limits.notesBytes', limits.notesBytes),
     },
+    ...(archive ? { archive } : {}),
+  };
+}
+
+function resolveArchive(value: StoreArchiveOptions | undefined, client: RedisCommandClient, keyPrefix: string, failFastMs: number): ArchiveConfig | undefined {
+  if (value === undefined) return undefined;
+  optionsObject(value, '`archive` must be an object: { tier: createPgArchive({ connectionString }) }.');
+  knownKeys(value, ARCHIVE_OPTIONS, { path: 'archive.' });
+  const { tier } = value;
+  if (typeof tier !== 'object' || tier === null || typeof tier.loadForRestore !== 'function' || typeof tier.erase !== 'function') {
+    throw new ConfigError('`archive.tier` must be the archive from createPgArchive() (agent-session/archive).');
+  }
+  const defaults = STORE_DEFAULTS.archive;
+  const maxBacklog = wholeNumber('archive.maxBacklog', value.maxBacklog, defaults.maxBacklog);
+  const backlogTtlMs = wholeMs('archive.backlogTtlMs', value.backlogTtlMs, defaults.backlogTtlMs);
+  const registerEveryMs = wholeMs('archive.registerEveryMs', value.registerEveryMs, defaults.registerEveryMs);
+  return {
+    tier,
+    spec: `${maxBacklog}:${backlogTtlMs}`,
+    registry: new ArchiveRegistry(client, archiveIndexKey(keyPrefix), failFastMs, registerEveryMs),
   };
 }
