@@ -1,3 +1,4 @@
+import type { ColdTier } from '../core/cold-tier.js';
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { checkRedisOption, resolveKeyPrefix, resolveLimit, type StoreRedis } from '../core/config.js';
@@ -47,6 +48,7 @@ export interface WorkerConfig<T> {
   stopGraceMs: number;
   consumerName: string;
   notesBytes: number;
+  archive?: ColdTier;
   logger: (event: ObserverEvent) => void;
   /** Lease extension and job refresh period: a third of the shorter of leaseMs and claimIdleMs. */
   heartbeatMs: number;
@@ -56,7 +58,7 @@ export interface WorkerConfig<T> {
 
 const WORKER_OPTIONS = [
   'redis', 'analyze', 'concurrency', 'kind', 'keyPrefix', 'leaseMs', 'claimIdleMs', 'maxAttempts',
-  'retryBackoff', 'pollIntervalMs', 'stopGraceMs', 'notesBytes', 'consumerName', 'logger',
+  'retryBackoff', 'pollIntervalMs', 'stopGraceMs', 'notesBytes', 'consumerName', 'logger', 'archive',
 ] satisfies Array<keyof ObserverWorkerOptions>;
 
 /** Problems as one line each; routine events are silent. */
@@ -109,8 +111,16 @@ export function resolveWorkerConfig<T>(options: ObserverWorkerOptions<T>): Worke
     stopGraceMs: wholeMs('stopGraceMs', options.stopGraceMs, OBSERVER_DEFAULTS.stopGraceMs, { max: MAX_TIMER_MS }),
     consumerName,
     notesBytes: resolveLimit('notesBytes', 'notesBytes', options.notesBytes),
+    ...(options.archive ? { archive: coldTier(options.archive) } : {}),
     logger: optionalFunction('logger', options.logger, 'a function that receives each observer event') ?? defaultLogger,
     heartbeatMs: Math.max(10, Math.floor(Math.min(leaseMs, claimIdleMs) / 3)),
     reclaimEveryMs: Math.max(pollIntervalMs, Math.min(Math.floor(claimIdleMs / 2), 5_000)),
   };
+}
+
+function coldTier(value: unknown): ColdTier {
+  if (typeof (value as Partial<ColdTier>)?.history !== 'function') {
+    throw new ConfigError('`archive` must be the archive from createPgArchive() (agent-session/archive).');
+  }
+  return value as ColdTier;
 }
