@@ -16,7 +16,9 @@ export type AgentSessionErrorCode =
   | 'SESSION_USER_MISMATCH'
   | 'TOOL_CALL_NOT_FOUND'
   | 'TOOL_CALL_STATE'
-  | 'LEASE_LOST';
+  | 'LEASE_LOST'
+  | 'ARCHIVE_UNAVAILABLE'
+  | 'ARCHIVE_QUERY_FAILED';
 
 export class AgentSessionError extends Error {
   readonly code: AgentSessionErrorCode;
@@ -162,5 +164,48 @@ export class LeaseLostError extends AgentSessionError {
   constructor(sessionId: string) {
     super('LEASE_LOST', `The observer lease on agent session "${sessionId}" was lost (it expired and another run took over); this run's notes were not written. Raise the observer's leaseMs if analyses often outlive it.`);
     this.sessionId = sessionId;
+  }
+}
+
+/**
+ * The conversation archive (PostgreSQL, `agent-session/archive`) did not
+ * answer within its bound: it is down, unreachable, overloaded, or refused the
+ * connection. Reads (resume, history, listing) fail fast with this; the
+ * middleware answers it with `503 Service Unavailable`.
+ *
+ * It never has a `cause`: node-postgres error messages can repeat the
+ * connection target or a statement's values. `reason` holds only what is safe
+ * to log: a Node error code (`ECONNREFUSED`), a SQLSTATE (`57P01`), or a fixed
+ * phrase of ours (`no answer`).
+ */
+export class ArchiveUnavailableError extends AgentSessionError {
+  readonly timeoutMs: number;
+  readonly reason: string;
+
+  constructor(timeoutMs: number, reason: string) {
+    super(
+      'ARCHIVE_UNAVAILABLE',
+      `The conversation archive (PostgreSQL) could not be reached within ${timeoutMs} ms (${reason}). ` +
+        `The pool keeps reconnecting on demand; retry shortly.`,
+    );
+    this.timeoutMs = timeoutMs;
+    this.reason = reason;
+  }
+}
+
+/**
+ * PostgreSQL answered an archive query with an error that retrying will not
+ * fix: tables missing (migrations not applied), no privilege, a value it could
+ * not store. The message names the SQLSTATE and the fix; like
+ * `ArchiveUnavailableError` it has no `cause`, so no statement value can leak
+ * through it into logs.
+ */
+export class ArchiveQueryError extends AgentSessionError {
+  /** The five-character SQLSTATE PostgreSQL answered with, when it answered with one. */
+  readonly sqlState: string | undefined;
+
+  constructor(detail: string, sqlState?: string) {
+    super('ARCHIVE_QUERY_FAILED', `An archive query failed: ${detail}`);
+    this.sqlState = sqlState;
   }
 }
