@@ -17,7 +17,9 @@ export type AgentSessionErrorCode =
   | 'TOOL_CALL_NOT_FOUND'
   | 'TOOL_CALL_STATE'
   | 'LEASE_LOST'
-  | 'ARCHIVE_BACKLOG_FULL';
+  | 'ARCHIVE_BACKLOG_FULL'
+  | 'ARCHIVE_UNAVAILABLE'
+  | 'ARCHIVE_QUERY_FAILED';
 
 export class AgentSessionError extends Error {
   readonly code: AgentSessionErrorCode;
@@ -185,5 +187,48 @@ export class ArchiveBacklogFullError extends AgentSessionError {
     );
     this.sessionId = sessionId;
     this.limit = limit;
+  }
+}
+
+/**
+ * The conversation archive (PostgreSQL, `agent-session/archive`) did not
+ * answer within its bound: it is down, unreachable, overloaded, or refused the
+ * connection. Reads (resume, history, listing) fail fast with this; the
+ * middleware answers it with `503 Service Unavailable`.
+ *
+ * It never has a `cause`: node-postgres error messages can repeat the
+ * connection target or a statement's values. `reason` holds only what is safe
+ * to log: a Node error code (`ECONNREFUSED`), a SQLSTATE (`57P01`), or a fixed
+ * phrase of ours (`no answer`).
+ */
+export class ArchiveUnavailableError extends AgentSessionError {
+  readonly timeoutMs: number;
+  readonly reason: string;
+
+  constructor(timeoutMs: number, reason: string) {
+    super(
+      'ARCHIVE_UNAVAILABLE',
+      `The conversation archive (PostgreSQL) could not be reached within ${timeoutMs} ms (${reason}). ` +
+        `The pool keeps reconnecting on demand; retry shortly.`,
+    );
+    this.timeoutMs = timeoutMs;
+    this.reason = reason;
+  }
+}
+
+/**
+ * PostgreSQL answered an archive query with an error that retrying will not
+ * fix: tables missing (migrations not applied), no privilege, a value it could
+ * not store. The message names the SQLSTATE and the fix; like
+ * `ArchiveUnavailableError` it has no `cause`, so no statement value can leak
+ * through it into logs.
+ */
+export class ArchiveQueryError extends AgentSessionError {
+  /** The five-character SQLSTATE PostgreSQL answered with, when it answered with one. */
+  readonly sqlState: string | undefined;
+
+  constructor(detail: string, sqlState?: string) {
+    super('ARCHIVE_QUERY_FAILED', `An archive query failed: ${detail}`);
+    this.sqlState = sqlState;
   }
 }

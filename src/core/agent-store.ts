@@ -4,7 +4,7 @@ import type { Caller } from './caller.js';
 import { resolveStoreConfig, type AgentStoreOptions, type StoreConfig } from './config.js';
 import { generateId } from './ids.js';
 import { ConfigError, InvalidInputError, SessionNotFoundError, SessionUserMismatchError } from '../errors.js';
-import { toTurn, type ColdTier, type ConversationPage, type HistoryQuery } from './cold-tier.js';
+import { toTurn, type ColdTier, type ConversationList, type ConversationPage, type HistoryQuery } from './cold-tier.js';
 import type { AgentSessionInit, Turn } from './types.js';
 
 /**
@@ -63,7 +63,7 @@ export class SessionStore implements AgentStore {
     return (await tier.history(id, query)).map(toTurn);
   }
 
-  async conversations(userId: string, page: { limit?: number; before?: { lastActive: number; id: string } } = {}): Promise<ConversationPage> {
+  async conversations(userId: string, page: ConversationPage = {}): Promise<ConversationList> {
     if (typeof userId !== 'string' || userId.length === 0) throw new InvalidInputError('conversations(userId) needs the user id whose conversations to list.');
     return this.#tier('conversations()').listConversations(userId, page);
   }

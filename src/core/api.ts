@@ -1,5 +1,5 @@
 import type { Caller } from './caller.js';
-import type { ConversationPage, HistoryQuery } from './cold-tier.js';
+import type { ConversationList, ConversationPage, HistoryQuery } from './cold-tier.js';
 import type {
   AgentMeta,
   AgentSessionInit,
@@ -43,7 +43,7 @@ export interface AgentStore {
   /** The archived turns of a conversation, beyond the window, a page at a time (cold tier). */
   history(id: string, caller: Caller, query?: HistoryQuery): Promise<Turn[]>;
   /** A user's conversations, newest first, a page at a time (cold tier). */
-  conversations(userId: string, page?: { limit?: number; before?: { lastActive: number; id: string } }): Promise<ConversationPage>;
+  conversations(userId: string, page?: ConversationPage): Promise<ConversationList>;
 }
 
 export interface ObservationRequestOptions {
