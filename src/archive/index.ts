@@ -5,7 +5,7 @@
  */
 export { createPgArchive } from './pg-archive.js';
 export type { PgArchive } from './pg-archive.js';
-export type { PgArchiveOptions } from './options.js';
+export type { PgArchiveCommonOptions, PgArchiveConnectionOptions, PgArchiveOptions, PgArchivePoolOptions } from './options.js';
 export type { ConversationCursor, ConversationPage, HistoryOrder, HistoryQuery } from './inputs.js';
 export type {
   ArchiveBatch,

@@ -11,22 +11,40 @@ import { ConfigError } from '../errors.js';
  * password).
  */
 
-export interface PgArchiveOptions {
-  /** `postgres://user:password@host:5432/database`; the archive then owns its pool. Give this or `pool`. */
-  connectionString?: string;
-  /** A node-postgres pool of the app's; the archive uses it and never ends it. Give this or `connectionString`. */
-  pool?: Pool;
-  /** TLS for an owned pool, as node-postgres takes it: `true`, or `tls.connect` options (ca, cert, key, servername...). */
-  ssl?: boolean | ConnectionOptions;
+/** Settings shared by both ways of connecting. */
+export interface PgArchiveCommonOptions {
   /** The PostgreSQL schema holding the archive's tables. Default "agent_session". */
   schema?: string;
   /** Bound on reads (resume, history, listing, owner, setTitle), in ms, connecting included. Default 2000. */
   queryTimeoutMs?: number;
   /** Bound on writes (archiving batches, erase, each retention step), in ms. Default 10000. */
   writeTimeoutMs?: number;
-  /** Most connections an owned pool opens. Default 10. */
+}
+
+/** The archive creates, owns and ends its pool. */
+export interface PgArchiveConnectionOptions extends PgArchiveCommonOptions {
+  /** `postgres://user:password@host:5432/database`. */
+  connectionString: string;
+  pool?: never;
+  /** TLS, as node-postgres takes it: `true`, or `tls.connect` options (ca, cert, key, servername...). */
+  ssl?: boolean | ConnectionOptions;
+  /** Most connections the pool opens. Default 10. */
   max?: number;
 }
+
+/** The archive uses a pool of the app's and never ends it. */
+export interface PgArchivePoolOptions extends PgArchiveCommonOptions {
+  /** A node-postgres pool; give it an 'error' listener, as node-postgres asks of every pool. */
+  pool: Pool;
+  connectionString?: never;
+  /** Set on your pool instead. */
+  ssl?: never;
+  /** Set on your pool instead. */
+  max?: never;
+}
+
+/** How the archive reaches PostgreSQL: a connection string, or a pool of the app's. */
+export type PgArchiveOptions = PgArchiveConnectionOptions | PgArchivePoolOptions;
 
 export interface ArchiveConfig {
   /** The pool's config when the archive creates (and owns) it; absent for an app-supplied pool. */
