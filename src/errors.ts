@@ -17,6 +17,7 @@ export type AgentSessionErrorCode =
   | 'TOOL_CALL_NOT_FOUND'
   | 'TOOL_CALL_STATE'
   | 'LEASE_LOST'
+  | 'ARCHIVE_BACKLOG_FULL'
   | 'ARCHIVE_UNAVAILABLE'
   | 'ARCHIVE_QUERY_FAILED';
 
@@ -164,6 +165,28 @@ export class LeaseLostError extends AgentSessionError {
   constructor(sessionId: string) {
     super('LEASE_LOST', `The observer lease on agent session "${sessionId}" was lost (it expired and another run took over); this run's notes were not written. Raise the observer's leaseMs if analyses often outlive it.`);
     this.sessionId = sessionId;
+  }
+}
+
+/**
+ * The session's archive backlog holds as many changes as it may
+ * (`archive.maxBacklog`) because the archiver has not drained it into
+ * PostgreSQL: it is down, or far behind. Nothing was written; the middleware
+ * answers 503, as for an unavailable store, since the write succeeds again
+ * once the archiver catches up.
+ */
+export class ArchiveBacklogFullError extends AgentSessionError {
+  readonly sessionId: string;
+  readonly limit: number;
+
+  constructor(sessionId: string, limit: number) {
+    super(
+      'ARCHIVE_BACKLOG_FULL',
+      `Agent session "${sessionId}" has ${limit} changes waiting to be archived, the most its backlog may hold; nothing was written. ` +
+        'Start the archiver (createArchiver() from agent-session/archive) or check why it is not keeping up; raise `archive.maxBacklog` to buffer more.',
+    );
+    this.sessionId = sessionId;
+    this.limit = limit;
   }
 }
 

@@ -6,7 +6,7 @@
 export { createPgArchive } from './pg-archive.js';
 export type { PgArchive } from './pg-archive.js';
 export type { PgArchiveCommonOptions, PgArchiveConnectionOptions, PgArchiveOptions, PgArchivePoolOptions } from './options.js';
-export type { ConversationCursor, ConversationPage, HistoryOrder, HistoryQuery } from './inputs.js';
+export type { ConversationCursor, ConversationList, ConversationPage, HistoryOrder, HistoryQuery } from '../core/cold-tier.js';
 export type {
   ArchiveBatch,
   ArchivedMeta,
@@ -18,3 +18,5 @@ export type {
   TurnRecord,
 } from './records.js';
 export { ArchiveQueryError, ArchiveUnavailableError } from '../errors.js';
+export { createArchiver } from './archiver.js';
+export type { Archiver, ArchiverEvent, ArchiverOptions, ArchiverStats } from './archiver.js';

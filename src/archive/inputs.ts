@@ -1,3 +1,4 @@
+import type { ConversationCursor, ConversationPage, HistoryOrder, HistoryQuery } from '../core/cold-tier.js';
 import { MAX_TURNS } from '../core/config.js';
 import { assertValidId } from '../core/ids.js';
 import { InvalidInputError } from '../errors.js';
@@ -17,29 +18,6 @@ export const LIST_MAX_LIMIT = 100;
 /** Longest conversation title, in characters. */
 export const MAX_TITLE_LENGTH = 200;
 
-export type HistoryOrder = 'oldest-first' | 'newest-first';
-
-/** Which turns of a conversation to read from the archive; all bounds are optional and combine. */
-export interface HistoryQuery {
-  /** Only turns with a seq below this one (exclusive): the page before one already shown. */
-  beforeSeq?: number;
-  /** Only turns with a seq above this one (exclusive): the page after one already shown. */
-  afterSeq?: number;
-  /** Only turns appended at or after this time (ms since epoch, inclusive). */
-  fromTime?: number;
-  /** Only turns appended at or before this time (ms since epoch, inclusive). */
-  toTime?: number;
-  /** Most turns returned. Default 50, at most 500. */
-  limit?: number;
-  /**
-   * Which end of the matching turns the page is taken from, and the order it
-   * is returned in. Default 'oldest-first'. Scrolling back from the newest:
-   * `{ order: 'newest-first', beforeSeq }`, each page starting below the
-   * lowest seq of the previous one.
-   */
-  order?: HistoryOrder;
-}
-
 export interface ResolvedHistoryQuery {
   beforeSeq?: number;
   afterSeq?: number;
@@ -49,18 +27,6 @@ export interface ResolvedHistoryQuery {
   order: HistoryOrder;
 }
 
-/** Where a page of a user's conversations ends (the last one shown): the next page starts after it. */
-export interface ConversationCursor {
-  lastActive: number;
-  id: string;
-}
-
-export interface ConversationPage {
-  /** Most conversations returned. Default 20, at most 100. */
-  limit?: number;
-  /** The `next` of the previous page; absent for the first page. */
-  before?: ConversationCursor;
-}
 
 export function checkSessionId(sessionId: unknown): asserts sessionId is string {
   assertValidId(sessionId);

@@ -1,7 +1,7 @@
 import type { ConnectionOptions } from 'node:tls';
 import type { Pool, PoolConfig } from 'pg';
-import { positiveInteger } from '../core/config.js';
 import { ConfigError } from '../errors.js';
+import { wholeMs, wholeNumber } from '../options.js';
 
 /**
  * The one place that turns `PgArchiveOptions` into a resolved config: every
@@ -84,8 +84,8 @@ export function resolveArchiveOptions(options: PgArchiveOptions): ArchiveConfig 
       throw new ConfigError(`Unknown archive option \`${key}\`. Known options: ${[...KNOWN_OPTIONS].join(', ')}.`);
     }
   }
-  const queryTimeoutMs = positiveInteger('queryTimeoutMs', options.queryTimeoutMs, ARCHIVE_DEFAULTS.queryTimeoutMs, MAX_TIMEOUT_MS);
-  const writeTimeoutMs = positiveInteger('writeTimeoutMs', options.writeTimeoutMs, ARCHIVE_DEFAULTS.writeTimeoutMs, MAX_TIMEOUT_MS);
+  const queryTimeoutMs = wholeMs('queryTimeoutMs', options.queryTimeoutMs, ARCHIVE_DEFAULTS.queryTimeoutMs, { max: MAX_TIMEOUT_MS });
+  const writeTimeoutMs = wholeMs('writeTimeoutMs', options.writeTimeoutMs, ARCHIVE_DEFAULTS.writeTimeoutMs, { max: MAX_TIMEOUT_MS });
   const common = { schema: checkSchema(options.schema), queryTimeoutMs, writeTimeoutMs };
 
   if (options.pool !== undefined) {
@@ -112,7 +112,7 @@ export function resolveArchiveOptions(options: PgArchiveOptions): ArchiveConfig 
     ownedPool: {
       connectionString,
       ...(ssl === undefined ? {} : { ssl }),
-      max: positiveInteger('max', options.max, ARCHIVE_DEFAULTS.max, MAX_POOL_SIZE),
+      max: wholeNumber('max', options.max, ARCHIVE_DEFAULTS.max, { max: MAX_POOL_SIZE }),
       // Bounds a connection attempt (TCP, TLS, authentication) and the wait
       // for a free client. Reads are bounded tighter by their own deadline;
       // this keeps a connect that hangs from holding a pool slot for longer.

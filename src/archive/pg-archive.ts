@@ -9,10 +9,8 @@ import {
   checkUserId,
   resolveHistoryQuery,
   resolvePage,
-  type ConversationCursor,
-  type ConversationPage,
-  type HistoryQuery,
 } from './inputs.js';
+import type { ColdTier, ConversationCursor, ConversationPage, HistoryQuery } from '../core/cold-tier.js';
 import { applyMigrations, loadMigrations } from './migrations.js';
 import { resolveArchiveOptions, type ArchiveConfig, type PgArchiveOptions } from './options.js';
 import { readConversations, readForRestore, readHistory, readOwner } from './reads.js';
@@ -32,7 +30,7 @@ import { planBatches, writePlan } from './write-batches.js';
  * `ArchiveUnavailableError` and never hangs. Errors never carry stored
  * content or the connection string.
  */
-export class PgArchive {
+export class PgArchive implements ColdTier {
   /** The schema holding the archive's tables. */
   readonly schema: string;
   readonly #config: ArchiveConfig;

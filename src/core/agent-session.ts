@@ -1,8 +1,9 @@
 import type { AgentSession, ObservationRequestOptions, ObservationRequestResult } from './api.js';
 import { callerArguments, type Caller, type CallerArguments } from './caller.js';
+import type { RestoreData } from './cold-tier.js';
 import type { StoreConfig } from './config.js';
 import { decodeMeta, decodeObserver, decodeToolCalls, decodeTurns } from './decode.js';
-import { InvalidInputError, PayloadTooLargeError, ToolCallNotFoundError } from '../errors.js';
+import { InvalidInputError, PayloadTooLargeError, SessionUserMismatchError, ToolCallNotFoundError } from '../errors.js';
 import { assertValidId } from './ids.js';
 import {
   APP_FIELD_PREFIX,
@@ -61,7 +62,7 @@ export class SessionHandle implements AgentSession {
     const fields: string[] = [];
     if (init.userId !== undefined) fields.push('userId', this.#checkedValue('userId', init.userId));
     fields.push(...this.#metaFields({ agentId: init.agentId, model: init.model, currentTask: init.currentTask, fields: init.fields }).set);
-    await this.#run(scripts.CREATE, fields, { owner: '' });
+    await this.#run(scripts.CREATE, fields, { owner: '', archived: true });
   }
 
   async meta(): Promise<AgentMeta> {
@@ -73,7 +74,7 @@ export class SessionHandle implements AgentSession {
   async update(patch: MetaPatch): Promise<void> {
     const { set, remove } = this.#metaFields(patch);
     if (set.length === 0 && remove.length === 0) return;
-    await this.#run(scripts.UPDATE_META, [set.length / 2, ...set, ...remove]);
+    await this.#run(scripts.UPDATE_META, [set.length / 2, ...set, ...remove], { archived: true });
   }
 
   async appendTurn(input: TurnInput): Promise<Turn> {
@@ -84,7 +85,7 @@ export class SessionHandle implements AgentSession {
     this.#fit('Turn content', input.content, 'turnContentBytes');
     if (input.toolCallId !== undefined) assertValidId(input.toolCallId, 'tool call id');
     const body = JSON.stringify({ role: input.role, content: input.content, toolCallId: input.toolCallId });
-    const [seq, ts] = (await this.#run(scripts.APPEND_TURN, [this.#config.maxTurns, body])) as [number, number];
+    const [seq, ts] = (await this.#run(scripts.APPEND_TURN, [this.#config.maxTurns, body], { archived: true })) as [number, number];
     const turn: Turn = { seq: Number(seq), ts: Number(ts), role: input.role, content: input.content };
     if (input.toolCallId !== undefined) turn.toolCallId = input.toolCallId;
     return turn;
@@ -115,21 +116,21 @@ export class SessionHandle implements AgentSession {
     }
     this.#checkedValue('tool name', input.name);
     const args = this.#toolPayload('Tool call arguments', input.args ?? null);
-    const startedAt = Number(await this.#run(scripts.START_TOOL_CALL, [input.id, input.name, args], { toolCallId: input.id }));
+    const startedAt = Number(await this.#run(scripts.START_TOOL_CALL, [input.id, input.name, args], { toolCallId: input.id, archived: true }));
     return { id: input.id, name: input.name, status: 'pending', args: input.args ?? null, startedAt };
   }
 
   async completeToolCall(callId: string, result: unknown): Promise<void> {
     assertValidId(callId, 'tool call id');
     const payload = this.#toolPayload('Tool call result', result ?? null);
-    await this.#run(scripts.FINISH_TOOL_CALL, [callId, 'completed', payload], { toolCallId: callId });
+    await this.#run(scripts.FINISH_TOOL_CALL, [callId, 'completed', payload], { toolCallId: callId, archived: true });
   }
 
   async failToolCall(callId: string, error: string | Error): Promise<void> {
     assertValidId(callId, 'tool call id');
     const message = error instanceof Error ? error.message : String(error);
     this.#fit('Tool call error', message, 'toolPayloadBytes');
-    await this.#run(scripts.FINISH_TOOL_CALL, [callId, 'failed', message], { toolCallId: callId });
+    await this.#run(scripts.FINISH_TOOL_CALL, [callId, 'failed', message], { toolCallId: callId, archived: true });
   }
 
   async toolCalls(): Promise<ToolCall[]> {
@@ -165,6 +166,7 @@ export class SessionHandle implements AgentSession {
     const written = await this.#run(scripts.WRITE_NOTES, [options.fencingToken ?? '', options.coversThroughSeq, json], {
       owner: '',
       withLease: true,
+      archived: true,
     });
     return Number(written) === 1;
   }
@@ -224,9 +226,65 @@ export class SessionHandle implements AgentSession {
     return { touched: Number(touched) === 1, extended: Number(extended) === 1 };
   }
 
-  /** Removes every key of the session (refused with `SessionUserMismatchError` for another user's session). */
+  /**
+   * Removes every key of the session (refused with `SessionUserMismatchError`
+   * for another user's session) and, with a cold tier, erases the archived
+   * conversation too, whether or not it was still in Redis.
+   */
   async delete(): Promise<void> {
-    await this.#run(scripts.DELETE, [], { refresh: false, withLease: true, withJobs: true });
+    const { keys } = this;
+    await this.#run(scripts.DELETE, [], { refresh: false, withLease: true, withJobs: true, extraKeys: [keys.archive, keys.archiveLease] });
+    const tier = this.#config.archive?.tier;
+    if (!tier) return;
+    const archived = await tier.owner(this.id);
+    if (archived === null) return;
+    if (!this.mayActFor(archived.userId)) throw new SessionUserMismatchError(this.id);
+    await tier.erase(this.id);
+  }
+
+  /**
+   * Puts the session back from the cold tier's `data` in one atomic step,
+   * bound as it was archived. 'exists' when it is in Redis already (a
+   * concurrent resume was first); nothing is written then.
+   */
+  async restore(data: RestoreData): Promise<'restored' | 'exists'> {
+    const { meta } = data;
+    const fields: Array<string | number> = ['createdAt', meta.createdAt, 'lastActive', meta.lastActive, 'turnCount', data.lastSeq];
+    fields.push('idleTimeoutMs', this.#config.idleTimeoutMs);
+    const lastTurn = data.turns.at(-1);
+    if (lastTurn) fields.push('lastTurnAt', lastTurn.ts);
+    for (const name of ['userId', 'agentId', 'model', 'currentTask'] as const) {
+      const value = meta[name];
+      if (value !== undefined) fields.push(name, value);
+    }
+    for (const [name, value] of Object.entries(meta.fields)) fields.push(`${APP_FIELD_PREFIX}${name}`, value);
+    // The stored form of a turn, key order included (read's time search parses its head).
+    const turns = data.turns.map(({ seq, ts, role, content, toolCallId }) => JSON.stringify({ seq, ts, role, content, toolCallId }));
+    const tools: Array<string | number> = [];
+    for (const call of data.toolCalls) {
+      const id = call.callId;
+      tools.push(`${id}:name`, call.name, `${id}:status`, call.status, `${id}:args`, JSON.stringify(call.args ?? null), `${id}:startedAt`, call.startedAt);
+      if (call.result !== undefined) tools.push(`${id}:result`, JSON.stringify(call.result));
+      if (call.error !== undefined) tools.push(`${id}:error`, call.error);
+      if (call.finishedAt !== undefined) tools.push(`${id}:finishedAt`, call.finishedAt);
+    }
+    const observer: Array<string | number> = [];
+    if (data.notes) {
+      observer.push('notes', JSON.stringify(data.notes.notes), 'writtenAt', data.notes.writtenAt, 'coversThroughSeq', data.notes.coversThroughSeq);
+    }
+    const strings = (values: Array<string | number>) => JSON.stringify(values.map(String));
+    const reply = await this.#run(scripts.RESTORE, [strings(fields), JSON.stringify(turns), strings(tools), strings(observer)], {
+      owner: '',
+    });
+    return reply === 'restored' ? 'restored' : 'exists';
+  }
+
+  /** Whether this handle's caller passes the binding to `userId` (as the Lua guard would judge it). */
+  mayActFor(userId: string | null): boolean {
+    const { owner } = this.#caller;
+    if (owner === '') return true;
+    if (userId === null) return true;
+    return owner === `=${userId}`;
   }
 
   // --- internals -----------------------------------------------------------
@@ -240,17 +298,35 @@ export class SessionHandle implements AgentSession {
   async #run(
     script: LuaScript,
     args: Array<string | number>,
-    options: { refresh?: boolean; owner?: string; withLease?: boolean; withJobs?: boolean; alongKey?: string; toolCallId?: string } = {},
+    options: {
+      refresh?: boolean;
+      owner?: string;
+      withLease?: boolean;
+      withJobs?: boolean;
+      alongKey?: string;
+      extraKeys?: string[];
+      toolCallId?: string;
+      /** The script queues its change in the archive backlog (KEYS last, ARGV[3]), when the store archives. */
+      archived?: boolean;
+    } = {},
   ): Promise<unknown> {
     const keys = stateKeys(this.keys);
     if (options.withLease) keys.push(this.keys.lease);
     if (options.withJobs) keys.push(this.keys.jobs);
     if (options.alongKey !== undefined) keys.push(options.alongKey);
+    if (options.extraKeys) keys.push(...options.extraKeys);
     const owner = options.owner ?? this.#caller.owner;
+    // A trusted (background) writer refreshes to the session's own idle timeout, which it may not know.
+    const ttl = options.refresh === false ? 0 : this.#caller.activity ? this.#config.idleTimeoutMs : 'session';
+    const { archive, client, failFastMs } = this.#config;
     try {
-      // A trusted (background) writer refreshes to the session's own idle timeout, which it may not know.
-      const ttl = options.refresh === false ? 0 : this.#caller.activity ? this.#config.idleTimeoutMs : 'session';
-      return await runScript(this.#config.client, script, keys, [owner, ttl, ...args], this.#config.failFastMs);
+      if (!options.archived) return await runScript(client, script, keys, [owner, ttl, ...args], failFastMs);
+      keys.push(this.keys.archive);
+      const write = [owner, ttl, archive?.spec ?? '', ...args];
+      // The announcement goes first: see ArchiveRegistry for why the order matters.
+      const announced = archive?.registry.announce(this.id);
+      const [, result] = await Promise.all([announced, runScript(client, script, keys, write, failFastMs)]);
+      return result;
     } catch (error) {
       throw toAgentSessionError(error, { sessionId: this.id, sessionKeys: `${this.#config.keyPrefix}{${this.id}}:*`, toolCallId: options.toolCallId });
     }

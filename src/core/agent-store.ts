@@ -3,7 +3,9 @@ import { SessionHandle } from './agent-session.js';
 import type { Caller } from './caller.js';
 import { resolveStoreConfig, type AgentStoreOptions, type StoreConfig } from './config.js';
 import { generateId } from './ids.js';
-import type { AgentSessionInit } from './types.js';
+import { ConfigError, InvalidInputError, SessionNotFoundError, SessionUserMismatchError } from '../errors.js';
+import { toTurn, type ColdTier, type ConversationList, type ConversationPage, type HistoryQuery } from './cold-tier.js';
+import type { AgentSessionInit, Turn } from './types.js';
 
 /**
  * The store behind the public `AgentStore` type: validates options once,
@@ -32,6 +34,48 @@ export class SessionStore implements AgentStore {
 
   session(id: string, caller: Caller): SessionHandle {
     return new SessionHandle(this.#config, id, caller);
+  }
+
+  /** Whether sessions are archived (a cold tier is configured). */
+  get archives(): boolean {
+    return this.#config.archive !== undefined;
+  }
+
+  async resume(id: string, caller: Caller): Promise<{ session: SessionHandle; restored: boolean }> {
+    const session = this.session(id, caller);
+    // Still in Redis: TOUCH checks the binding and keeps it alive in one round trip.
+    if (await session.touch()) return { session, restored: false };
+    const tier = this.#tier('resume()');
+    const archived = await tier.owner(id);
+    if (archived === null) throw new SessionNotFoundError(id);
+    if (!session.mayActFor(archived.userId)) throw new SessionUserMismatchError(id);
+    const data = await tier.loadForRestore(id, this.#config.maxTurns);
+    if (data === null) throw new SessionNotFoundError(id);
+    return { session, restored: (await session.restore(data)) === 'restored' };
+  }
+
+  async history(id: string, caller: Caller, query: HistoryQuery = {}): Promise<Turn[]> {
+    const session = this.session(id, caller);
+    const tier = this.#tier('history()');
+    const archived = await tier.owner(id);
+    if (archived === null) throw new SessionNotFoundError(id);
+    if (!session.mayActFor(archived.userId)) throw new SessionUserMismatchError(id);
+    return (await tier.history(id, query)).map(toTurn);
+  }
+
+  async conversations(userId: string, page: ConversationPage = {}): Promise<ConversationList> {
+    if (typeof userId !== 'string' || userId.length === 0) throw new InvalidInputError('conversations(userId) needs the user id whose conversations to list.');
+    return this.#tier('conversations()').listConversations(userId, page);
+  }
+
+  #tier(method: string): ColdTier {
+    const tier = this.#config.archive?.tier;
+    if (!tier) {
+      throw new ConfigError(
+        `${method} reads the cold tier, and this store has none: createAgentStore({ redis, archive: { tier: createPgArchive({ connectionString }) } }) (agent-session/archive).`,
+      );
+    }
+    return tier;
   }
 }
 

@@ -1,4 +1,5 @@
 import type { Caller } from './caller.js';
+import type { ConversationList, ConversationPage, HistoryQuery } from './cold-tier.js';
 import type {
   AgentMeta,
   AgentSessionInit,
@@ -30,6 +31,19 @@ export interface AgentStore {
   create(init?: AgentSessionInit): Promise<AgentSession>;
   /** A handle on an existing session, acting as `caller`. No I/O; `InvalidSessionIdError` for an unsafe id. */
   session(id: string, caller: Caller): AgentSession;
+  /**
+   * A handle on a conversation that may have left Redis (expired, evicted,
+   * flushed): when its keys are gone it is restored from the cold tier in
+   * one atomic step, bound to the user it belongs to, its seq continuing
+   * where the archive ends. `restored` says whether it had to come back.
+   * `SessionNotFoundError` for an unknown or erased id, `SessionUserMismatchError`
+   * for another user's conversation (nothing is read or restored).
+   */
+  resume(id: string, caller: Caller): Promise<{ session: AgentSession; restored: boolean }>;
+  /** The archived turns of a conversation, beyond the window, a page at a time (cold tier). */
+  history(id: string, caller: Caller, query?: HistoryQuery): Promise<Turn[]>;
+  /** A user's conversations, newest first, a page at a time (cold tier). */
+  conversations(userId: string, page?: ConversationPage): Promise<ConversationList>;
 }
 
 export interface ObservationRequestOptions {

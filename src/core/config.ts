@@ -1,6 +1,10 @@
 import { ConfigError } from '../errors.js';
+import { knownKeys, optionalString, optionsObject, wholeMs, wholeNumber } from '../options.js';
 import type { RedisCommandClient } from '../redis/client.js';
-import { DEFAULT_FAIL_FAST_MS } from '../redis/fail-fast.js';
+import { resolveFailFastMs } from '../redis/options.js';
+import { ArchiveRegistry } from './archive-registry.js';
+import type { ColdTier } from './cold-tier.js';
+import { archiveIndexKey } from './keys.js';
 
 /** What the store needs of a Redis connection (a `RedisConnection` from `connectRedis()` is one). */
 export interface StoreRedis {
@@ -28,6 +32,34 @@ export interface AgentStoreOptions {
   /** How many of the newest turns are kept. Default 50. */
   maxTurns?: number;
   limits?: AgentStoreLimits;
+  /**
+   * The cold tier: with it, every change is also queued in the session's
+   * archive backlog for the archiver to copy into PostgreSQL, and sessions
+   * whose keys left Redis can be resumed from there.
+   */
+  archive?: StoreArchiveOptions;
+}
+
+export interface StoreArchiveOptions {
+  /** The archive to resume from and erase in: `createPgArchive()` from agent-session/archive. */
+  tier: ColdTier;
+  /**
+   * Most changes one session's backlog holds while the archiver is down or
+   * behind; a write past it is refused (`ArchiveBacklogFullError`, a 503)
+   * rather than lost. Default 10,000.
+   */
+  maxBacklog?: number;
+  /** How long a backlog outlives its last change (ms): an archiver down longer than this loses it. Default 7 days. */
+  backlogTtlMs?: number;
+  /** How often one process re-announces a session with pending changes to the archiver (ms). Default 30 s. */
+  registerEveryMs?: number;
+}
+
+export interface ArchiveConfig {
+  tier: ColdTier;
+  /** ARGV[3] of the scripts that archive: '<maxBacklog>:<backlogTtlMs>'. */
+  spec: string;
+  registry: ArchiveRegistry;
 }
 
 export interface StoreConfig {
@@ -37,6 +69,7 @@ export interface StoreConfig {
   idleTimeoutMs: number;
   maxTurns: number;
   limits: Required<AgentStoreLimits>;
+  archive?: ArchiveConfig;
 }
 
 /** The largest turn window a store accepts (`maxTurns`). */
@@ -52,20 +85,16 @@ export const STORE_DEFAULTS = {
     toolPayloadBytes: 64 * 1024,
     notesBytes: 256 * 1024,
   },
+  archive: {
+    maxBacklog: 10_000,
+    backlogTtlMs: 7 * 24 * 60 * 60 * 1000,
+    registerEveryMs: 30_000,
+  },
 } as const;
 
-/** Validates an integer option and returns it, or throws a ConfigError that names it. */
-export function positiveInteger(name: string, value: unknown, fallback: number, max = Number.MAX_SAFE_INTEGER): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > max) {
-    throw new ConfigError(`\`${name}\` must be a whole number from 1 to ${max}; got ${describe(value)}.`);
-  }
-  return value;
-}
-
-function describe(value: unknown): string {
-  return typeof value === 'number' ? String(value) : typeof value;
-}
+const STORE_OPTIONS = ['redis', 'keyPrefix', 'idleTimeoutMs', 'maxTurns', 'limits', 'archive'];
+const ARCHIVE_OPTIONS = ['tier', 'maxBacklog', 'backlogTtlMs', 'registerEveryMs'];
+const LIMITS = ['turnContentBytes', 'metaValueBytes', 'toolPayloadBytes', 'notesBytes'] satisfies Array<keyof AgentStoreLimits>;
 
 /** Checks the `redis` option of anything that talks to Redis; `usage` shows a correct call. */
 export function checkRedisOption(redis: unknown, usage: string): asserts redis is StoreRedis {
@@ -75,38 +104,80 @@ export function checkRedisOption(redis: unknown, usage: string): asserts redis i
   }
 }
 
-/** Checks a key prefix: the app's store and the observer worker must agree on it. */
-export function checkKeyPrefix(value: unknown): string {
-  const keyPrefix = value ?? STORE_DEFAULTS.keyPrefix;
-  if (typeof keyPrefix !== 'string' || keyPrefix.length > 64 || /[{}\s]/.test(keyPrefix)) {
-    throw new ConfigError(
-      '`keyPrefix` must be a string of at most 64 characters without "{", "}" or spaces (braces would break Cluster hash tags), ' +
-        'and the same in the app and the observer worker.',
-    );
-  }
-  return keyPrefix;
+/**
+ * The rules of the store's options, one per option. The request layer and
+ * the observer worker take some of the same options and check them with
+ * these, so an option is accepted or refused alike wherever it is given.
+ */
+
+/** A key prefix: the app's store, its cookie sessions and the observer worker must agree on it. */
+export function resolveKeyPrefix(value: unknown): string {
+  return (
+    optionalString('keyPrefix', value, {
+      must:
+        'a string of at most 64 characters without "{", "}" or spaces (braces would break Cluster hash tags), ' +
+        'and the same in the app and the observer worker',
+      valid: (prefix) => prefix.length <= 64 && !/[{}\s]/.test(prefix),
+    }) ?? STORE_DEFAULTS.keyPrefix
+  );
+}
+
+export function resolveIdleTimeoutMs(value: unknown): number {
+  return wholeMs('idleTimeoutMs', value, STORE_DEFAULTS.idleTimeoutMs);
+}
+
+export function resolveMaxTurns(value: unknown): number {
+  return wholeNumber('maxTurns', value, STORE_DEFAULTS.maxTurns, { max: MAX_TURNS });
+}
+
+/** One of the size limits; `name` is where it was given (`limits.notesBytes` to the store, `notesBytes` to the worker). */
+export function resolveLimit(limit: keyof AgentStoreLimits, name: string, value: unknown): number {
+  return wholeNumber(name, value, STORE_DEFAULTS.limits[limit], { unit: 'bytes' });
 }
 
 /** The one place store options are checked and defaulted. */
 export function resolveStoreConfig(options: AgentStoreOptions): StoreConfig {
-  if (!options || typeof options !== 'object') {
-    throw new ConfigError('createAgentStore() needs an options object: createAgentStore({ redis: await connectRedis({ url }) }).');
-  }
+  optionsObject(options, 'createAgentStore() needs an options object: createAgentStore({ redis: await connectRedis({ url }) }).');
+  knownKeys(options, STORE_OPTIONS, { what: 'createAgentStore()' });
   const { redis } = options;
   checkRedisOption(redis, 'createAgentStore({ redis: await connectRedis({ url: process.env.REDIS_URL }) })');
-  const keyPrefix = checkKeyPrefix(options.keyPrefix);
   const limits = options.limits ?? {};
+  optionsObject(limits, '`limits` must be an object of byte sizes, e.g. { turnContentBytes: 65536 }.');
+  knownKeys(limits, LIMITS, { path: 'limits.' });
+  const failFastMs = resolveFailFastMs('redis.failFastMs', redis.failFastMs);
+  const keyPrefix = resolveKeyPrefix(options.keyPrefix);
+  const archive = resolveArchive(options.archive, redis.client, keyPrefix, failFastMs);
   return {
     client: redis.client,
-    failFastMs: positiveInteger('redis.failFastMs', redis.failFastMs, DEFAULT_FAIL_FAST_MS),
+    failFastMs,
     keyPrefix,
-    idleTimeoutMs: positiveInteger('idleTimeoutMs', options.idleTimeoutMs, STORE_DEFAULTS.idleTimeoutMs),
-    maxTurns: positiveInteger('maxTurns', options.maxTurns, STORE_DEFAULTS.maxTurns, MAX_TURNS),
+    idleTimeoutMs: resolveIdleTimeoutMs(options.idleTimeoutMs),
+    maxTurns: resolveMaxTurns(options.maxTurns),
     limits: {
-      turnContentBytes: positiveInteger('limits.turnContentBytes', limits.turnContentBytes, STORE_DEFAULTS.limits.turnContentBytes),
-      metaValueBytes: positiveInteger('limits.metaValueBytes', limits.metaValueBytes, STORE_DEFAULTS.limits.metaValueBytes),
-      toolPayloadBytes: positiveInteger('limits.toolPayloadBytes', limits.toolPayloadBytes, STORE_DEFAULTS.limits.toolPayloadBytes),
-      notesBytes: positiveInteger('limits.notesBytes', limits.notesBytes, STORE_DEFAULTS.limits.notesBytes),
+      turnContentBytes: resolveLimit('turnContentBytes', 'limits.turnContentBytes', limits.turnContentBytes),
+      metaValueBytes: resolveLimit('metaValueBytes', 'limits.metaValueBytes', limits.metaValueBytes),
+      toolPayloadBytes: resolveLimit('toolPayloadBytes', 'limits.toolPayloadBytes', limits.toolPayloadBytes),
+      notesBytes: resolveLimit('notesBytes', 'limits.notesBytes', limits.notesBytes),
     },
+    ...(archive ? { archive } : {}),
+  };
+}
+
+function resolveArchive(value: StoreArchiveOptions | undefined, client: RedisCommandClient, keyPrefix: string, failFastMs: number): ArchiveConfig | undefined {
+  if (value === undefined) return undefined;
+  optionsObject(value, '`archive` must be an object: { tier: createPgArchive({ connectionString }) }.');
+  knownKeys(value, ARCHIVE_OPTIONS, { path: 'archive.' });
+  const { tier } = value;
+  if (typeof tier !== 'object' || tier === null || typeof tier.loadForRestore !== 'function' || typeof tier.erase !== 'function') {
+    throw new ConfigError('`archive.tier` must be the archive from createPgArchive() (agent-session/archive).');
+  }
+  const defaults = STORE_DEFAULTS.archive;
+  const maxBacklog = wholeNumber('archive.maxBacklog', value.maxBacklog, defaults.maxBacklog);
+  const backlogTtlMs = wholeMs('archive.backlogTtlMs', value.backlogTtlMs, defaults.backlogTtlMs);
+  const registerEveryMs = wholeMs('archive.registerEveryMs', value.registerEveryMs, defaults.registerEveryMs);
+  return {
+    tier,
+    spec: `${maxBacklog}:${backlogTtlMs}`,
+    registry: new ArchiveRegistry(client, archiveIndexKey(keyPrefix), failFastMs, registerEveryMs),
   };
 }

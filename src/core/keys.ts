@@ -12,6 +12,13 @@
  *                                   "<kind>" -> "queued|running|rerun:<deadline ms>",
  *                                   own short TTL (see the coalescing notes in lua/includes/job-state.lua)
  *
+ *   <prefix>{<id>}:archive   list   the cold tier's backlog: changes not yet in PostgreSQL,
+ *                                   one entry each, oldest first (only when archiving);
+ *                                   own TTL, longer than the session's (see archive.lua)
+ *   <prefix>{<id>}:archive-lease  string  the archiver draining this backlog (fencing token)
+ *
+ *   <prefix>archive:pending  zset   sessions whose backlog may hold entries, scored by the
+ *                                   Redis time (µs) they were last registered
  *   <prefix>observer:<kind>:jobs  stream  the observation queue of one observer kind;
  *                                   entries { session: <id> }, consumer group "<kind>"
  *
@@ -27,6 +34,8 @@ export interface SessionKeys {
   observer: string;
   lease: string;
   jobs: string;
+  archive: string;
+  archiveLease: string;
 }
 
 export function sessionKeys(prefix: string, id: string): SessionKeys {
@@ -38,6 +47,8 @@ export function sessionKeys(prefix: string, id: string): SessionKeys {
     observer: `${base}observer`,
     lease: `${base}lease`,
     jobs: `${base}jobs`,
+    archive: `${base}archive`,
+    archiveLease: `${base}archive-lease`,
   };
 }
 
@@ -62,4 +73,9 @@ export const OBSERVER_QUEUED_TTL_MS = 60_000;
 /** The observation queue (a stream) of one observer kind; its consumer group is named after the kind. */
 export function observerQueueKey(prefix: string, kind: string): string {
   return `${prefix}observer:${kind}:jobs`;
+}
+
+/** The index of sessions whose archive backlog may hold entries; the archiver walks it oldest first. */
+export function archiveIndexKey(prefix: string): string {
+  return `${prefix}archive:pending`;
 }

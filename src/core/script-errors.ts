@@ -1,4 +1,5 @@
 import {
+  ArchiveBacklogFullError,
   CorruptStateError,
   LeaseLostError,
   SessionExistsError,
@@ -28,6 +29,8 @@ import { parseScriptFailure, type ScriptFailure } from '../redis/lua-errors.js';
  *   TOOL_CALL_EXISTS       startToolCall: a call with that id was already started
  *   TOOL_CALL_NOT_PENDING  finishing a call that is not pending; detail: its status
  *   CORRUPT                a stored value agent-session did not write; detail: the key
+ *   BACKLOG_FULL           the session's archive backlog is full (the archiver is down
+ *                          or behind); detail: its limit. Nothing was written.
  *   NO_GROUP               an observer queue's stream or consumer group is gone
  *                          (FLUSHDB); the worker recreates it. Not a session error.
  */
@@ -40,6 +43,7 @@ export const SCRIPT_ERROR_CODES = [
   'TOOL_CALL_EXISTS',
   'TOOL_CALL_NOT_PENDING',
   'CORRUPT',
+  'BACKLOG_FULL',
   'NO_GROUP',
 ] as const;
 
@@ -95,6 +99,8 @@ export function toAgentSessionError(error: unknown, context: ScriptErrorContext)
       return new ToolCallStateError(toolCallId, `it is already ${failure.detail}; only a pending call can finish.`);
     case 'CORRUPT':
       return new CorruptStateError(failure.detail || context.sessionKeys, FOREIGN_VALUE, { cause: error });
+    case 'BACKLOG_FULL':
+      return new ArchiveBacklogFullError(sessionId, Number(failure.detail));
     case 'NO_GROUP':
       return error;
     default: {

@@ -24,17 +24,19 @@ import { SCRIPT_ERROR_CODES } from './script-errors.js';
  */
 const load = luaLibrary(new URL('./lua/', import.meta.url), { namePrefix: 'agent-session:', errorCodes: SCRIPT_ERROR_CODES });
 
-export const CREATE = load('create-4');
-export const APPEND_TURN = load('appendTurn-4');
+export const CREATE = load('create-5');
+export const APPEND_TURN = load('appendTurn-5');
 export const READ = load('read-4');
-export const UPDATE_META = load('updateMeta-4');
-export const START_TOOL_CALL = load('startToolCall-4');
-export const FINISH_TOOL_CALL = load('finishToolCall-4');
+export const UPDATE_META = load('updateMeta-5');
+export const START_TOOL_CALL = load('startToolCall-5');
+export const FINISH_TOOL_CALL = load('finishToolCall-5');
 export const TOUCH = load('touch-4');
 export const TOUCH_ALONG = load('touchAlong-5');
-export const WRITE_NOTES = load('writeNotes-5');
+export const WRITE_NOTES = load('writeNotes-6');
 export const WRITE_OBSERVER_ERROR = load('writeObserverError-5');
-export const DELETE = load('delete-6');
+export const DELETE = load('delete-8');
 export const REQUEST_OBSERVATION = load('requestObservation-5');
 export const ENQUEUE_OBSERVATION = load('enqueueObservation-1');
 export const CANCEL_OBSERVATION = load('cancelObservation-1');
+export const RESTORE = load('restore-4');
+export const ARCHIVE_REGISTER = load('archiveRegister-1');

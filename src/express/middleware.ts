@@ -1,6 +1,6 @@
 import type { ErrorRequestHandler, NextFunction, Request, RequestHandler, Response } from 'express';
 import session from 'express-session';
-import { ConfigError } from '../errors.js';
+import { optionalFunction } from '../options.js';
 import type { SessionData } from '../request/agent-link.js';
 import { httpErrorResponse, isAgentSessionHttpError, type AgentSessionHttpError } from '../request/http-errors.js';
 import { DEFAULT_RETRY_AFTER_SECONDS, resolveMiddlewareOptions, resolveSecrets, type AgentSessionOptionsBase } from '../request/options.js';
@@ -42,10 +42,9 @@ export function agentSession(options: ExpressAgentSessionOptions): RequestHandle
     name: '`secret`',
     example: 'agentSession({ redis, secret: process.env.SESSION_SECRET })',
   });
-  if (options.onError !== undefined && typeof options.onError !== 'function') {
-    throw new ConfigError('`onError` must be a function (error, req, res, next) that answers the request.');
-  }
-  const answer: ErrorAnswer = options.onError ?? defaultAnswer(config.retryAfterSeconds);
+  const answer =
+    optionalFunction<ErrorAnswer>('onError', options.onError, 'a function (error, req, res, next) that answers the request') ??
+    defaultAnswer(config.retryAfterSeconds);
   const { cookie } = config;
   const loadSession = session({
     store: new AgentCookieStore({

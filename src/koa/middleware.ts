@@ -2,6 +2,7 @@ import type Koa from 'koa';
 import type { Context, Middleware } from 'koa';
 import createSession, { type CreateSessionOptions } from 'koa-session';
 import { ConfigError } from '../errors.js';
+import { optionalFunction } from '../options.js';
 import type { SessionData } from '../request/agent-link.js';
 import { httpErrorResponse, isAgentSessionHttpError, type AgentSessionHttpError } from '../request/http-errors.js';
 import { resolveMiddlewareOptions, resolveSecrets, type AgentSessionOptionsBase } from '../request/options.js';
@@ -22,6 +23,8 @@ export interface KoaAgentSessionOptions extends AgentSessionOptionsBase<Context>
   onError?: (error: AgentSessionHttpError, ctx: Context) => void | Promise<void>;
 }
 
+type ErrorAnswer = NonNullable<KoaAgentSessionOptions['onError']>;
+
 /** koa-session's session object, as far as agent-session reads it. */
 type KoaSession = SessionData & { readonly externalKey?: string };
 
@@ -36,10 +39,9 @@ export function agentSession(app: Koa, options: KoaAgentSessionOptions): Middlew
   }
   const config = resolveMiddlewareOptions(options, 'agentSession(app, options)', ['onError']);
   resolveSecrets(app.keys, { name: '`app.keys`', example: 'app.keys = [process.env.SESSION_KEY] (set before calling agentSession)' });
-  if (options.onError !== undefined && typeof options.onError !== 'function') {
-    throw new ConfigError('`onError` must be a function (error, ctx) that answers the request.');
-  }
-  const answer = options.onError ?? defaultAnswer(config.retryAfterSeconds);
+  const answer =
+    optionalFunction<ErrorAnswer>('onError', options.onError, 'a function (error, ctx) that answers the request') ??
+    defaultAnswer(config.retryAfterSeconds);
   const { cookie } = config;
   // koa-session passes options it does not know (path, domain) on to the cookies it sets.
   const sessionOptions: CreateSessionOptions & { path: string; domain?: string } = {

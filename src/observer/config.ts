@@ -1,10 +1,12 @@
+import type { ColdTier } from '../core/cold-tier.js';
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import { checkKeyPrefix, checkRedisOption, positiveInteger, STORE_DEFAULTS, type StoreRedis } from '../core/config.js';
+import { checkRedisOption, resolveKeyPrefix, resolveLimit, type StoreRedis } from '../core/config.js';
 import { ConfigError } from '../errors.js';
+import { knownKeys, MAX_TIMER_MS, optionalFunction, optionalString, optionsObject, requiredFunction, wholeMs, wholeNumber } from '../options.js';
 import { assertValidId } from '../core/ids.js';
 import { DEFAULT_OBSERVER_KIND } from '../core/keys.js';
-import { DEFAULT_FAIL_FAST_MS } from '../redis/fail-fast.js';
+import { resolveFailFastMs } from '../redis/options.js';
 import type { Analyze, ObserverEvent, ObserverWorkerOptions } from './types.js';
 
 export const OBSERVER_DEFAULTS = {
@@ -46,12 +48,18 @@ export interface WorkerConfig<T> {
   stopGraceMs: number;
   consumerName: string;
   notesBytes: number;
+  archive?: ColdTier;
   logger: (event: ObserverEvent) => void;
   /** Lease extension and job refresh period: a third of the shorter of leaseMs and claimIdleMs. */
   heartbeatMs: number;
   /** How often the pending list is scanned for jobs to reclaim. */
   reclaimEveryMs: number;
 }
+
+const WORKER_OPTIONS = [
+  'redis', 'analyze', 'concurrency', 'kind', 'keyPrefix', 'leaseMs', 'claimIdleMs', 'maxAttempts',
+  'retryBackoff', 'pollIntervalMs', 'stopGraceMs', 'notesBytes', 'consumerName', 'logger', 'archive',
+] satisfies Array<keyof ObserverWorkerOptions>;
 
 /** Problems as one line each; routine events are silent. */
 function defaultLogger(event: ObserverEvent): void {
@@ -64,50 +72,55 @@ function defaultLogger(event: ObserverEvent): void {
 
 /** The one place worker options are checked and defaulted. */
 export function resolveWorkerConfig<T>(options: ObserverWorkerOptions<T>): WorkerConfig<T> {
-  if (!options || typeof options !== 'object') {
-    throw new ConfigError('createObserverWorker() needs an options object: createObserverWorker({ redis: await connectRedis({ url }), analyze }).');
-  }
+  optionsObject(options, 'createObserverWorker() needs an options object: createObserverWorker({ redis: await connectRedis({ url }), analyze }).');
+  knownKeys(options, WORKER_OPTIONS, { what: 'createObserverWorker()' });
   checkRedisOption(options.redis, 'createObserverWorker({ redis: await connectRedis({ url }), analyze })');
-  if (typeof options.analyze !== 'function') {
-    throw new ConfigError('`analyze` must be a function ({ sessionId, meta, turns, previousNotes, signal }) => notes (or a promise of them).');
-  }
-  const kind = options.kind ?? OBSERVER_DEFAULTS.kind;
+  const analyze = requiredFunction<Analyze<T>>(
+    'analyze',
+    options.analyze,
+    'a function ({ sessionId, meta, turns, previousNotes, signal }) => notes (or a promise of them)',
+  );
+  const kind = optionalString('kind', options.kind) ?? OBSERVER_DEFAULTS.kind;
   try {
     assertValidId(kind, 'observer kind');
   } catch (error) {
     throw new ConfigError(`\`kind\`: ${(error as Error).message}`);
   }
-  const keyPrefix = checkKeyPrefix(options.keyPrefix);
-  if (options.retryBackoff !== undefined && typeof options.retryBackoff !== 'function') {
-    throw new ConfigError('`retryBackoff` must be a function (failedAttempt) => delay in ms, e.g. exponentialBackoff({ initialMs: 500 }).');
-  }
-  if (options.logger !== undefined && typeof options.logger !== 'function') {
-    throw new ConfigError('`logger` must be a function that receives each observer event.');
-  }
-  const consumerName = options.consumerName ?? `${hostname()}-${process.pid}-${randomBytes(4).toString('hex')}`;
-  if (typeof consumerName !== 'string' || consumerName.length === 0 || consumerName.length > 200 || /\s/.test(consumerName)) {
-    throw new ConfigError('`consumerName` must be a non-empty string of at most 200 characters without spaces.');
-  }
-  const leaseMs = positiveInteger('leaseMs', options.leaseMs, OBSERVER_DEFAULTS.leaseMs);
-  const claimIdleMs = positiveInteger('claimIdleMs', options.claimIdleMs, OBSERVER_DEFAULTS.claimIdleMs);
-  const pollIntervalMs = positiveInteger('pollIntervalMs', options.pollIntervalMs, OBSERVER_DEFAULTS.pollIntervalMs);
+  const consumerName =
+    optionalString('consumerName', options.consumerName, {
+      must: 'a non-empty string of at most 200 characters without spaces',
+      valid: (name) => name.length > 0 && name.length <= 200 && !/\s/.test(name),
+    }) ?? `${hostname()}-${process.pid}-${randomBytes(4).toString('hex')}`;
+  const leaseMs = wholeMs('leaseMs', options.leaseMs, OBSERVER_DEFAULTS.leaseMs, { max: MAX_TIMER_MS });
+  const claimIdleMs = wholeMs('claimIdleMs', options.claimIdleMs, OBSERVER_DEFAULTS.claimIdleMs);
+  const pollIntervalMs = wholeMs('pollIntervalMs', options.pollIntervalMs, OBSERVER_DEFAULTS.pollIntervalMs, { max: MAX_TIMER_MS });
   return {
     redis: options.redis,
-    failFastMs: positiveInteger('redis.failFastMs', options.redis.failFastMs, DEFAULT_FAIL_FAST_MS),
-    analyze: options.analyze,
-    concurrency: positiveInteger('concurrency', options.concurrency, OBSERVER_DEFAULTS.concurrency, 1_000),
+    failFastMs: resolveFailFastMs('redis.failFastMs', options.redis.failFastMs),
+    analyze,
+    concurrency: wholeNumber('concurrency', options.concurrency, OBSERVER_DEFAULTS.concurrency, { max: 1_000 }),
     kind,
-    keyPrefix,
+    keyPrefix: resolveKeyPrefix(options.keyPrefix),
     leaseMs,
     claimIdleMs,
-    maxAttempts: positiveInteger('maxAttempts', options.maxAttempts, OBSERVER_DEFAULTS.maxAttempts, 100),
-    retryBackoff: options.retryBackoff ?? exponentialBackoff(),
+    maxAttempts: wholeNumber('maxAttempts', options.maxAttempts, OBSERVER_DEFAULTS.maxAttempts, { max: 100 }),
+    retryBackoff:
+      optionalFunction('retryBackoff', options.retryBackoff, 'a function (failedAttempt) => delay in ms, e.g. exponentialBackoff({ initialMs: 500 })') ??
+      exponentialBackoff(),
     pollIntervalMs,
-    stopGraceMs: positiveInteger('stopGraceMs', options.stopGraceMs, OBSERVER_DEFAULTS.stopGraceMs),
+    stopGraceMs: wholeMs('stopGraceMs', options.stopGraceMs, OBSERVER_DEFAULTS.stopGraceMs, { max: MAX_TIMER_MS }),
     consumerName,
-    notesBytes: positiveInteger('notesBytes', options.notesBytes, STORE_DEFAULTS.limits.notesBytes),
-    logger: options.logger ?? defaultLogger,
+    notesBytes: resolveLimit('notesBytes', 'notesBytes', options.notesBytes),
+    ...(options.archive ? { archive: coldTier(options.archive) } : {}),
+    logger: optionalFunction('logger', options.logger, 'a function that receives each observer event') ?? defaultLogger,
     heartbeatMs: Math.max(10, Math.floor(Math.min(leaseMs, claimIdleMs) / 3)),
     reclaimEveryMs: Math.max(pollIntervalMs, Math.min(Math.floor(claimIdleMs / 2), 5_000)),
   };
+}
+
+function coldTier(value: unknown): ColdTier {
+  if (typeof (value as Partial<ColdTier>)?.history !== 'function') {
+    throw new ConfigError('`archive` must be the archive from createPgArchive() (agent-session/archive).');
+  }
+  return value as ColdTier;
 }

@@ -1,4 +1,5 @@
 import type { SessionHandle } from '../core/agent-session.js';
+import { toTurn, type ColdTier } from '../core/cold-tier.js';
 import { MAX_TURNS } from '../core/config.js';
 import type { SessionStore } from '../core/agent-store.js';
 import { LeaseLostError, SessionNotFoundError } from '../errors.js';
@@ -118,6 +119,7 @@ async function runAttempts<T>(
     let failure: unknown;
     try {
       const input = analyzeInput<T>(session.id, config.kind, await session.snapshot({ lastTurns: MAX_TURNS }), attempt, signal);
+      if (config.archive && input.missedTurns > 0) await fillFromArchive(config.archive, input);
       const notes = await untilAborted(analyzeSafely(config.analyze, input), signal);
       const coversThroughSeq = input.meta.turnCount;
       const written = await session.writeNotes(notes, { coversThroughSeq, fencingToken: token });
@@ -154,6 +156,18 @@ async function runAttempts<T>(
     if (signal.aborted) return interrupted(attempt);
     if (control.stopping.aborted) return { outcome: 'released', attempts: attempt };
   }
+}
+
+/** The most missed turns one run reads back from the archive. */
+const MISSED_FROM_ARCHIVE = 500;
+
+/** Puts the turns that left the window before the notes saw them back in front of `turns`, from the cold tier. */
+async function fillFromArchive<T>(archive: ColdTier, input: AnalyzeInput<T>): Promise<void> {
+  const firstInWindow = input.turns[0]?.seq ?? input.meta.turnCount + 1;
+  const afterSeq = firstInWindow - input.missedTurns - 1;
+  const missed = await archive.history(input.sessionId, { afterSeq, beforeSeq: firstInWindow, limit: MISSED_FROM_ARCHIVE, order: 'oldest-first' });
+  input.turns = [...missed.map(toTurn), ...input.turns];
+  input.missedTurns -= missed.length;
 }
 
 function analyzeInput<T>(sessionId: string, kind: string, snapshot: AgentSnapshot, attempt: number, signal: AbortSignal): AnalyzeInput<T> {

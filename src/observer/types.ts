@@ -1,3 +1,4 @@
+import type { ColdTier } from '../core/cold-tier.js';
 import type { StoreRedis } from '../core/config.js';
 import type { AgentMeta, ToolCall, Turn } from '../core/types.js';
 
@@ -125,6 +126,13 @@ export interface ObserverWorkerOptions<T = unknown> {
   stopGraceMs?: number;
   /** Largest notes `analyze` may return, as JSON, in UTF-8 bytes; larger ones count as a failed attempt. Default 256 KiB. */
   notesBytes?: number;
+  /**
+   * The cold tier (`createPgArchive()`), if the app archives: turns the
+   * notes never saw that already left the window are read from it and
+   * handed to `analyze` at the front of `turns` (at most 500 per run; the
+   * rest stay counted in `missedTurns`).
+   */
+  archive?: ColdTier;
   /** This worker's consumer name in the group. Default host-pid-random, unique per worker. */
   consumerName?: string;
   /** Receives every event. Default: problems as one `console.warn` line each. */

@@ -1,4 +1,5 @@
 import { ConfigError } from '../errors.js';
+import { knownKeys, MAX_TIMER_MS, oneOf, optionalFunction, optionalString, optionsObject, wholeMs, wholeNumber } from '../options.js';
 import { DEFAULT_BACKOFF, type BackoffOptions } from './backoff.js';
 import type { NodeRedisClient, RedisConnectionEvent, RedisConnectionOptions, RedisNodeAddress, RedisTlsOptions } from './types.js';
 import { createConsoleLogger } from './event-log.js';
@@ -41,27 +42,27 @@ export interface ResolvedRedisConfig {
   secrets: string[];
 }
 
-const KNOWN_OPTIONS = new Set<string>([
+const KNOWN_OPTIONS = [
   'url', 'host', 'port', 'username', 'password', 'database', 'tls', 'sentinel', 'cluster', 'client',
   'failFastMs', 'reconnect', 'connectTimeoutMs', 'logger', 'logIntervalMs',
-]);
+];
+const TLS_OPTIONS = ['ca', 'cert', 'key', 'servername', 'rejectUnauthorized'];
 const CONNECTION_OPTIONS = ['url', 'host', 'port', 'username', 'password', 'database', 'tls', 'sentinel', 'cluster'] as const;
 
 export function resolveConnectionOptions(options: RedisConnectionOptions): ResolvedRedisConfig {
-  if (typeof options !== 'object' || options === null) {
-    throw new ConfigError('Redis connection options must be an object, e.g. { url: "redis://localhost:6379" }.');
-  }
-  for (const key of Object.keys(options)) {
-    if (!KNOWN_OPTIONS.has(key)) {
-      throw new ConfigError(`Unknown Redis connection option \`${key}\`. Known options: ${[...KNOWN_OPTIONS].join(', ')}.`);
-    }
-  }
+  optionsObject(options, 'Redis connection options must be an object, e.g. { url: "redis://localhost:6379" }.');
+  knownKeys(options, KNOWN_OPTIONS, { what: 'Redis connection' });
   const common = {
-    failFastMs: positive('failFastMs', options.failFastMs, DEFAULT_FAIL_FAST_MS),
+    failFastMs: resolveFailFastMs('failFastMs', options.failFastMs),
     reconnect: resolveBackoff(options.reconnect),
-    connectTimeoutMs: positive('connectTimeoutMs', options.connectTimeoutMs, DEFAULT_CONNECT_TIMEOUT_MS),
-    logger: resolveLogger(options.logger),
-    logIntervalMs: nonNegative('logIntervalMs', options.logIntervalMs, DEFAULT_LOG_INTERVAL_MS),
+    connectTimeoutMs: wholeMs('connectTimeoutMs', options.connectTimeoutMs, DEFAULT_CONNECT_TIMEOUT_MS, { max: MAX_TIMER_MS }),
+    logger:
+      optionalFunction<(event: RedisConnectionEvent) => void>(
+        'logger',
+        options.logger,
+        'a function that receives connection events, e.g. (event) => log.warn(event)',
+      ) ?? createConsoleLogger(),
+    logIntervalMs: wholeMs('logIntervalMs', options.logIntervalMs, DEFAULT_LOG_INTERVAL_MS, { min: 0 }),
   };
 
   if (options.client !== undefined) {
@@ -151,6 +152,16 @@ export function resolveConnectionOptions(options: RedisConnectionOptions): Resol
   };
 }
 
+/**
+ * The fail-fast bound, by one rule wherever it is read: here from the
+ * options, and by the store and the observer worker from the connection
+ * they are given (`redis.failFastMs`), which may be an app-made
+ * `{ client, failFastMs }`.
+ */
+export function resolveFailFastMs(name: string, value: unknown): number {
+  return wholeMs(name, value, DEFAULT_FAIL_FAST_MS, { max: MAX_TIMER_MS });
+}
+
 export function formatAddress(node: RedisNodeAddress): string {
   return node.host.includes(':') ? `[${node.host}]:${node.port}` : `${node.host}:${node.port}`;
 }
@@ -196,10 +207,9 @@ export function parseRedisUrl(name: string, url: unknown): ParsedRedisUrl {
 }
 
 function resolveSentinel(value: unknown): Omit<Extract<RedisTarget, { kind: 'sentinel' }>, 'kind'> {
-  if (typeof value !== 'object' || value === null) {
-    throw new ConfigError('`sentinel` must be an object: { masterName: "mymaster", nodes: [{ host, port }] }.');
-  }
-  const sentinel = value as Record<string, unknown>;
+  optionsObject(value, '`sentinel` must be an object: { masterName: "mymaster", nodes: [{ host, port }] }.');
+  knownKeys(value, ['masterName', 'nodes', 'username', 'password'], { path: 'sentinel.' });
+  const sentinel = value;
   if (typeof sentinel.masterName !== 'string' || sentinel.masterName.length === 0) {
     throw new ConfigError(
       '`sentinel.masterName` is required: the name the sentinels monitor the master under (the `sentinel monitor <name> ...` line), e.g. "mymaster".',
@@ -217,7 +227,9 @@ function resolveSentinel(value: unknown): Omit<Extract<RedisTarget, { kind: 'sen
 }
 
 function resolveCluster(value: unknown): { rootNodes: RedisNodeAddress[]; tlsFromUrl?: boolean } {
-  const rootNodes = typeof value === 'object' && value !== null ? (value as Record<string, unknown>).rootNodes : undefined;
+  optionsObject(value, '`cluster` must be an object: { rootNodes: [{ host, port }] }, listing several nodes so one can be down.');
+  knownKeys(value, ['rootNodes'], { path: 'cluster.' });
+  const { rootNodes } = value;
   if (!Array.isArray(rootNodes) || rootNodes.length === 0) {
     throw new ConfigError('`cluster.rootNodes` must list at least one cluster node as { host, port } or { url }; list several so one can be down.');
   }
@@ -225,6 +237,7 @@ function resolveCluster(value: unknown): { rootNodes: RedisNodeAddress[]; tlsFro
   const nodes = rootNodes.map((node: unknown, index): RedisNodeAddress => {
     const name = `cluster.rootNodes[${index}]`;
     if (typeof node !== 'object' || node === null || !('url' in node)) return address(name, node);
+    knownKeys(node, ['url'], { path: `${name}.` });
     const parsed = parseRedisUrl(`${name}.url`, node.url);
     if (parsed.username !== undefined || parsed.password !== undefined || parsed.database !== undefined) {
       throw new ConfigError(
@@ -252,15 +265,9 @@ function resolveTls(value: unknown, urlTls: boolean | undefined, urlOption: stri
     throw new ConfigError(`\`tls\` is set but \`${urlOption}\` uses redis:// (no TLS); use rediss:// to connect with TLS.`);
   }
   if (value === true) return {};
-  if (typeof value !== 'object' || value === null) {
-    throw new ConfigError('`tls` must be true, false, or { ca, cert, key, servername, rejectUnauthorized }.');
-  }
-  const tls = value as Record<string, unknown>;
-  for (const key of Object.keys(tls)) {
-    if (!['ca', 'cert', 'key', 'servername', 'rejectUnauthorized'].includes(key)) {
-      throw new ConfigError(`Unknown option \`tls.${key}\`; known: ca, cert, key, servername, rejectUnauthorized.`);
-    }
-  }
+  optionsObject(value, '`tls` must be true, false, or { ca, cert, key, servername, rejectUnauthorized }.');
+  const tls = value;
+  knownKeys(tls, TLS_OPTIONS, { path: 'tls.' });
   for (const key of ['ca', 'cert', 'key'] as const) {
     const pem = tls[key];
     if (pem !== undefined && typeof pem !== 'string' && !Buffer.isBuffer(pem)) {
@@ -270,33 +277,21 @@ function resolveTls(value: unknown, urlTls: boolean | undefined, urlOption: stri
   if ((tls.cert === undefined) !== (tls.key === undefined)) {
     throw new ConfigError('`tls.cert` and `tls.key` go together (a client certificate needs its private key); give both or neither.');
   }
-  if (tls.rejectUnauthorized !== undefined && typeof tls.rejectUnauthorized !== 'boolean') {
-    throw new ConfigError('`tls.rejectUnauthorized` must be a boolean.');
-  }
+  oneOf('tls.rejectUnauthorized', tls.rejectUnauthorized, [true, false], undefined, 'a boolean (default true)');
   optionalString('tls.servername', tls.servername);
   return tls as RedisTlsOptions;
 }
 
 function resolveBackoff(value: unknown): BackoffOptions {
   if (value === undefined) return { ...DEFAULT_BACKOFF };
-  if (typeof value !== 'object' || value === null) {
-    throw new ConfigError('`reconnect` must be an object: { initialDelayMs, maxDelayMs }.');
-  }
-  const reconnect = value as Record<string, unknown>;
-  const initialDelayMs = positive('reconnect.initialDelayMs', reconnect.initialDelayMs, DEFAULT_BACKOFF.initialDelayMs);
-  const maxDelayMs = positive('reconnect.maxDelayMs', reconnect.maxDelayMs, Math.max(DEFAULT_BACKOFF.maxDelayMs, initialDelayMs));
+  optionsObject(value, '`reconnect` must be an object: { initialDelayMs, maxDelayMs }.');
+  knownKeys(value, ['initialDelayMs', 'maxDelayMs'], { path: 'reconnect.' });
+  const initialDelayMs = wholeMs('reconnect.initialDelayMs', value.initialDelayMs, DEFAULT_BACKOFF.initialDelayMs, { max: MAX_TIMER_MS });
+  const maxDelayMs = wholeMs('reconnect.maxDelayMs', value.maxDelayMs, Math.max(DEFAULT_BACKOFF.maxDelayMs, initialDelayMs), { max: MAX_TIMER_MS });
   if (initialDelayMs > maxDelayMs) {
     throw new ConfigError(`\`reconnect.initialDelayMs\` (${initialDelayMs}) is larger than \`reconnect.maxDelayMs\` (${maxDelayMs}); lower it or raise the cap.`);
   }
   return { initialDelayMs, maxDelayMs };
-}
-
-function resolveLogger(value: unknown): (event: RedisConnectionEvent) => void {
-  if (value === undefined) return createConsoleLogger();
-  if (typeof value !== 'function') {
-    throw new ConfigError('`logger` must be a function that receives connection events, e.g. (event) => log.warn(event).');
-  }
-  return value as (event: RedisConnectionEvent) => void;
 }
 
 function assertClientLike(value: unknown): asserts value is NodeRedisClient {
@@ -309,10 +304,9 @@ function assertClientLike(value: unknown): asserts value is NodeRedisClient {
 }
 
 function address(name: string, value: unknown): RedisNodeAddress {
-  if (typeof value !== 'object' || value === null) {
-    throw new ConfigError(`\`${name}\` must be { host, port }, e.g. { host: "10.0.0.1", port: 6379 }.`);
-  }
-  const node = value as Record<string, unknown>;
+  optionsObject(value, `\`${name}\` must be { host, port }, e.g. { host: "10.0.0.1", port: 6379 }.`);
+  const node = value;
+  knownKeys(node, ['host', 'port'], { path: `${name}.` });
   const host = optionalHost(`${name}.host`, node.host);
   const port = optionalPort(`${name}.port`, node.port);
   if (host === undefined || port === undefined) {
@@ -321,48 +315,16 @@ function address(name: string, value: unknown): RedisNodeAddress {
   return { host, port };
 }
 
-function positive(name: string, value: unknown, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
-    throw new ConfigError(`\`${name}\` must be a positive number of milliseconds (default ${fallback}).`);
-  }
-  return value;
-}
-
-function nonNegative(name: string, value: unknown, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
-    throw new ConfigError(`\`${name}\` must be a number of milliseconds, 0 or more (default ${fallback}).`);
-  }
-  return value;
-}
-
-function optionalString(name: string, value: unknown): string | undefined {
-  if (value === undefined) return undefined;
-  if (typeof value !== 'string') throw new ConfigError(`\`${name}\` must be a string.`);
-  return value;
-}
-
 function optionalHost(name: string, value: unknown): string | undefined {
-  const host = optionalString(name, value);
-  if (host !== undefined && host.length === 0) throw new ConfigError(`\`${name}\` must not be empty; use e.g. "127.0.0.1".`);
-  return host;
+  return optionalString(name, value, { must: 'a non-empty host name or address, e.g. "127.0.0.1"', valid: (host) => host.length > 0 });
 }
 
 function optionalPort(name: string, value: unknown): number | undefined {
-  if (value === undefined) return undefined;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > 65_535) {
-    throw new ConfigError(`\`${name}\` must be a TCP port number from 1 to 65535 (Redis uses 6379 by default).`);
-  }
-  return value;
+  return wholeNumber(name, value, undefined, { max: 65_535, must: 'a TCP port number from 1 to 65535 (Redis uses 6379 by default)' });
 }
 
 function optionalDatabase(name: string, value: unknown): number | undefined {
-  if (value === undefined) return undefined;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0) {
-    throw new ConfigError(`\`${name}\` must be a database number, 0 or more (Redis has 16 by default: 0 to 15).`);
-  }
-  return value;
+  return wholeNumber(name, value, undefined, { min: 0, must: 'a database number, 0 or more (Redis has 16 by default: 0 to 15)' });
 }
 
 function isNonEmpty(value: string | undefined): value is string {

@@ -1,6 +1,7 @@
 import { SessionStore } from '../core/agent-store.js';
-import { positiveInteger, STORE_DEFAULTS, type AgentStoreLimits } from '../core/config.js';
+import { resolveIdleTimeoutMs, type AgentStoreLimits } from '../core/config.js';
 import { ConfigError } from '../errors.js';
+import { knownKeys, oneOf, optionalFunction, optionalString, optionsObject, wholeNumber } from '../options.js';
 import type { RedisConnection } from '../redis/types.js';
 import { cookieSessionRedis, type CookieSessionRedis } from './cookie-session-redis.js';
 import type { AgentSessionEvent } from './events.js';
@@ -90,7 +91,7 @@ export interface MiddlewareConfig<Request> {
 export const DEFAULT_RETRY_AFTER_SECONDS = 2;
 
 const SHARED_OPTIONS = ['redis', 'getUserId', 'idleTimeoutMs', 'keyPrefix', 'maxTurns', 'limits', 'cookie', 'retryAfterSeconds', 'logger'];
-const COOKIE_OPTIONS = new Set(['name', 'secure', 'sameSite', 'httpOnly', 'domain', 'path']);
+const COOKIE_OPTIONS = ['name', 'secure', 'sameSite', 'httpOnly', 'domain', 'path'];
 /** RFC 6265 token characters, so the name needs no quoting in any browser. */
 const COOKIE_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 
@@ -99,15 +100,11 @@ export function resolveMiddlewareOptions<Request>(
   entryPoint: string,
   frameworkOptions: readonly string[],
 ): MiddlewareConfig<Request> {
-  if (typeof options !== 'object' || options === null) {
-    throw new ConfigError(`${entryPoint} needs an options object with at least \`redis\`, the connection from \`await connectRedis({ url })\`.`);
-  }
-  const known = new Set([...SHARED_OPTIONS, ...frameworkOptions]);
-  for (const key of Object.keys(options)) {
-    if (!known.has(key)) throw new ConfigError(`Unknown ${entryPoint} option \`${key}\`. Known options: ${[...known].join(', ')}.`);
-  }
-  const idleTimeoutMs = positiveInteger('idleTimeoutMs', options.idleTimeoutMs, STORE_DEFAULTS.idleTimeoutMs);
-  // The core validates redis, keyPrefix, maxTurns and limits with its own teaching errors.
+  optionsObject(options, `${entryPoint} needs an options object with at least \`redis\`, the connection from \`await connectRedis({ url })\`.`);
+  knownKeys(options, [...SHARED_OPTIONS, ...frameworkOptions], { what: entryPoint });
+  // The store's own rule, checked here too because the cookie's max age is this timeout.
+  const idleTimeoutMs = resolveIdleTimeoutMs(options.idleTimeoutMs);
+  // The store checks redis, keyPrefix, maxTurns and limits by the same rules as createAgentStore().
   const agents = new SessionStore({
     redis: options.redis,
     keyPrefix: options.keyPrefix,
@@ -115,15 +112,13 @@ export function resolveMiddlewareOptions<Request>(
     maxTurns: options.maxTurns,
     limits: options.limits,
   });
-  const getUserId = options.getUserId;
-  if (getUserId !== undefined && typeof getUserId !== 'function') {
-    throw new ConfigError('`getUserId` must be a function of the request that returns the user id (or null when anonymous).');
-  }
-  if (options.logger !== undefined && typeof options.logger !== 'function') {
-    throw new ConfigError('`logger` must be a function that receives { type, code, message } events.');
-  }
+  const getUserId = optionalFunction<(request: Request) => string | null | undefined>(
+    'getUserId',
+    options.getUserId,
+    'a function of the request that returns the user id (or null when anonymous)',
+  );
   const logger =
-    options.logger ??
+    optionalFunction<(event: AgentSessionEvent) => void>('logger', options.logger, 'a function that receives { type, code, message } events') ??
     ((event: AgentSessionEvent) => {
       if (event.type !== 'debug') console.warn(`[agent-session] ${event.message}`);
     });
@@ -134,7 +129,7 @@ export function resolveMiddlewareOptions<Request>(
     idleTimeoutMs,
     cookie: resolveCookie(options.cookie),
     userOf: getUserId ? (request) => getUserId(request) ?? null : () => null,
-    retryAfterSeconds: positiveInteger('retryAfterSeconds', options.retryAfterSeconds, DEFAULT_RETRY_AFTER_SECONDS, 3_600),
+    retryAfterSeconds: wholeNumber('retryAfterSeconds', options.retryAfterSeconds, DEFAULT_RETRY_AFTER_SECONDS, { max: 3_600, unit: 'seconds' }),
     log: (event) => {
       try {
         logger(event);
@@ -145,35 +140,27 @@ export function resolveMiddlewareOptions<Request>(
   };
 }
 
-function resolveCookie(cookie: SessionCookieOptions | undefined): ResolvedCookie {
-  if (cookie === undefined) cookie = {};
-  if (typeof cookie !== 'object' || cookie === null) throw new ConfigError('`cookie` must be an object, e.g. { secure: "auto" }.');
-  for (const key of Object.keys(cookie)) {
-    if (!COOKIE_OPTIONS.has(key)) throw new ConfigError(`Unknown cookie option \`cookie.${key}\`. Known: ${[...COOKIE_OPTIONS].join(', ')}.`);
-  }
-  const name = cookie.name ?? 'agent.sid';
-  if (typeof name !== 'string' || !COOKIE_NAME.test(name)) {
-    throw new ConfigError('`cookie.name` must be a non-empty cookie token (letters, digits and !#$%&\'*+-.^_`|~), e.g. "agent.sid".');
-  }
-  const secure = cookie.secure ?? true;
-  if (secure !== true && secure !== false && secure !== 'auto') {
-    throw new ConfigError("`cookie.secure` must be true (default), 'auto' (Secure only over https: for local development) or false.");
-  }
-  const sameSite = cookie.sameSite ?? 'strict';
-  if (sameSite !== 'strict' && sameSite !== 'lax' && sameSite !== 'none') {
-    throw new ConfigError("`cookie.sameSite` must be 'strict' (default), 'lax' or 'none'.");
-  }
+function resolveCookie(cookie: SessionCookieOptions | undefined = {}): ResolvedCookie {
+  optionsObject(cookie, '`cookie` must be an object, e.g. { secure: "auto" }.');
+  knownKeys(cookie, COOKIE_OPTIONS, { what: 'cookie', path: 'cookie.' });
+  const name =
+    optionalString('cookie.name', cookie.name, {
+      must: 'a non-empty cookie token (letters, digits and !#$%&\'*+-.^_`|~), e.g. "agent.sid"',
+      valid: (value) => COOKIE_NAME.test(value),
+    }) ?? 'agent.sid';
+  const secure = oneOf('cookie.secure', cookie.secure, [true, 'auto', false], true, "true (default), 'auto' (Secure only over https: for local development) or false");
+  const sameSite = oneOf('cookie.sameSite', cookie.sameSite, ['strict', 'lax', 'none'], 'strict', "'strict' (default), 'lax' or 'none'");
   if (sameSite === 'none' && secure !== true) {
     throw new ConfigError("`cookie.sameSite: 'none'` needs `cookie.secure: true`: browsers drop SameSite=None cookies that are not Secure.");
   }
-  const httpOnly = cookie.httpOnly ?? true;
-  if (typeof httpOnly !== 'boolean') throw new ConfigError('`cookie.httpOnly` must be a boolean (default true).');
-  const path = cookie.path ?? '/';
-  if (typeof path !== 'string' || !path.startsWith('/')) throw new ConfigError('`cookie.path` must be a path starting with "/" (default "/").');
-  if (cookie.domain !== undefined && (typeof cookie.domain !== 'string' || cookie.domain.length === 0)) {
-    throw new ConfigError('`cookie.domain` must be a domain name such as "example.com", or left out for the request host only.');
-  }
-  return { name, secure, sameSite, httpOnly, path, ...(cookie.domain !== undefined ? { domain: cookie.domain } : {}) };
+  const httpOnly = oneOf('cookie.httpOnly', cookie.httpOnly, [true, false], true, 'a boolean (default true)');
+  const path =
+    optionalString('cookie.path', cookie.path, { must: 'a path starting with "/" (default "/")', valid: (value) => value.startsWith('/') }) ?? '/';
+  const domain = optionalString('cookie.domain', cookie.domain, {
+    must: 'a domain name such as "example.com", or left out for the request host only',
+    valid: (value) => value.length > 0,
+  });
+  return { name, secure, sameSite, httpOnly, path, ...(domain !== undefined ? { domain } : {}) };
 }
 
 /** How to make a good secret, for the messages below. */

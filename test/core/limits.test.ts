@@ -61,5 +61,8 @@ describe('limits', () => {
     expect(() => createAgentStore({ redis, keyPrefix: 'a{b}' })).toThrow(/hash tags/);
     expect(() => createAgentStore({ redis, limits: { notesBytes: -1 } })).toThrow(/limits\.notesBytes/);
     expect(() => createAgentStore({ redis: {} as never })).toThrow(/connectRedis/);
+    // A misspelt option would otherwise be ignored and its default used.
+    expect(() => createAgentStore({ redis, maxturns: 10 } as never)).toThrow(/Unknown createAgentStore\(\) option `maxturns`. Did you mean `maxTurns`\?/);
+    expect(() => createAgentStore({ redis, limits: { noteBytes: 10 } as never })).toThrow(/Unknown option `limits.noteBytes`/);
   });
 });

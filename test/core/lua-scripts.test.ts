@@ -56,8 +56,8 @@ function used(source: string, table: 'KEYS' | 'ARGV'): { indices: number[]; unpa
 
 describe('Lua script files', () => {
   it('are all found (the checks below are not vacuous)', () => {
-    expect(FILES.map((file) => file.name)).toEqual(expect.arrayContaining(['appendTurn-4.lua', 'delete-6.lua', 'beginRun-3.lua']));
-    expect(FILES.length).toBe(23);
+    expect(FILES.map((file) => file.name)).toEqual(expect.arrayContaining(['appendTurn-5.lua', 'delete-8.lua', 'beginRun-3.lua']));
+    expect(FILES.length).toBe(25);
   });
 
   it.each(FILES.map((file) => [file.name, file] as const))('%s is a script the code runs', (_name, file) => {
@@ -114,17 +114,18 @@ describe('a script printed by `npm run lua` runs with redis-cli --eval', () => {
   it('creates a session and appends a turn, as the library would have', async () => {
     const [create, appendTurn] = await Promise.all([printed('create'), printed('appendTurn')]);
     const keyPrefix = uniquePrefix();
-    const keys = stateKeys(sessionKeys(keyPrefix, 'by-hand'));
+    const sessionKeyNames = sessionKeys(keyPrefix, 'by-hand');
+    const keys = [...stateKeys(sessionKeyNames), sessionKeyNames.archive];
 
-    const [createdAt] = await evalByHand(create, keys, ['', '60000', 'userId', 'u']);
+    const [createdAt] = await evalByHand(create, keys, ['', '60000', '', 'userId', 'u']);
     expect(Number(createdAt)).toBeGreaterThan(0);
-    const reply = await evalByHand(appendTurn, keys, ['=u', '60000', '50', JSON.stringify({ role: 'user', content: 'typed by hand' })]);
+    const reply = await evalByHand(appendTurn, keys, ['=u', '60000', '', '50', JSON.stringify({ role: 'user', content: 'typed by hand' })]);
     expect(reply).toEqual(['1', expect.stringMatching(/^\d+$/)]);
 
     expect(await client.lRange(keys[1]!, 0, -1)).toEqual([`{"seq":1,"ts":${reply[1]},"role":"user","content":"typed by hand"}`]);
     expect(await client.hGet(keys[0]!, 'turnCount')).toBe('1');
     // A refusal reads as the script's error reply.
-    expect(await evalByHand(appendTurn, keys, ['=mallory', '60000', '50', '{"role":"user","content":"x"}'])).toEqual([
+    expect(await evalByHand(appendTurn, keys, ['=mallory', '60000', '', '50', '{"role":"user","content":"x"}'])).toEqual([
       expect.stringMatching(/^(ERR )?USER_MISMATCH$/),
     ]);
   });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  ArchiveBacklogFullError,
   AgentSessionError,
   CorruptStateError,
   LeaseLostError,
@@ -40,6 +41,13 @@ async function replyOf(script: ReturnType<typeof defineScript>, args: string[], 
 
 /** Per code: the detail the script sends, and the error it must become. */
 const EXPECTED: Record<ScriptErrorCode, { detail?: string; check(error: unknown, reply: Error): void }> = {
+  BACKLOG_FULL: {
+    detail: '10000',
+    check: (error) => {
+      expect(error).toBeInstanceOf(ArchiveBacklogFullError);
+      expect(error).toMatchObject({ code: 'ARCHIVE_BACKLOG_FULL', sessionId: 'sess-1', limit: 10_000 });
+    },
+  },
   NO_SESSION: {
     check: (error) => {
       expect(error).toBeInstanceOf(SessionNotFoundError);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { observerQueueKey } from 'agent-session/observer';
+import { observerQueueKey } from '../../src/core/keys.js';
 import { testStore } from '../harness/store.js';
 import { finished, startWorker, useRedis } from './support.js';
 
@@ -15,7 +15,7 @@ describe('a queue deleted under a running worker (FLUSHDB, a manual DEL)', () =>
     await events.until('the first job to complete', finished('written'));
 
     // The stream and its consumer group go; the worker's next poll finds no group (the scripts' NO_GROUP).
-    await redis.client.del(observerQueueKey(store.config.keyPrefix, 'default'));
+    await redis.client.del(observerQueueKey(store.keyPrefix, 'default'));
     await session.appendTurn({ role: 'user', content: 'still there?' });
     await session.requestObservation();
     await events.until('the job queued after the deletion to complete', finished('written'), 2);

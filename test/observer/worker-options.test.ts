@@ -12,8 +12,10 @@ describe('observer worker options', () => {
     ['a kind that is not key-safe', { kind: 'a:b' }, /`kind`/],
     ['a key prefix with braces', { keyPrefix: 'app{1}' }, /`keyPrefix`/],
     ['a zero concurrency', { concurrency: 0 }, /`concurrency` must be a whole number/],
-    ['a fractional lease', { leaseMs: 1.5 }, /`leaseMs`/],
+    ['a fractional lease', { leaseMs: 1.5 }, /`leaseMs` must be a whole number of milliseconds/],
+    ['a poll interval longer than a timer can wait', { pollIntervalMs: 2 ** 31 }, /`pollIntervalMs` must be a whole number of milliseconds, from 1 to 2147483647/],
     ['a retry backoff that is not a function', { retryBackoff: 100 as never }, /`retryBackoff` must be a function/],
+    ['a misspelt option', { leaseMS: 5_000 } as never, /Unknown createObserverWorker\(\) option `leaseMS`. Did you mean `leaseMs`\?/],
   ])('rejects %s with a ConfigError that names the fix', (_what, override, message) => {
     const create = () => createObserverWorker({ redis, analyze, ...override } as ObserverWorkerOptions);
     expect(create).toThrow(ConfigError);

@@ -1,6 +1,7 @@
 --[[
-  Removes every key of the session, the observer lease and job state
-  included, unless the session belongs to another user than the caller.
+  Removes every key of the session, the observer lease, job state and
+  archive backlog included, unless the session belongs to another user than
+  the caller.
 
   KEYS[1] meta hash      the user binding; deleted
   KEYS[2] turns list     deleted
@@ -8,6 +9,8 @@
   KEYS[4] observer hash  deleted
   KEYS[5] observer lease deleted
   KEYS[6] jobs hash      deleted
+  KEYS[7] archive backlog  deleted: what was not archived yet never will be
+  KEYS[8] archive lease  deleted
 
   ARGV[1] the caller: '' no user check, '-' anonymous, '=<userId>' that user
           (see includes/foreign)

@@ -8,28 +8,36 @@
   KEYS[3] tools hash     TTL only
   KEYS[4] observer hash  notes, writtenAt, coversThroughSeq; lastError and
                          lastErrorAt removed
-  KEYS[5] the observer lease (string): compared with ARGV[3]
+  KEYS[5] the observer lease (string): compared with ARGV[4]
+  KEYS[6] archive backlog  this version of the notes, when archiving
+                         (see includes/archive)
 
   ARGV[1] the caller; not read (the store passes '': the observer is trusted)
   ARGV[2] TTL in ms every key is reset to ('session' for the observer, which
           keeps the session's own idle timeout; see includes/refresh)
-  ARGV[3] fencing token ('' = unfenced)
-  ARGV[4] seq of the last turn the notes cover
-  ARGV[5] the notes, as JSON
+  ARGV[3] archive: '' when the store does not archive, else
+          '<maxEntries>:<ttlMs>' for the backlog (see includes/archive)
+  ARGV[4] fencing token ('' = unfenced)
+  ARGV[5] seq of the last turn the notes cover
+  ARGV[6] the notes, as JSON
 
   Returns 1 when written, 0 when the stored notes cover a later turn (kept).
-  Errors: LEASE_LOST, NO_SESSION (see includes/fenced); nothing is written.
+  Errors: LEASE_LOST, NO_SESSION (see includes/fenced), BACKLOG_FULL (see
+  includes/archive); nothing is written.
 ]]
 --- @include "includes/now-ms"
 --- @include "includes/refresh"
 --- @include "includes/fenced"
+--- @include "includes/archive"
 
-local err = fenced(KEYS[5], ARGV[3])
+local err = fenced(KEYS[5], ARGV[4]) or archive_room(KEYS[6], 1)
 if err then return err end
-local covers = tonumber(ARGV[4])
+local covers = tonumber(ARGV[5])
 local current = tonumber(redis.call('HGET', KEYS[4], 'coversThroughSeq') or '-1')
 if current > covers then return 0 end
-redis.call('HSET', KEYS[4], 'notes', ARGV[5], 'writtenAt', now_ms(), 'coversThroughSeq', covers)
+local written_at = now_ms()
+redis.call('HSET', KEYS[4], 'notes', ARGV[6], 'writtenAt', written_at, 'coversThroughSeq', covers)
+archive_push(KEYS[6], 'n{"coversThroughSeq":' .. string.format('%d', covers) .. ',"writtenAt":' .. string.format('%d', written_at) .. ',"notes":' .. ARGV[6] .. '}')
 redis.call('HDEL', KEYS[4], 'lastError', 'lastErrorAt')
 refresh()
 return 1

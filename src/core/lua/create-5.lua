@@ -6,22 +6,30 @@
   KEYS[2] turns list     TTL only (PEXPIRE of a missing key does nothing)
   KEYS[3] tools hash     TTL only
   KEYS[4] observer hash  TTL only
+  KEYS[5] archive backlog  'm', when archiving (see includes/archive)
 
   ARGV[1] the caller; not read (the store passes ''): a session is bound to a
-          user by a userId pair in ARGV[3..]
+          user by a userId pair in ARGV[4..]
   ARGV[2] idle timeout in ms: the TTL of every key, also kept in the session
           as idleTimeoutMs for background writers that refresh with 'session'
-  ARGV[3..] field/value pairs for the meta hash (userId, agentId, model,
+  ARGV[3] archive: '' when the store does not archive, else
+          '<maxEntries>:<ttlMs>' for the backlog (see includes/archive)
+  ARGV[4..] field/value pairs for the meta hash (userId, agentId, model,
           currentTask, app fields "f:<name>")
 
   Returns the creation time (ms, Redis clock).
   Errors: SESSION_EXISTS  the session exists; nothing was changed.
+          BACKLOG_FULL    see includes/archive; nothing was written.
 ]]
 --- @include "includes/now-ms"
 --- @include "includes/refresh"
+--- @include "includes/archive"
 
 if redis.call('EXISTS', KEYS[1]) == 1 then return fail(E.SESSION_EXISTS) end
+local err = archive_room(KEYS[5], 1)
+if err then return err end
 local now = now_ms()
-redis.call('HSET', KEYS[1], 'createdAt', now, 'lastActive', now, 'turnCount', 0, 'idleTimeoutMs', ARGV[2], unpack(ARGV, 3))
+redis.call('HSET', KEYS[1], 'createdAt', now, 'lastActive', now, 'turnCount', 0, 'idleTimeoutMs', ARGV[2], unpack(ARGV, 4))
+archive_push(KEYS[5], 'm')
 refresh()
 return now

@@ -1,0 +1,251 @@
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import type { ColdTier } from '../core/cold-tier.js';
+import { checkRedisOption, resolveKeyPrefix, STORE_DEFAULTS, type StoreRedis } from '../core/config.js';
+import { archiveIndexKey, sessionKeys } from '../core/keys.js';
+import { ConfigError } from '../errors.js';
+import { knownKeys, optionalFunction, optionsObject, wholeMs, wholeNumber } from '../options.js';
+import { reconnectDelay } from '../redis/backoff.js';
+import { resolveFailFastMs } from '../redis/options.js';
+import { runScript } from '../redis/script.js';
+import { archivedMeta, parseEntries } from './backlog-entries.js';
+import { ACK, DRAIN, FORGET, PENDING, RELEASE } from './scripts.js';
+
+export interface ArchiverOptions {
+  /** The app's Redis connection (`connectRedis()`). */
+  redis: StoreRedis;
+  /** Where the records go: `createPgArchive()`. */
+  archive: ColdTier;
+  /** The store's key prefix. Default "agent:". */
+  keyPrefix?: string;
+  /** Sessions drained at once. Default 4. */
+  concurrency?: number;
+  /** Most backlog entries copied in one PostgreSQL transaction. Default 500. */
+  batchSize?: number;
+  /** How often an idle archiver looks for work (ms). Default 200. */
+  pollIntervalMs?: number;
+  /** How long a drain may hold a session before another archiver may take it over (ms). Default 30 s. */
+  leaseMs?: number;
+  /** The stores' `archive.registerEveryMs` (ms): a session stays indexed twice that long after its backlog empties. Default 30 s. */
+  registerEveryMs?: number;
+  /** Receives what the archiver does; default: one console.warn line per problem. */
+  logger?: (event: ArchiverEvent) => void;
+}
+
+export type ArchiverEvent =
+  | { type: 'archived'; sessionId: string; records: number; remaining: number }
+  /** Backlog entries that could not be read (hand-edited, foreign): counted and dropped, never retried forever. */
+  | { type: 'skipped'; sessionId: string; entries: number }
+  /** PostgreSQL or Redis failed; the archiver backs off and retries. Nothing is lost: the entries stay in the backlog. */
+  | { type: 'error'; sessionId?: string; message: string; retryInMs: number };
+
+export interface ArchiverStats {
+  /** Records copied into the archive since start. */
+  archivedRecords: number;
+  batches: number;
+  errors: number;
+}
+
+const OPTIONS = ['redis', 'archive', 'keyPrefix', 'concurrency', 'batchSize', 'pollIntervalMs', 'leaseMs', 'registerEveryMs', 'logger'];
+
+/**
+ * Copies every session's archive backlog into the cold tier, in the
+ * background, and never on a request's path. It walks the index of
+ * sessions with pending changes; for each, under a per-session lease (so
+ * several archivers, on several machines, never copy one session's entries
+ * twice at once or out of order): read the oldest entries and the metadata,
+ * write them to PostgreSQL in one idempotent transaction, then trim exactly
+ * those entries. A crash between the write and the trim copies them again
+ * (at-least-once, harmless: the writes are idempotent).
+ *
+ * PostgreSQL down: the write fails, the entries stay, the archiver backs off
+ * (capped, jittered) and catches up when it returns; requests are unaffected
+ * until a session's backlog is full (`archive.maxBacklog`).
+ */
+export class Archiver {
+  readonly #redis: StoreRedis;
+  readonly #failFastMs: number;
+  readonly #tier: ColdTier;
+  readonly #prefix: string;
+  readonly #indexKey: string;
+  readonly #concurrency: number;
+  readonly #batchSize: number;
+  readonly #pollIntervalMs: number;
+  readonly #leaseMs: number;
+  readonly #forgetAfterUs: number;
+  readonly #log: (event: ArchiverEvent) => void;
+  readonly #token = `${hostname()}:${process.pid}:${randomBytes(6).toString('hex')}`;
+  readonly #stats: ArchiverStats = { archivedRecords: 0, batches: 0, errors: 0 };
+  #running = false;
+  #loop: Promise<void> | undefined;
+  #wake: (() => void) | undefined;
+
+  constructor(options: ArchiverOptions) {
+    optionsObject(options, 'createArchiver() needs an options object: createArchiver({ redis: await connectRedis({ url }), archive: createPgArchive({ connectionString }) }).');
+    knownKeys(options, OPTIONS, { what: 'createArchiver()' });
+    checkRedisOption(options.redis, 'createArchiver({ redis: await connectRedis({ url }), archive })');
+    const tier = options.archive as Partial<ColdTier> | undefined;
+    if (typeof tier?.writeBatches !== 'function') {
+      throw new ConfigError('`archive` must be the archive from createPgArchive() (agent-session/archive).');
+    }
+    this.#redis = options.redis;
+    this.#failFastMs = resolveFailFastMs('redis.failFastMs', options.redis.failFastMs);
+    this.#tier = options.archive;
+    this.#prefix = resolveKeyPrefix(options.keyPrefix);
+    this.#indexKey = archiveIndexKey(this.#prefix);
+    this.#concurrency = wholeNumber('concurrency', options.concurrency, 4, { max: 1_000 });
+    this.#batchSize = wholeNumber('batchSize', options.batchSize, 500, { max: 10_000 });
+    this.#pollIntervalMs = wholeMs('pollIntervalMs', options.pollIntervalMs, 200);
+    this.#leaseMs = wholeMs('leaseMs', options.leaseMs, 30_000);
+    this.#forgetAfterUs = 2 * wholeMs('registerEveryMs', options.registerEveryMs, STORE_DEFAULTS.archive.registerEveryMs) * 1000;
+    const logger = optionalFunction<(event: ArchiverEvent) => void>('logger', options.logger, 'a function that receives archiver events');
+    this.#log = (event) => {
+      try {
+        (logger ?? defaultLogger)(event);
+      } catch {
+        // A throwing logger must not stop the archive.
+      }
+    };
+  }
+
+  get stats(): Readonly<ArchiverStats> {
+    return { ...this.#stats };
+  }
+
+  /** Starts archiving in the background. */
+  start(): void {
+    if (this.#running) return;
+    this.#running = true;
+    this.#loop = this.#run();
+  }
+
+  /** Stops after the drains in progress (their leases are released); resolves when idle. Idempotent. */
+  async stop(): Promise<void> {
+    this.#running = false;
+    this.#wake?.();
+    await this.#loop;
+  }
+
+  /** Archives everything pending now, until the index holds nothing left to copy; for tests and shutdown hooks. */
+  async drainAll(): Promise<void> {
+    for (;;) {
+      const pending = await this.#pending('-inf', 10_000);
+      if (pending.length === 0) return;
+      const moved = await this.#each(pending, (entry) => this.#archiveSession(entry.id, entry.score, true));
+      if (!moved.some(Boolean)) return;
+    }
+  }
+
+  async #run(): Promise<void> {
+    let cursor = '-inf';
+    let failures = 0;
+    while (this.#running) {
+      let worked = false;
+      try {
+        const page = await this.#pending(cursor, this.#concurrency * 8);
+        cursor = page.length < this.#concurrency * 8 ? '-inf' : `(${page.at(-1)!.score}`;
+        worked = (await this.#each(page, (entry) => this.#archiveSession(entry.id, entry.score, false))).some(Boolean);
+        failures = 0;
+      } catch (error) {
+        failures += 1;
+        const retryInMs = reconnectDelay(failures, { initialDelayMs: this.#pollIntervalMs, maxDelayMs: 10_000 });
+        this.#stats.errors += 1;
+        this.#log({ type: 'error', message: describe(error), retryInMs });
+        await this.#pause(retryInMs);
+        continue;
+      }
+      if (!worked && cursor === '-inf') await this.#pause(this.#pollIntervalMs);
+    }
+  }
+
+  /** Runs `work` over `items`, at most `concurrency` at once; rejects with the first failure once all settled. */
+  async #each<T>(items: T[], work: (item: T) => Promise<boolean>): Promise<boolean[]> {
+    const results: boolean[] = [];
+    let failure: unknown;
+    let next = 0;
+    const lanes = Array.from({ length: Math.min(this.#concurrency, items.length) }, async () => {
+      while (next < items.length) {
+        const index = next++;
+        try {
+          results[index] = await work(items[index]!);
+        } catch (error) {
+          failure ??= error;
+          results[index] = false;
+        }
+      }
+    });
+    await Promise.all(lanes);
+    if (failure !== undefined) throw failure;
+    return results;
+  }
+
+  async #pending(cursor: string, count: number): Promise<Array<{ id: string; score: string }>> {
+    const flat = (await this.#script(PENDING, [this.#indexKey], [cursor, count])) as unknown[];
+    const entries: Array<{ id: string; score: string }> = [];
+    for (let i = 0; i + 1 < flat.length; i += 2) entries.push({ id: String(flat[i]), score: String(flat[i + 1]) });
+    return entries;
+  }
+
+  /**
+   * Copies one session's backlog, batch by batch, until it is empty; then
+   * drops the session from the index if no writer announced it since.
+   * Returns whether anything was copied. `untilEmpty` keeps going even when
+   * the archiver is stopping (drainAll).
+   */
+  async #archiveSession(sessionId: string, score: string, untilEmpty: boolean): Promise<boolean> {
+    const keys = sessionKeys(this.#prefix, sessionId);
+    let copied = false;
+    try {
+      while (untilEmpty || this.#running) {
+        const reply = (await this.#script(DRAIN, [keys.meta, keys.archive, keys.archiveLease], [this.#token, this.#leaseMs, this.#batchSize])) as unknown[];
+        if (reply[0] === 'busy') return copied;
+        const entries = (reply[1] as unknown[]) ?? [];
+        if (entries.length === 0) {
+          await this.#script(FORGET, [this.#indexKey], [sessionId, score, this.#forgetAfterUs]);
+          return copied;
+        }
+        const { records, skipped } = parseEntries(entries);
+        if (skipped > 0) this.#log({ type: 'skipped', sessionId, entries: skipped });
+        await this.#tier.writeBatches([{ sessionId, meta: archivedMeta(sessionId, reply[2], keys.meta), records }]);
+        const remaining = Number(await this.#script(ACK, [keys.archive, keys.archiveLease], [this.#token, entries.length]));
+        if (remaining < 0) return copied; // the lease expired meanwhile: the new holder copies these again
+        copied = true;
+        this.#stats.archivedRecords += records.length;
+        this.#stats.batches += 1;
+        this.#log({ type: 'archived', sessionId, records: records.length, remaining });
+      }
+      return copied;
+    } finally {
+      await this.#script(RELEASE, [keys.archiveLease], [this.#token]).catch(() => undefined);
+    }
+  }
+
+  #script(script: Parameters<typeof runScript>[1], keys: string[], args: Array<string | number>): Promise<unknown> {
+    return runScript(this.#redis.client, script, keys, args, this.#failFastMs);
+  }
+
+  #pause(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done() {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.#wake = done;
+    });
+  }
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+}
+
+function defaultLogger(event: ArchiverEvent): void {
+  if (event.type === 'error') console.warn(`[agent-session archiver] ${event.message}; retrying in ${event.retryInMs} ms`);
+  else if (event.type === 'skipped') console.warn(`[agent-session archiver] session ${event.sessionId}: ${event.entries} unreadable backlog entries dropped`);
+}
+
+/** Creates an archiver; call `start()` to begin copying backlogs into the archive. */
+export function createArchiver(options: ArchiverOptions): Archiver {
+  return new Archiver(options);
+}

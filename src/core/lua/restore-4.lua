@@ -1,0 +1,37 @@
+--[[
+  Puts a conversation back from the cold tier after its keys left Redis
+  (expiry, eviction, a flush): metadata, the newest turns, tool calls and the
+  latest notes, in one atomic step, or nothing when the session is already
+  there (a concurrent resume restored it first, or it never left). The
+  restored turnCount is the archive's last seq, so the next append continues
+  the sequence instead of reusing a seq. Nothing goes to the archive backlog:
+  all of it came from the archive.
+
+  KEYS[1] meta hash      written from ARGV[3]
+  KEYS[2] turns list     written from ARGV[4]
+  KEYS[3] tools hash     written from ARGV[5]
+  KEYS[4] observer hash  written from ARGV[6]
+
+  ARGV[1] the caller; not read (the store checked the archived owner first)
+  ARGV[2] idle timeout in ms: the TTL of every key
+  ARGV[3] meta as a JSON array of field, value, field, value ... (strings)
+  ARGV[4] turns as a JSON array of the stored turn strings, oldest first
+  ARGV[5] tool calls as a JSON array of field, value ... for the tools hash
+  ARGV[6] observer fields as a JSON array of field, value ... ('[]' for none)
+
+  Returns 'restored', or 'exists' when the session is there (nothing written).
+]]
+--- @include "includes/refresh"
+
+if redis.call('EXISTS', KEYS[1]) == 1 then return 'exists' end
+local meta = cjson.decode(ARGV[3])
+local turns = cjson.decode(ARGV[4])
+local tools = cjson.decode(ARGV[5])
+local observer = cjson.decode(ARGV[6])
+redis.call('HSET', KEYS[1], unpack(meta))
+-- RPUSH in slices: unpack() of a very long table would overflow Lua's stack.
+for i = 1, #turns, 500 do redis.call('RPUSH', KEYS[2], unpack(turns, i, math.min(i + 499, #turns))) end
+for i = 1, #tools, 500 do redis.call('HSET', KEYS[3], unpack(tools, i, math.min(i + 499, #tools))) end
+if #observer > 0 then redis.call('HSET', KEYS[4], unpack(observer)) end
+refresh()
+return 'restored'
