@@ -1,7 +1,7 @@
 import type { ConnectionOptions } from 'node:tls';
 import type { Pool, PoolConfig } from 'pg';
 import { ConfigError } from '../errors.js';
-import { wholeMs, wholeNumber } from '../options.js';
+import { knownKeys, optionsObject, wholeMs, wholeNumber } from '../options.js';
 
 /**
  * The one place that turns `PgArchiveOptions` into a resolved config: every
@@ -67,7 +67,7 @@ const APPLICATION_NAME = 'agent-session-archive';
 const MAX_TIMEOUT_MS = 10 * 60 * 1000;
 const MAX_POOL_SIZE = 1_000;
 
-const KNOWN_OPTIONS = new Set(['connectionString', 'pool', 'ssl', 'schema', 'queryTimeoutMs', 'writeTimeoutMs', 'max']);
+const KNOWN_OPTIONS = ['connectionString', 'pool', 'ssl', 'schema', 'queryTimeoutMs', 'writeTimeoutMs', 'max'];
 /** Options that configure a pool the archive creates; meaningless with an app's pool. */
 const OWNED_POOL_OPTIONS = ['ssl', 'max'] as const;
 /** Connection-string parameters that set TLS (node-postgres lets them override the `ssl` option silently). */
@@ -76,14 +76,8 @@ const URL_TLS_PARAMETERS = ['ssl', 'sslmode', 'sslcert', 'sslkey', 'sslrootcert'
 const USAGE = 'createPgArchive({ connectionString: process.env.DATABASE_URL })';
 
 export function resolveArchiveOptions(options: PgArchiveOptions): ArchiveConfig {
-  if (typeof options !== 'object' || options === null) {
-    throw new ConfigError(`createPgArchive() needs an options object, e.g. ${USAGE}.`);
-  }
-  for (const key of Object.keys(options)) {
-    if (!KNOWN_OPTIONS.has(key)) {
-      throw new ConfigError(`Unknown archive option \`${key}\`. Known options: ${[...KNOWN_OPTIONS].join(', ')}.`);
-    }
-  }
+  optionsObject(options, `createPgArchive() needs an options object, e.g. ${USAGE}.`);
+  knownKeys(options, KNOWN_OPTIONS, { what: 'createPgArchive()' });
   const queryTimeoutMs = wholeMs('queryTimeoutMs', options.queryTimeoutMs, ARCHIVE_DEFAULTS.queryTimeoutMs, { max: MAX_TIMEOUT_MS });
   const writeTimeoutMs = wholeMs('writeTimeoutMs', options.writeTimeoutMs, ARCHIVE_DEFAULTS.writeTimeoutMs, { max: MAX_TIMEOUT_MS });
   const common = { schema: checkSchema(options.schema), queryTimeoutMs, writeTimeoutMs };
@@ -112,7 +106,7 @@ export function resolveArchiveOptions(options: PgArchiveOptions): ArchiveConfig 
     ownedPool: {
       connectionString,
       ...(ssl === undefined ? {} : { ssl }),
-      max: wholeNumber('max', options.max, ARCHIVE_DEFAULTS.max, { max: MAX_POOL_SIZE }),
+      max: wholeNumber('max', options.max, ARCHIVE_DEFAULTS.max, { max: MAX_POOL_SIZE, unit: 'connections' }),
       // Bounds a connection attempt (TCP, TLS, authentication) and the wait
       // for a free client. Reads are bounded tighter by their own deadline;
       // this keeps a connect that hangs from holding a pool slot for longer.
