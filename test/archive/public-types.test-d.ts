@@ -18,6 +18,7 @@ import {
   type RestoreData,
   type TurnRecord,
 } from 'agent-session/archive';
+import type { ColdTier } from '../../src/core/cold-tier.js';
 
 declare const pool: pg.Pool;
 
@@ -70,3 +71,7 @@ void badTurn;
 expectTypeOf(new ArchiveUnavailableError(2_000, 'no answer').code).toEqualTypeOf<AgentSessionErrorCode>();
 expectTypeOf<FromMainEntry>().toEqualTypeOf<ArchiveUnavailableError>();
 expectTypeOf(new ArchiveQueryError('x', '42P01').sqlState).toEqualTypeOf<string | undefined>();
+
+// --- the archive is what the store, the archiver and the observer take as cold tier ---
+
+expectTypeOf(archive).toExtend<ColdTier>();
