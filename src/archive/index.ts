@@ -5,7 +5,7 @@
  */
 export { createPgArchive } from './pg-archive.js';
 export type { PgArchive } from './pg-archive.js';
-export type { PgArchiveOptions } from './options.js';
+export type { PgArchiveCommonOptions, PgArchiveConnectionOptions, PgArchiveOptions, PgArchivePoolOptions } from './options.js';
 export type { ConversationCursor, ConversationList, ConversationPage, HistoryOrder, HistoryQuery } from '../core/cold-tier.js';
 export type {
   ArchiveBatch,

@@ -1,7 +1,7 @@
 import type { ConnectionOptions } from 'node:tls';
 import type { Pool, PoolConfig } from 'pg';
 import { ConfigError } from '../errors.js';
-import { wholeMs, wholeNumber } from '../options.js';
+import { knownKeys, optionsObject, wholeMs, wholeNumber } from '../options.js';
 
 /**
  * The one place that turns `PgArchiveOptions` into a resolved config: every
@@ -11,22 +11,40 @@ import { wholeMs, wholeNumber } from '../options.js';
  * password).
  */
 
-export interface PgArchiveOptions {
-  /** `postgres://user:password@host:5432/database`; the archive then owns its pool. Give this or `pool`. */
-  connectionString?: string;
-  /** A node-postgres pool of the app's; the archive uses it and never ends it. Give this or `connectionString`. */
-  pool?: Pool;
-  /** TLS for an owned pool, as node-postgres takes it: `true`, or `tls.connect` options (ca, cert, key, servername...). */
-  ssl?: boolean | ConnectionOptions;
+/** Settings shared by both ways of connecting. */
+export interface PgArchiveCommonOptions {
   /** The PostgreSQL schema holding the archive's tables. Default "agent_session". */
   schema?: string;
   /** Bound on reads (resume, history, listing, owner, setTitle), in ms, connecting included. Default 2000. */
   queryTimeoutMs?: number;
   /** Bound on writes (archiving batches, erase, each retention step), in ms. Default 10000. */
   writeTimeoutMs?: number;
-  /** Most connections an owned pool opens. Default 10. */
+}
+
+/** The archive creates, owns and ends its pool. */
+export interface PgArchiveConnectionOptions extends PgArchiveCommonOptions {
+  /** `postgres://user:password@host:5432/database`. */
+  connectionString: string;
+  pool?: never;
+  /** TLS, as node-postgres takes it: `true`, or `tls.connect` options (ca, cert, key, servername...). */
+  ssl?: boolean | ConnectionOptions;
+  /** Most connections the pool opens. Default 10. */
   max?: number;
 }
+
+/** The archive uses a pool of the app's and never ends it. */
+export interface PgArchivePoolOptions extends PgArchiveCommonOptions {
+  /** A node-postgres pool; give it an 'error' listener, as node-postgres asks of every pool. */
+  pool: Pool;
+  connectionString?: never;
+  /** Set on your pool instead. */
+  ssl?: never;
+  /** Set on your pool instead. */
+  max?: never;
+}
+
+/** How the archive reaches PostgreSQL: a connection string, or a pool of the app's. */
+export type PgArchiveOptions = PgArchiveConnectionOptions | PgArchivePoolOptions;
 
 export interface ArchiveConfig {
   /** The pool's config when the archive creates (and owns) it; absent for an app-supplied pool. */
@@ -49,7 +67,7 @@ const APPLICATION_NAME = 'agent-session-archive';
 const MAX_TIMEOUT_MS = 10 * 60 * 1000;
 const MAX_POOL_SIZE = 1_000;
 
-const KNOWN_OPTIONS = new Set(['connectionString', 'pool', 'ssl', 'schema', 'queryTimeoutMs', 'writeTimeoutMs', 'max']);
+const KNOWN_OPTIONS = ['connectionString', 'pool', 'ssl', 'schema', 'queryTimeoutMs', 'writeTimeoutMs', 'max'];
 /** Options that configure a pool the archive creates; meaningless with an app's pool. */
 const OWNED_POOL_OPTIONS = ['ssl', 'max'] as const;
 /** Connection-string parameters that set TLS (node-postgres lets them override the `ssl` option silently). */
@@ -58,14 +76,8 @@ const URL_TLS_PARAMETERS = ['ssl', 'sslmode', 'sslcert', 'sslkey', 'sslrootcert'
 const USAGE = 'createPgArchive({ connectionString: process.env.DATABASE_URL })';
 
 export function resolveArchiveOptions(options: PgArchiveOptions): ArchiveConfig {
-  if (typeof options !== 'object' || options === null) {
-    throw new ConfigError(`createPgArchive() needs an options object, e.g. ${USAGE}.`);
-  }
-  for (const key of Object.keys(options)) {
-    if (!KNOWN_OPTIONS.has(key)) {
-      throw new ConfigError(`Unknown archive option \`${key}\`. Known options: ${[...KNOWN_OPTIONS].join(', ')}.`);
-    }
-  }
+  optionsObject(options, `createPgArchive() needs an options object, e.g. ${USAGE}.`);
+  knownKeys(options, KNOWN_OPTIONS, { what: 'createPgArchive()' });
   const queryTimeoutMs = wholeMs('queryTimeoutMs', options.queryTimeoutMs, ARCHIVE_DEFAULTS.queryTimeoutMs, { max: MAX_TIMEOUT_MS });
   const writeTimeoutMs = wholeMs('writeTimeoutMs', options.writeTimeoutMs, ARCHIVE_DEFAULTS.writeTimeoutMs, { max: MAX_TIMEOUT_MS });
   const common = { schema: checkSchema(options.schema), queryTimeoutMs, writeTimeoutMs };
@@ -94,7 +106,7 @@ export function resolveArchiveOptions(options: PgArchiveOptions): ArchiveConfig 
     ownedPool: {
       connectionString,
       ...(ssl === undefined ? {} : { ssl }),
-      max: wholeNumber('max', options.max, ARCHIVE_DEFAULTS.max, { max: MAX_POOL_SIZE }),
+      max: wholeNumber('max', options.max, ARCHIVE_DEFAULTS.max, { max: MAX_POOL_SIZE, unit: 'connections' }),
       // Bounds a connection attempt (TCP, TLS, authentication) and the wait
       // for a free client. Reads are bounded tighter by their own deadline;
       // this keeps a connect that hangs from holding a pool slot for longer.

@@ -27,7 +27,8 @@ describe('archive options', () => {
   });
 
   it('names an unknown option', () => {
-    expect(configError({ connectionString: inject('pgUrl'), timeoutMs: 5 }).message).toMatch(/Unknown archive option `timeoutMs`/);
+    expect(configError({ connectionString: inject('pgUrl'), timeoutMs: 5 }).message).toMatch(/Unknown createPgArchive\(\) option `timeoutMs`/);
+    expect(configError({ connectionString: inject('pgUrl'), querytimeoutms: 5 }).message).toMatch(/Did you mean `queryTimeoutMs`\?/);
   });
 
   it('checks the connection string without ever repeating it', () => {

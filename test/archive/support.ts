@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, inject } from 'vitest';
-import { createPgArchive, type ArchiveBatch, type ArchivedMeta, type PgArchive, type PgArchiveOptions, type TurnRecord } from 'agent-session/archive';
+import { createPgArchive, type ArchiveBatch, type ArchivedMeta, type PgArchive, type PgArchiveCommonOptions, type TurnRecord } from 'agent-session/archive';
 
 /** A schema name no other test file uses, in the run's own database. */
 export function uniqueSchema(): string {
@@ -28,7 +28,7 @@ function lateBound<T extends object>(get: () => T | undefined, what: string): T 
  * One migrated archive in a schema of its own for a whole test file, closed
  * (and its schema dropped) after the file's tests.
  */
-export function archiveForThisFile(options: Partial<PgArchiveOptions> = {}): { archive: PgArchive; sql: pg.Pool; schema: string } {
+export function archiveForThisFile(options: PgArchiveCommonOptions = {}): { archive: PgArchive; sql: pg.Pool; schema: string } {
   const schema = uniqueSchema();
   let archive: PgArchive | undefined;
   let sql: pg.Pool | undefined;

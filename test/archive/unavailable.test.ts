@@ -196,6 +196,16 @@ describe('PostgreSQL unavailable', () => {
     expect((error as Error).message).toMatch(/call archive\.migrate\(\)/i);
   });
 
+  it('a database that does not exist: ArchiveQueryError saying so, not a retry', async () => {
+    const url = new URL(inject('pgUrl'));
+    url.pathname = `/${uniqueSchema()}_missing`;
+    const archive = createPgArchive({ connectionString: url.toString(), ...bounds });
+    toClose.push(archive);
+    const { error } = await rejectionOf(archive.owner(uniqueId()));
+    expect(error).toMatchObject({ code: 'ARCHIVE_QUERY_FAILED', sqlState: '3D000' });
+    expect((error as Error).message).toMatch(/database named in the connection does not exist/);
+  });
+
   it('after close(), calls reject instead of reopening the pool', async () => {
     const archive = createPgArchive({ connectionString: inject('pgUrl'), schema, ...bounds });
     expect(await archive.owner(uniqueId())).toBeNull();
