@@ -323,8 +323,10 @@ export class SessionHandle implements AgentSession {
       if (!options.archived) return await runScript(client, script, keys, [owner, ttl, ...args], failFastMs);
       keys.push(this.keys.archive);
       const write = [owner, ttl, archive?.spec ?? '', ...args];
-      // The announcement goes first: see ArchiveRegistry for why the order matters.
-      const announced = archive?.registry.announce(this.id);
+      // The announcement goes first: see ArchiveRegistry for why the order
+      // matters. Its failure must not fail a write that landed (a retry would
+      // duplicate it); the next write of the session announces it again.
+      const announced = archive?.registry.announce(this.id)?.catch(() => undefined);
       const [, result] = await Promise.all([announced, runScript(client, script, keys, write, failFastMs)]);
       return result;
     } catch (error) {
