@@ -28,6 +28,14 @@ export interface ArchiverOptions {
   leaseMs?: number;
   /** The stores' `archive.registerEveryMs` (ms): a session stays indexed twice that long after its backlog empties. Default 30 s. */
   registerEveryMs?: number;
+  /**
+   * Retention: archived conversations idle for longer than this (ms) are
+   * erased, checked every `retentionEveryMs` (default: a tenth of it, at most
+   * an hour). Default: kept forever. Longer than the sessions' idle timeout
+   * plus the archiver's lag, or live conversations are erased too.
+   */
+  retainIdleMs?: number;
+  retentionEveryMs?: number;
   /** Receives what the archiver does; default: one console.warn line per problem. */
   logger?: (event: ArchiverEvent) => void;
 }
@@ -36,6 +44,8 @@ export type ArchiverEvent =
   | { type: 'archived'; sessionId: string; records: number; remaining: number }
   /** Backlog entries that could not be read (hand-edited, foreign): counted and dropped, never retried forever. */
   | { type: 'skipped'; sessionId: string; entries: number }
+  /** Retention erased this many conversations. */
+  | { type: 'retention'; removed: number }
   /** PostgreSQL or Redis failed; the archiver backs off and retries. Nothing is lost: the entries stay in the backlog. */
   | { type: 'error'; sessionId?: string; message: string; retryInMs: number };
 
@@ -46,7 +56,7 @@ export interface ArchiverStats {
   errors: number;
 }
 
-const OPTIONS = ['redis', 'archive', 'keyPrefix', 'concurrency', 'batchSize', 'pollIntervalMs', 'leaseMs', 'registerEveryMs', 'logger'];
+const OPTIONS = ['redis', 'archive', 'keyPrefix', 'concurrency', 'batchSize', 'pollIntervalMs', 'leaseMs', 'registerEveryMs', 'retainIdleMs', 'retentionEveryMs', 'logger'];
 
 /**
  * Copies every session's archive backlog into the cold tier, in the
@@ -74,6 +84,8 @@ export class Archiver {
   readonly #leaseMs: number;
   readonly #forgetAfterUs: number;
   readonly #log: (event: ArchiverEvent) => void;
+  readonly #retention: { idleMs: number; everyMs: number } | undefined;
+  #retentionDueAt = 0;
   readonly #token = `${hostname()}:${process.pid}:${randomBytes(6).toString('hex')}`;
   readonly #stats: ArchiverStats = { archivedRecords: 0, batches: 0, errors: 0 };
   #running = false;
@@ -98,6 +110,11 @@ export class Archiver {
     this.#pollIntervalMs = wholeMs('pollIntervalMs', options.pollIntervalMs, 200);
     this.#leaseMs = wholeMs('leaseMs', options.leaseMs, 30_000);
     this.#forgetAfterUs = 2 * wholeMs('registerEveryMs', options.registerEveryMs, STORE_DEFAULTS.archive.registerEveryMs) * 1000;
+    const retainIdleMs = options.retainIdleMs === undefined ? undefined : wholeMs('retainIdleMs', options.retainIdleMs, 0);
+    this.#retention =
+      retainIdleMs === undefined
+        ? undefined
+        : { idleMs: retainIdleMs, everyMs: wholeMs('retentionEveryMs', options.retentionEveryMs, Math.min(3_600_000, Math.max(1_000, Math.floor(retainIdleMs / 10)))) };
     const logger = optionalFunction<(event: ArchiverEvent) => void>('logger', options.logger, 'a function that receives archiver events');
     this.#log = (event) => {
       try {
@@ -145,6 +162,7 @@ export class Archiver {
         const page = await this.#pending(cursor, this.#concurrency * 8);
         cursor = page.length < this.#concurrency * 8 ? '-inf' : `(${page.at(-1)!.score}`;
         worked = (await this.#each(page, (entry) => this.#archiveSession(entry.id, entry.score, false))).some(Boolean);
+        await this.#applyRetention();
         failures = 0;
       } catch (error) {
         failures += 1;
@@ -156,6 +174,13 @@ export class Archiver {
       }
       if (!worked && cursor === '-inf') await this.#pause(this.#pollIntervalMs);
     }
+  }
+
+  async #applyRetention(): Promise<void> {
+    if (!this.#retention || Date.now() < this.#retentionDueAt) return;
+    this.#retentionDueAt = Date.now() + this.#retention.everyMs;
+    const removed = await this.#tier.removeIdle(this.#retention.idleMs);
+    if (removed > 0) this.#log({ type: 'retention', removed });
   }
 
   /** Runs `work` over `items`, at most `concurrency` at once; rejects with the first failure once all settled. */

@@ -161,6 +161,8 @@ export interface ColdTier {
   history(sessionId: string, query?: HistoryQuery): Promise<TurnRecord[]>;
   listConversations(userId: string, page?: ConversationPage): Promise<ConversationList>;
   erase(sessionId: string): Promise<void>;
+  /** Retention: erases archived conversations idle for longer than `idleMs`; returns how many. */
+  removeIdle(idleMs: number): Promise<number>;
 }
 
 /** An archived turn as the app sees turns. */

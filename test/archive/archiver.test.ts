@@ -5,7 +5,7 @@ import { SessionStore } from '../../src/core/agent-store.js';
 import { sessionKeys } from '../../src/core/keys.js';
 import { clientForThisFile, uniquePrefix } from '../harness/store.js';
 import { startTcpProxy, type TcpProxy } from '../harness/tcp-proxy.js';
-import { archiveForThisFile } from './support.js';
+import { archiveForThisFile, uniqueSchema } from './support.js';
 import { eventually } from '../harness/wait.js';
 
 /**
@@ -98,6 +98,27 @@ describe('the archiver', () => {
     expect(await client.lLen(sessionKeys(keyPrefix, session.id).turns)).toBe(4);
     await createArchiver({ redis, archive, keyPrefix }).drainAll();
     await expect(session.appendTurn({ role: 'user', content: 'room again' })).resolves.toMatchObject({ seq: 5 });
+  });
+
+  it('applies the retention option: archived conversations idle for longer are erased', async () => {
+    // A schema of its own: retention erases every idle conversation it finds.
+    const own = createPgArchive({ connectionString: inject('pgUrl'), schema: uniqueSchema() });
+    await own.migrate();
+    try {
+      const { store, keyPrefix } = storeWithArchive({ tier: own });
+      const session = await store.create({ userId: 'ada' });
+      await session.appendTurn({ role: 'user', content: 'short-lived' });
+      await createArchiver({ redis, archive: own, keyPrefix }).drainAll();
+      expect(await own.owner(session.id)).not.toBeNull();
+      const events: ArchiverEvent[] = [];
+      const archiver = createArchiver({ redis, archive: own, keyPrefix, pollIntervalMs: 20, retainIdleMs: 1, retentionEveryMs: 1, logger: (event) => events.push(event) });
+      archiver.start();
+      await eventually('erased by retention', async () => (await own.owner(session.id)) === null);
+      await archiver.stop();
+      expect(events.some((event) => event.type === 'retention')).toBe(true);
+    } finally {
+      await own.close();
+    }
   });
 
   it('two archivers on the same sessions copy every turn once and in order', async () => {
