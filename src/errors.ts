@@ -17,7 +17,8 @@ export type AgentSessionErrorCode =
   | 'TOOL_CALL_NOT_FOUND'
   | 'TOOL_CALL_STATE'
   | 'LEASE_LOST'
-  | 'ARCHIVE_BACKLOG_FULL';
+  | 'ARCHIVE_BACKLOG_FULL'
+  | 'ARCHIVE_UNAVAILABLE';
 
 export class AgentSessionError extends Error {
   readonly code: AgentSessionErrorCode;
@@ -185,5 +186,31 @@ export class ArchiveBacklogFullError extends AgentSessionError {
     );
     this.sessionId = sessionId;
     this.limit = limit;
+  }
+}
+
+/**
+ * The conversation archive (PostgreSQL, `agent-session/archive`) did not
+ * answer within its bound: it is down, unreachable, overloaded, or refused the
+ * connection. Reads (resume, history, listing) fail fast with this; the
+ * middleware answers it with `503 Service Unavailable`.
+ *
+ * It never has a `cause`: node-postgres error messages can repeat the
+ * connection target or a statement's values. `reason` holds only what is safe
+ * to log: a Node error code (`ECONNREFUSED`), a SQLSTATE (`57P01`), or a fixed
+ * phrase of ours (`no answer`).
+ */
+export class ArchiveUnavailableError extends AgentSessionError {
+  readonly timeoutMs: number;
+  readonly reason: string;
+
+  constructor(timeoutMs: number, reason: string) {
+    super(
+      'ARCHIVE_UNAVAILABLE',
+      `The conversation archive (PostgreSQL) could not be reached within ${timeoutMs} ms (${reason}). ` +
+        `The pool keeps reconnecting on demand; retry shortly.`,
+    );
+    this.timeoutMs = timeoutMs;
+    this.reason = reason;
   }
 }

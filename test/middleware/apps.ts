@@ -4,6 +4,7 @@ import express from 'express';
 import Koa from 'koa';
 import { agentSession as expressAgentSession, agentSessionErrorHandler, type ExpressAgentSessionOptions } from 'agent-session/express';
 import { agentSession as koaAgentSession, type AgentSessionHttpError, type RequestAgent } from 'agent-session/koa';
+import { ArchiveUnavailableError } from 'agent-session';
 
 /**
  * One small app, built on either framework, so that every behaviour of the
@@ -70,6 +71,10 @@ const routes: Record<string, Route> = {
     await agent.startToolCall({ id, name: 'lookup', args: { q: 1 } });
     await agent.completeToolCall(id, { found: true });
     return { status: 200, body: { id } };
+  },
+  /** Throws what a req.agent call throws when PostgreSQL does not answer, to show how each framework's middleware answers it. */
+  'POST /archive-down': async () => {
+    throw new ArchiveUnavailableError(2_000, 'ECONNREFUSED');
   },
   'GET /state': async ({ agent }) => {
     const { meta, turns, toolCalls, notes } = await agent.snapshot({ lastTurns: 200 });
