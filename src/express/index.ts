@@ -5,7 +5,8 @@
 import type { RequestAgent } from '../request/request-agent.js';
 
 export { agentSession, agentSessionErrorHandler, type ExpressAgentSessionOptions } from './middleware.js';
-export type { RequestAgent, RequestAgentSnapshot } from '../request/request-agent.js';
+export type { ConversationsQuery, RequestAgent, RequestAgentSnapshot, ResumedConversation } from '../request/request-agent.js';
+export type { ConversationPage, ConversationSummary, HistoryQuery } from '../core/cold-tier.js';
 export { httpErrorResponse, type AgentSessionHttpError, type HttpErrorCode, type HttpErrorResponse } from '../request/http-errors.js';
 export type { AgentSessionEvent } from '../request/events.js';
 export type { SessionCookieOptions } from '../request/options.js';
