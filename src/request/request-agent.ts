@@ -22,7 +22,7 @@ import type {
   TurnInput,
   TurnQuery,
 } from '../core/types.js';
-import { agentIdFor } from './agent-id.js';
+import { agentIdFor, successorIdFor } from './agent-id.js';
 import { boundToSomeoneElse, detachLink, readLink, writeLink, type AgentLink, type SessionData } from './agent-link.js';
 import type { RequestState } from './request-state.js';
 
@@ -74,7 +74,12 @@ export interface ConversationsQuery {
  *   (or that the session was refused), so the end-of-request refresh does
  *   not send a TOUCH the call already did (or must not do).
  * - An agent session that expired or was deleted while its cookie session
- *   lived on reads as empty; the next write starts it afresh under the same id.
+ *   lived on reads as empty. Without the cold tier, the next write starts it
+ *   afresh under the same id. With it, the next write first restores it from
+ *   the archive (its seqs continue where the archive ends) and then writes;
+ *   if the archive does not have it (it expired before the archiver ever
+ *   ran, or it was erased), the write starts a new conversation under a
+ *   successor id (see `successorIdFor`), never under the old one.
  * - With the cold tier: `resume(id)` links the cookie session to another of
  *   the user's conversations, `history()` reads this conversation beyond the
  *   window, `conversations()` lists the user's conversations. Without it they
@@ -246,9 +251,10 @@ export class RequestAgent {
 
   /**
    * Deletes the agent session (every key, and with the cold tier its
-   * archived copy) and forgets it; the next write starts a new one. Only the
-   * user it is bound to may delete it (`SessionUserMismatchError`
-   * otherwise); use `detach()` to leave another user's conversation behind.
+   * archived copy) and forgets it; the next write starts a new one, under a
+   * new id. Only the user it is bound to may delete it
+   * (`SessionUserMismatchError` otherwise); use `detach()` to leave another
+   * user's conversation behind.
    */
   async delete(): Promise<void> {
     const link = this.#link();
@@ -257,7 +263,10 @@ export class RequestAgent {
     this.#checkBinding(link, user);
     const data = this.#requireCookieSession();
     await this.#refusalsHandled(() => this.#agents.session(link.id, { user }).delete());
-    writeLink(data, undefined);
+    // A seed, not merely no link: the next conversation must not be derived
+    // under the erased id again (the archive keeps erased ids erased, and so
+    // would drop everything written under it).
+    detachLink(data);
     this.#state.agentTtl = 'refreshed';
   }
 
@@ -339,19 +348,48 @@ export class RequestAgent {
     return this.#refusalsHandled(async () => {
       const id = link?.id ?? agentIdFor(this.#cookieSessionId(), this.#cookieSession.data());
       const session = this.#agents.session(id, { user });
-      let result: T;
       try {
-        result = link ? await operation(session) : await this.#createThen(user, id, () => operation(session));
+        const result = link ? await operation(session) : await this.#createThen(user, id, () => operation(session));
+        this.#used(id, user);
+        return result;
       } catch (error) {
         if (!(error instanceof SessionNotFoundError)) throw error;
-        // Expired or deleted behind this cookie session's back (or, on first
-        // use of the CREATE script, its reload came too late): start afresh
-        // under the same id.
-        result = await this.#createThen(user, id, () => operation(session));
       }
-      this.#used(id, user);
+      // Gone behind this cookie session's back (expired, evicted, deleted
+      // elsewhere), or, on first use of the CREATE script, its reload came too
+      // late: bring it back, or start it again.
+      const again = link ? await this.#comeBack(user, id) : { session, restored: false };
+      const result = again.restored ? await operation(again.session) : await this.#createThen(user, again.session.id, () => operation(again.session));
+      this.#used(again.session.id, user);
       return result;
     });
+  }
+
+  /**
+   * Where a write goes on when the linked agent session is gone from Redis.
+   * Without the cold tier: afresh under the same id (nothing else remembers
+   * its seqs). With it: the conversation restored from the archive, its seqs
+   * continuing where the archive ends (`restored`: write at once); or, when
+   * the archive does not know the id, a new conversation under a successor
+   * id, to be created first. The old id is not reused then: it was either
+   * never archived, and its backlog may still hold turns for the archiver
+   * under seqs a fresh start would assign again (two different turns under
+   * one seq in PostgreSQL), or erased, and the archive drops what is written
+   * under an erased id. `SessionUserMismatchError` when the archive says the
+   * conversation is another user's; `ArchiveUnavailableError` (503) while the
+   * archive cannot say: forking the conversation because PostgreSQL blinked
+   * would be worse than a retry.
+   */
+  async #comeBack(user: string | null, id: string): Promise<{ session: AgentSession; restored: boolean }> {
+    if (!this.#agents.archives) return { session: this.#agents.session(id, { user }), restored: false };
+    try {
+      const { session } = await this.#agents.resume(id, { user });
+      // Restored, or back already (a concurrent request of this cookie session restored or recreated it): either way it is in Redis.
+      return { session, restored: true };
+    } catch (error) {
+      if (!(error instanceof SessionNotFoundError)) throw error;
+    }
+    return { session: this.#agents.session(successorIdFor(this.#cookieSessionId(), id), { user }), restored: false };
   }
 
   /**

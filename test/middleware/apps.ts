@@ -72,6 +72,10 @@ const routes: Record<string, Route> = {
     await agent.completeToolCall(id, { found: true });
     return { status: 200, body: { id } };
   },
+  'POST /delete': async ({ agent }) => {
+    await agent.delete();
+    return { status: 204 };
+  },
   /** The cold tier's calls; the library's errors that the middleware leaves to the app come back as { code, message } (see `explained`). */
   'POST /resume': ({ agent, body }) => explained(async () => ({ status: 200, body: await agent.resume(String(body.id)) })),
   'POST /history': ({ agent, body }) => explained(async () => ({ status: 200, body: { turns: await agent.history(body as HistoryQuery) } })),
