@@ -6,11 +6,18 @@
  *   curl -c jar -b jar -X POST localhost:3000/login -H 'content-type: application/json' -d '{"userId":"ada"}'
  *   curl -c jar -b jar -X POST localhost:3000/chat  -H 'content-type: application/json' -d '{"message":"hello there"}'
  *   curl -c jar -b jar localhost:3000/state
+ *
+ * With DATABASE_URL (PostgreSQL) set, conversations are also archived (run
+ * `npm run archiver` beside it) and three more routes are served:
+ *   curl -c jar -b jar localhost:3000/conversations
+ *   curl -c jar -b jar -X POST localhost:3000/conversations/<id>/resume
+ *   curl -c jar -b jar 'localhost:3000/history?beforeSeq=40&limit=20'
  */
 import { randomBytes } from 'node:crypto';
-import express, { type Request } from 'express';
+import express, { type Request, type Response } from 'express';
 import { connectRedis } from 'agent-session';
 import { agentSession, agentSessionErrorHandler } from 'agent-session/express';
+import { coldTierFromEnvironment, listConversations, readHistory, resumeConversation, type Answer } from './shared/cold-tier.js';
 import { chat, conversationState, endConversation, leaveOtherUsersConversation, startConversation } from './shared/scripted-agent.js';
 import { serve } from './shared/serve.js';
 
@@ -25,6 +32,11 @@ const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 
 const redis = await connectRedis({ url: redisUrl }).catch((error: Error) => {
   console.error(`Cannot start the example: ${error.message}`);
+  process.exit(1);
+});
+const archive = await coldTierFromEnvironment(process.env.DATABASE_URL).catch(async (error: Error) => {
+  console.error(`Cannot start the example: ${error.message}`);
+  await redis.close();
   process.exit(1);
 });
 
@@ -48,6 +60,7 @@ app.use(
     // https. Behind a TLS-terminating proxy in production, keep the default
     // (secure: true) and set app.set('trust proxy', 1).
     cookie: { secure: 'auto' },
+    ...(archive ? { archive: { tier: archive } } : {}),
   }),
 );
 
@@ -77,12 +90,31 @@ app.get('/state', async (req, res) => {
 });
 
 app.post('/logout', async (req, res) => {
-  await endConversation(req.agent);
+  await endConversation(req.agent, { keep: archive !== undefined });
   await new Promise<void>((resolve, reject) => req.session.destroy((error) => (error ? reject(error) : resolve())));
   res.clearCookie('agent.sid').status(204).end();
 });
 
-// 503 while Redis is unavailable, 403 for another user's session; everything else goes on to Express.
+if (archive) {
+  const send = (res: Response, { status, body }: Answer) => void res.status(status).json(body);
+  app.get('/conversations', async (req, res) => {
+    if (!userOf(req)) return void res.status(401).json({ error: 'login_required' });
+    send(res, await listConversations(req.agent));
+  });
+  app.post('/conversations/:id/resume', async (req, res) => {
+    if (!userOf(req)) return void res.status(401).json({ error: 'login_required' });
+    send(res, await resumeConversation(req.agent, String(req.params.id)));
+  });
+  app.get('/history', async (req, res) => {
+    if (!userOf(req)) return void res.status(401).json({ error: 'login_required' });
+    send(res, await readHistory(req.agent, { beforeSeq: req.query.beforeSeq, limit: req.query.limit }));
+  });
+}
+
+// 503 while Redis or the archive is unavailable or the archive backlog is full, 403 for another user's session; everything else goes on to Express.
 app.use(agentSessionErrorHandler());
 
-serve('Express', app, port, () => redis.close());
+serve('Express', app, port, async () => {
+  await archive?.close();
+  await redis.close();
+});

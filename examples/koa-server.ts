@@ -3,12 +3,18 @@
  * (see the README), over plain http on your machine.
  *
  *   PORT=3001 npx tsx examples/koa-server.ts    # REDIS_URL defaults to redis://127.0.0.1:6379
+ *
+ * With DATABASE_URL (PostgreSQL) set, conversations are also archived (run
+ * `npm run archiver` beside it), and GET /conversations,
+ * POST /conversations/:id/resume and GET /history are served, as in the
+ * Express example.
  */
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import Koa, { type Context } from 'koa';
 import { connectRedis } from 'agent-session';
 import { agentSession } from 'agent-session/koa';
+import { coldTierFromEnvironment, listConversations, readHistory, resumeConversation, type Answer } from './shared/cold-tier.js';
 import { chat, conversationState, endConversation, leaveOtherUsersConversation, startConversation } from './shared/scripted-agent.js';
 import { serve } from './shared/serve.js';
 
@@ -17,6 +23,11 @@ const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 
 const redis = await connectRedis({ url: redisUrl }).catch((error: Error) => {
   console.error(`Cannot start the example: ${error.message}`);
+  process.exit(1);
+});
+const archive = await coldTierFromEnvironment(process.env.DATABASE_URL).catch(async (error: Error) => {
+  console.error(`Cannot start the example: ${error.message}`);
+  await redis.close();
   process.exit(1);
 });
 
@@ -41,6 +52,7 @@ app.use(
     // https. Behind a TLS-terminating proxy in production, keep the default
     // (secure: true) and set app.proxy = true.
     cookie: { secure: 'auto' },
+    ...(archive ? { archive: { tier: archive } } : {}),
   }),
 );
 
@@ -71,17 +83,41 @@ const routes: Record<string, (ctx: Context) => Promise<void>> = {
     answer(ctx, 200, await conversationState(ctx.agent, userId));
   },
   'POST /logout': async (ctx) => {
-    await endConversation(ctx.agent);
+    await endConversation(ctx.agent, { keep: archive !== undefined });
     ctx.session = null; // koa-session destroys it in Redis and clears the cookie
     ctx.status = 204;
   },
 };
 
-// 503 while Redis is unavailable and 403 for another user's session are answered by agentSession itself.
+/** The cold tier's routes, with the path parameter they match (see shared/cold-tier.ts). */
+const coldTierRoutes: Array<[method: string, path: RegExp, route: (ctx: Context, parameter: string) => Promise<Answer>]> = [
+  ['GET', /^\/conversations$/, (ctx) => listConversations(ctx.agent)],
+  ['POST', /^\/conversations\/([^/]+)\/resume$/, (ctx, id) => resumeConversation(ctx.agent, id)],
+  ['GET', /^\/history$/, (ctx) => readHistory(ctx.agent, { beforeSeq: ctx.query.beforeSeq, limit: ctx.query.limit })],
+];
+
+// 503 while Redis or the archive is unavailable or the archive backlog is full, and 403 for another user's session, are answered by agentSession itself.
 app.use(async (ctx) => {
   const route = routes[`${ctx.method} ${ctx.path}`];
-  if (route) await route(ctx);
+  if (route) return route(ctx);
+  if (!archive) return;
+  for (const [method, path, coldTierRoute] of coldTierRoutes) {
+    const match = ctx.method === method ? path.exec(ctx.path) : null;
+    if (!match) continue;
+    if (!userOf(ctx)) return answer(ctx, 401, { error: 'login_required' });
+    const { status, body } = await coldTierRoute(ctx, decodedParameter(match[1] ?? ''));
+    return answer(ctx, status, body);
+  }
 });
+
+/** A path parameter as Express decodes it; a malformed escape is left as it is (no id has a "%", so it is answered as unknown). */
+function decodedParameter(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
+}
 
 function answer(ctx: Context, status: number, body: unknown): void {
   ctx.status = status;
@@ -99,4 +135,7 @@ async function jsonBody(req: IncomingMessage): Promise<Record<string, unknown>> 
   }
 }
 
-serve('Koa', app.callback(), port, () => redis.close());
+serve('Koa', app.callback(), port, async () => {
+  await archive?.close();
+  await redis.close();
+});

@@ -19,7 +19,8 @@ export type AgentSessionErrorCode =
   | 'LEASE_LOST'
   | 'ARCHIVE_BACKLOG_FULL'
   | 'ARCHIVE_UNAVAILABLE'
-  | 'ARCHIVE_QUERY_FAILED';
+  | 'ARCHIVE_QUERY_FAILED'
+  | 'USER_REQUIRED';
 
 export class AgentSessionError extends Error {
   readonly code: AgentSessionErrorCode;
@@ -230,5 +231,22 @@ export class ArchiveQueryError extends AgentSessionError {
   constructor(detail: string, sqlState?: string) {
     super('ARCHIVE_QUERY_FAILED', `An archive query failed: ${detail}`);
     this.sqlState = sqlState;
+  }
+}
+
+/**
+ * A call that acts for the request's signed-in user (listing their
+ * conversations) came from a request without one: `getUserId` returned null
+ * or undefined. Nothing was read. Apps answer it with 401 (the example
+ * servers do); the middleware leaves it to the app, whose login rules it does
+ * not know.
+ */
+export class UserRequiredError extends AgentSessionError {
+  constructor(call: string) {
+    super(
+      'USER_REQUIRED',
+      `${call} acts for the request's signed-in user, and this request has none (getUserId returned null or undefined); nothing was read. ` +
+        'Answer 401 before calling it when nobody is logged in, or check that getUserId finds the user of a logged-in request.',
+    );
   }
 }

@@ -46,11 +46,17 @@ export function leaveOtherUsersConversation(agent: RequestAgent, userId: string)
 }
 
 /**
- * What POST /logout does to the agent state: deletes the conversation of the
- * user who logs out. One that is not theirs (the binding in Redis says so) is
- * only detached: delete() refuses another user's conversation.
+ * What POST /logout does to the agent state. Without the cold tier: deletes
+ * the conversation of the user who logs out; one that is not theirs (the
+ * binding in Redis says so) is only detached, as delete() refuses another
+ * user's conversation. With the cold tier (`keep`): nothing, since the point
+ * of the archive is to come back to it: after the next login it is listed by
+ * GET /conversations and can be resumed, and it leaves Redis after its idle
+ * timeout. (delete() would erase it from PostgreSQL too: the user's right to
+ * erasure, for a route of its own in a real app.)
  */
-export async function endConversation(agent: RequestAgent): Promise<void> {
+export async function endConversation(agent: RequestAgent, options: { keep: boolean }): Promise<void> {
+  if (options.keep) return;
   try {
     await agent.delete();
   } catch (error) {

@@ -17,10 +17,13 @@ export interface ExpressAgentSessionOptions extends AgentSessionOptionsBase<Requ
   secret: string | string[];
   /**
    * Answers a request that failed because Redis is unavailable
-   * (`StoreUnavailableError`) or because the agent session belongs to
-   * another user (`SessionUserMismatchError`). Default: 503 with
-   * `Retry-After` and `{ "error": "session_store_unavailable" }`, or 403 with
-   * `{ "error": "session_user_mismatch" }`.
+   * (`StoreUnavailableError`), because the agent session belongs to another
+   * user (`SessionUserMismatchError`), or, with the cold tier, because the
+   * session's archive backlog is full (`ArchiveBacklogFullError`) or the
+   * archive did not answer in time (`ArchiveUnavailableError`). Default: 403
+   * with `{ "error": "session_user_mismatch" }`, else 503 with `Retry-After`
+   * and `{ "error": "session_store_unavailable" | "archive_backlog_full" |
+   * "archive_unavailable" }`.
    */
   onError?: (error: AgentSessionHttpError, req: Request, res: Response, next: NextFunction) => void;
 }
@@ -104,10 +107,11 @@ export function agentSession(options: ExpressAgentSessionOptions): RequestHandle
 }
 
 /**
- * Answers `StoreUnavailableError` and `SessionUserMismatchError` thrown by
- * routes (a `req.agent` call while Redis is down, or for another user's
- * session) the way the middleware does; passes every other error on. Mount it
- * after your routes and before your own error handler.
+ * Answers the errors the middleware answers (see `onError`) when routes throw
+ * them (a `req.agent` call while Redis or the archive is down, for another
+ * user's session, or a write refused by a full archive backlog) the way the
+ * middleware does; passes every other error on. Mount it after your routes
+ * and before your own error handler.
  */
 export function agentSessionErrorHandler(): ErrorRequestHandler {
   return function agentSessionErrors(error, req, res, next) {

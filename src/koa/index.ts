@@ -5,8 +5,9 @@
 import type { RequestAgent } from '../request/request-agent.js';
 
 export { agentSession, type KoaAgentSessionOptions } from './middleware.js';
-export type { RequestAgent, RequestAgentSnapshot } from '../request/request-agent.js';
-export { httpErrorResponse, type AgentSessionHttpError, type HttpErrorResponse } from '../request/http-errors.js';
+export type { RequestAgent, RequestAgentSnapshot, ResumedConversation } from '../request/request-agent.js';
+export type { ConversationList, ConversationPage, ConversationSummary, HistoryQuery } from '../core/cold-tier.js';
+export { httpErrorResponse, type AgentSessionHttpError, type HttpErrorCode, type HttpErrorResponse } from '../request/http-errors.js';
 export type { AgentSessionEvent } from '../request/events.js';
 export type { SessionCookieOptions } from '../request/options.js';
 export type { SecureCookiePolicy } from '../request/secure-cookie.js';

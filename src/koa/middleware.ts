@@ -15,10 +15,13 @@ import { KoaCookieStore } from './store.js';
 export interface KoaAgentSessionOptions extends AgentSessionOptionsBase<Context> {
   /**
    * Answers a request that failed because Redis is unavailable
-   * (`StoreUnavailableError`) or because the agent session belongs to
-   * another user (`SessionUserMismatchError`). Default: 503 with
-   * `Retry-After` and `{ "error": "session_store_unavailable" }`, or 403 with
-   * `{ "error": "session_user_mismatch" }`.
+   * (`StoreUnavailableError`), because the agent session belongs to another
+   * user (`SessionUserMismatchError`), or, with the cold tier, because the
+   * session's archive backlog is full (`ArchiveBacklogFullError`) or the
+   * archive did not answer in time (`ArchiveUnavailableError`). Default: 403
+   * with `{ "error": "session_user_mismatch" }`, else 503 with `Retry-After`
+   * and `{ "error": "session_store_unavailable" | "archive_backlog_full" |
+   * "archive_unavailable" }`.
    */
   onError?: (error: AgentSessionHttpError, ctx: Context) => void | Promise<void>;
 }
@@ -78,7 +81,7 @@ export function agentSession(app: Koa, options: KoaAgentSessionOptions): Middlew
         await next();
       });
     } catch (error) {
-      // A failed load (Redis unavailable), and the same error or a refused user from ctx.agent calls in later middleware.
+      // A failed load (Redis unavailable), and the errors of ctx.agent calls in later middleware (see onError).
       if (!isAgentSessionHttpError(error)) throw error;
       await answer(error, ctx);
     }

@@ -11,6 +11,23 @@ import { seedOf, type SessionData } from './agent-link.js';
  */
 export function agentIdFor(cookieSessionId: string, session?: SessionData): string {
   const seed = seedOf(session);
-  const input = seed === undefined ? `agent-session:${cookieSessionId}` : `agent-session:${cookieSessionId}:${seed}`;
+  return digest(seed === undefined ? `agent-session:${cookieSessionId}` : `agent-session:${cookieSessionId}:${seed}`);
+}
+
+/**
+ * The id a cookie session's conversation goes on under when, with the cold
+ * tier, its agent session left Redis and the archive cannot bring it back
+ * (never archived yet, or erased). Not the old id: its backlog may still hold
+ * turns waiting for the archiver, whose seqs a fresh start would reuse, and
+ * an erased id stays erased (the archive drops anything written under it).
+ * Derived, like `agentIdFor`, so that concurrent writes of one cookie session
+ * all go on under the same successor. A seed never contains ':', so no input
+ * here is also an input of `agentIdFor`.
+ */
+export function successorIdFor(cookieSessionId: string, previousId: string): string {
+  return digest(`agent-session:${cookieSessionId}:after:${previousId}`);
+}
+
+function digest(input: string): string {
   return createHash('sha256').update(input).digest('base64url').slice(0, 32);
 }

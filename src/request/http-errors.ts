@@ -1,28 +1,42 @@
-import { SessionUserMismatchError, StoreUnavailableError } from '../errors.js';
+import { ArchiveBacklogFullError, ArchiveUnavailableError, SessionUserMismatchError, StoreUnavailableError } from '../errors.js';
 
 /** The errors the middleware answers itself; every other error goes to the app. */
-export type AgentSessionHttpError = StoreUnavailableError | SessionUserMismatchError;
+export type AgentSessionHttpError = StoreUnavailableError | SessionUserMismatchError | ArchiveBacklogFullError | ArchiveUnavailableError;
 
 export function isAgentSessionHttpError(error: unknown): error is AgentSessionHttpError {
-  return error instanceof StoreUnavailableError || error instanceof SessionUserMismatchError;
+  return (
+    error instanceof StoreUnavailableError ||
+    error instanceof SessionUserMismatchError ||
+    error instanceof ArchiveBacklogFullError ||
+    error instanceof ArchiveUnavailableError
+  );
 }
+
+/** The machine-readable code in the body of each answer. */
+export type HttpErrorCode = 'session_store_unavailable' | 'session_user_mismatch' | 'archive_backlog_full' | 'archive_unavailable';
 
 export interface HttpErrorResponse {
   status: 503 | 403;
   headers: Record<string, string>;
-  body: { error: 'session_store_unavailable' | 'session_user_mismatch' };
+  body: { error: HttpErrorCode };
 }
 
 /**
  * The default answers:
  * - Redis unavailable: 503 with `Retry-After`, so clients and load balancers
  *   retry shortly instead of treating the session as lost;
- * - the agent session belongs to another user: 403, nothing read or written.
+ * - the agent session belongs to another user: 403, nothing read or written;
+ * - the session's archive backlog is full (the archiver is down or behind):
+ *   503 with `Retry-After`, since the write succeeds again once the archiver
+ *   has drained it; nothing was written;
+ * - the archive (PostgreSQL) did not answer a resume, history or listing in
+ *   time: 503 with `Retry-After`, as for Redis.
  * The bodies are stable machine-readable codes; messages stay in the logs.
  */
 export function httpErrorResponse(error: AgentSessionHttpError, retryAfterSeconds: number): HttpErrorResponse {
-  if (error instanceof StoreUnavailableError) {
-    return { status: 503, headers: { 'Retry-After': String(retryAfterSeconds) }, body: { error: 'session_store_unavailable' } };
-  }
-  return { status: 403, headers: {}, body: { error: 'session_user_mismatch' } };
+  if (error instanceof SessionUserMismatchError) return { status: 403, headers: {}, body: { error: 'session_user_mismatch' } };
+  const retry = { 'Retry-After': String(retryAfterSeconds) };
+  if (error instanceof ArchiveBacklogFullError) return { status: 503, headers: retry, body: { error: 'archive_backlog_full' } };
+  if (error instanceof ArchiveUnavailableError) return { status: 503, headers: retry, body: { error: 'archive_unavailable' } };
+  return { status: 503, headers: retry, body: { error: 'session_store_unavailable' } };
 }

@@ -1,11 +1,14 @@
 import type { AgentSession, ObservationRequestOptions, ObservationRequestResult } from '../core/api.js';
 import type { SessionStore } from '../core/agent-store.js';
+import type { ConversationList, ConversationPage, HistoryQuery } from '../core/cold-tier.js';
 import {
+  ConfigError,
   InvalidInputError,
   SessionExistsError,
   SessionNotFoundError,
   SessionUserMismatchError,
   ToolCallNotFoundError,
+  UserRequiredError,
 } from '../errors.js';
 import type {
   AgentMeta,
@@ -19,7 +22,7 @@ import type {
   TurnInput,
   TurnQuery,
 } from '../core/types.js';
-import { agentIdFor } from './agent-id.js';
+import { agentIdFor, successorIdFor } from './agent-id.js';
 import { boundToSomeoneElse, detachLink, readLink, writeLink, type AgentLink, type SessionData } from './agent-link.js';
 import type { RequestState } from './request-state.js';
 
@@ -35,6 +38,16 @@ export interface CookieSessionAccess {
 export interface RequestAgentSnapshot extends Omit<AgentSnapshot, 'meta'> {
   meta: AgentMeta | null;
 }
+
+/** What `resume(id)` answers: the conversation the cookie session is linked to now. */
+export interface ResumedConversation {
+  agentSessionId: string;
+  /** Its turn count, which is also the seq of its last turn: the next append gets turnCount + 1. */
+  turnCount: number;
+  /** Whether it had to come back from the cold tier (its keys had left Redis) rather than being still there. */
+  restored: boolean;
+}
+
 
 /**
  * `req.agent` / `ctx.agent`: the request's agent session, created lazily.
@@ -55,7 +68,17 @@ export interface RequestAgentSnapshot extends Omit<AgentSnapshot, 'meta'> {
  *   (or that the session was refused), so the end-of-request refresh does
  *   not send a TOUCH the call already did (or must not do).
  * - An agent session that expired or was deleted while its cookie session
- *   lived on reads as empty; the next write starts it afresh under the same id.
+ *   lived on reads as empty. Without the cold tier, the next write starts it
+ *   afresh under the same id. With it, the next write first restores it from
+ *   the archive (its seqs continue where the archive ends) and then writes;
+ *   if the archive does not have it (it expired before the archiver ever
+ *   ran, or it was erased), the write starts a new conversation under a
+ *   successor id (see `successorIdFor`), never under the old one.
+ * - With the cold tier: `resume(id)` links the cookie session to another of
+ *   the user's conversations, `history()` reads this conversation beyond the
+ *   window, `conversations()` lists the user's conversations. Without it they
+ *   throw `ConfigError` whatever the state, so a missing option shows on the
+ *   first call, not only once a conversation has expired.
  */
 export class RequestAgent {
   readonly #agents: SessionStore;
@@ -111,6 +134,78 @@ export class RequestAgent {
     return this.#read<NotesResult<T>>((session) => session.notes<T>(query), () => ({ ready: false }));
   }
 
+  // --- the cold tier ---------------------------------------------------------
+
+  /**
+   * Links this cookie session to the conversation `id` (this request's
+   * agent session from now on), restoring it from the cold tier when its
+   * keys have left Redis. The binding rules apply: another user's
+   * conversation is refused with `SessionUserMismatchError` (403) and nothing
+   * is read, restored or linked; an anonymous request may only resume an
+   * unbound conversation, and a signed-in user's first call binds one to
+   * them. `SessionNotFoundError` for an id that is neither in Redis nor in
+   * the archive (never existed, or erased). The conversation linked before
+   * is left as it is, to expire on its own. Two round trips to Redis (three
+   * when it has to be restored), plus the archive's when it is not in Redis.
+   */
+  async resume(id: string): Promise<ResumedConversation> {
+    this.#requireColdTier('resume(id)');
+    const data = this.#requireCookieSession();
+    const user = this.#state.user();
+    const link = readLink(data);
+    // The conversation already linked, recorded as someone else's: refused before Redis or the archive is asked.
+    if (link?.id === id) this.#checkBinding(link, user);
+    let resumed: { session: AgentSession; restored: boolean };
+    let meta: AgentMeta;
+    try {
+      resumed = await this.#agents.resume(id, { user });
+      // Its turn count; as a call of this user's, it also binds an unbound conversation to them.
+      meta = await resumed.session.meta();
+    } catch (error) {
+      // Only a refusal of the linked conversation concerns the end-of-request refresh; any other refused id was never linked.
+      if (error instanceof SessionUserMismatchError && link?.id === id) this.#leaveTtlAlone();
+      throw error;
+    }
+    this.#used(id, user);
+    return { agentSessionId: id, turnCount: meta.turnCount, restored: resumed.restored };
+  }
+
+  /**
+   * This conversation's archived turns, beyond the window, a page at a time
+   * (see `HistoryQuery`; default: the oldest 50, oldest first). Empty while
+   * there is no agent session, and while nothing of it has been archived
+   * yet. The archive lags the window by however far the archiver is behind:
+   * the newest turns are in `turns()` first.
+   */
+  async history(query: HistoryQuery = {}): Promise<Turn[]> {
+    this.#requireColdTier('history()');
+    const link = this.#link();
+    if (!link) return [];
+    const user = this.#state.user();
+    this.#checkBinding(link, user);
+    try {
+      return await this.#refusalsHandled(() => this.#agents.history(link.id, { user }, query));
+    } catch (error) {
+      // Not in the archive: the archiver has not reached it yet (or it was erased); there is no history beyond the window.
+      if (error instanceof SessionNotFoundError) return [];
+      throw error;
+    }
+  }
+
+  /**
+   * The signed-in user's conversations, newest first, a page at a time (pass
+   * the page's `next` as `before` for the next one). From the archive, so a
+   * conversation shows once the archiver has copied it. `UserRequiredError`
+   * for an anonymous request: anonymous conversations are bound to nobody,
+   * so there is nobody to list them for (answer 401).
+   */
+  async conversations(page: ConversationPage = {}): Promise<ConversationList> {
+    this.#requireColdTier('conversations()');
+    const user = this.#state.user();
+    if (user === null) throw new UserRequiredError('req.agent.conversations() / ctx.agent.conversations()');
+    return this.#agents.conversations(user, page);
+  }
+
   // --- writes: the first one creates the agent session ------------------------
 
   async update(patch: MetaPatch): Promise<void> {
@@ -149,8 +244,9 @@ export class RequestAgent {
   }
 
   /**
-   * Deletes the agent session (every key) and forgets it; the next write
-   * starts a new one. Only the user it is bound to may delete it
+   * Deletes the agent session (every key, and with the cold tier its
+   * archived copy) and forgets it; the next write starts a new one, under a
+   * new id. Only the user it is bound to may delete it
    * (`SessionUserMismatchError` otherwise); use `detach()` to leave another
    * user's conversation behind.
    */
@@ -161,7 +257,10 @@ export class RequestAgent {
     this.#checkBinding(link, user);
     const data = this.#requireCookieSession();
     await this.#refusalsHandled(() => this.#agents.session(link.id, { user }).delete());
-    writeLink(data, undefined);
+    // A seed, not merely no link: the next conversation must not be derived
+    // under the erased id again (the archive keeps erased ids erased, and so
+    // would drop everything written under it).
+    detachLink(data);
     this.#state.agentTtl = 'refreshed';
   }
 
@@ -243,19 +342,48 @@ export class RequestAgent {
     return this.#refusalsHandled(async () => {
       const id = link?.id ?? agentIdFor(this.#cookieSessionId(), this.#cookieSession.data());
       const session = this.#agents.session(id, { user });
-      let result: T;
       try {
-        result = link ? await operation(session) : await this.#createThen(user, id, () => operation(session));
+        const result = link ? await operation(session) : await this.#createThen(user, id, () => operation(session));
+        this.#used(id, user);
+        return result;
       } catch (error) {
         if (!(error instanceof SessionNotFoundError)) throw error;
-        // Expired or deleted behind this cookie session's back (or, on first
-        // use of the CREATE script, its reload came too late): start afresh
-        // under the same id.
-        result = await this.#createThen(user, id, () => operation(session));
       }
-      this.#used(id, user);
+      // Gone behind this cookie session's back (expired, evicted, deleted
+      // elsewhere), or, on first use of the CREATE script, its reload came too
+      // late: bring it back, or start it again.
+      const again = link ? await this.#comeBack(user, id) : { session, restored: false };
+      const result = again.restored ? await operation(again.session) : await this.#createThen(user, again.session.id, () => operation(again.session));
+      this.#used(again.session.id, user);
       return result;
     });
+  }
+
+  /**
+   * Where a write goes on when the linked agent session is gone from Redis.
+   * Without the cold tier: afresh under the same id (nothing else remembers
+   * its seqs). With it: the conversation restored from the archive, its seqs
+   * continuing where the archive ends (`restored`: write at once); or, when
+   * the archive does not know the id, a new conversation under a successor
+   * id, to be created first. The old id is not reused then: it was either
+   * never archived, and its backlog may still hold turns for the archiver
+   * under seqs a fresh start would assign again (two different turns under
+   * one seq in PostgreSQL), or erased, and the archive drops what is written
+   * under an erased id. `SessionUserMismatchError` when the archive says the
+   * conversation is another user's; `ArchiveUnavailableError` (503) while the
+   * archive cannot say: forking the conversation because PostgreSQL blinked
+   * would be worse than a retry.
+   */
+  async #comeBack(user: string | null, id: string): Promise<{ session: AgentSession; restored: boolean }> {
+    if (!this.#agents.archives) return { session: this.#agents.session(id, { user }), restored: false };
+    try {
+      const { session } = await this.#agents.resume(id, { user });
+      // Restored, or back already (a concurrent request of this cookie session restored or recreated it): either way it is in Redis.
+      return { session, restored: true };
+    } catch (error) {
+      if (!(error instanceof SessionNotFoundError)) throw error;
+    }
+    return { session: this.#agents.session(successorIdFor(this.#cookieSessionId(), id), { user }), restored: false };
   }
 
   /**
@@ -279,6 +407,14 @@ export class RequestAgent {
     }
   }
 
+  #requireColdTier(call: string): void {
+    if (this.#agents.archives) return;
+    throw new ConfigError(
+      `req.agent.${call} / ctx.agent.${call} reads the cold tier, and this middleware has none: ` +
+        'pass archive: { tier: createPgArchive({ connectionString }) } (agent-session/archive) to agentSession(), and run the archiver.',
+    );
+  }
+
   #cookieSessionId(): string {
     const id = this.#cookieSession.id();
     if (!id) throw new InvalidInputError('req.agent / ctx.agent needs a cookie session; mount agentSession() before the routes that use it.');
@@ -296,7 +432,9 @@ export class RequestAgent {
     const data = this.#cookieSession.data();
     if (!data) return;
     const link = readLink(data);
-    const userId = user ?? link?.userId;
+    // An anonymous call leaves a recorded binding as it was, but only that
+    // session's: a link to another id (a resume, a successor) starts from what this call showed.
+    const userId = user ?? (link?.id === id ? link.userId : undefined);
     if (link?.id !== id || link.userId !== userId) writeLink(data, { id, userId });
   }
 }

@@ -23,8 +23,9 @@ interface Example {
   exited: Promise<number | null>;
 }
 
+/** Runs an example; without the cold tier unless `env` sets DATABASE_URL (whatever the environment of the test run says). */
 function runExample(file: string, env: Record<string, string>): Example {
-  const child = spawn(tsx, [file], { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(tsx, [file], { cwd: root, env: { ...process.env, DATABASE_URL: '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
@@ -124,6 +125,24 @@ describe.each([
 
       await stop(example);
       expect(await example.exited).toBe(0);
+    } finally {
+      await stop(example);
+    }
+  });
+
+  it('without DATABASE_URL, says in one line that the cold tier is off, and serves none of its routes', async () => {
+    const port = await freePort();
+    const example = runExample(file, { PORT: String(port), REDIS_URL: inject('redisUrl') });
+    try {
+      await listening(example, `http://localhost:${port}`);
+      const mentions = example.output().split('\n').filter((line) => /cold tier|DATABASE_URL/i.test(line));
+      expect(mentions).toEqual(['cold tier off: set DATABASE_URL to archive conversations in PostgreSQL']);
+
+      const browser = new Browser(`http://127.0.0.1:${port}`, {});
+      expect((await browser.post('/login', { userId: 'ada' })).status).toBe(200);
+      expect((await browser.get('/conversations')).status).toBe(404);
+      expect((await browser.post('/conversations/abc/resume')).status).toBe(404);
+      expect((await browser.get('/history')).status).toBe(404);
     } finally {
       await stop(example);
     }

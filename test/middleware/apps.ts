@@ -3,7 +3,8 @@ import type { AddressInfo } from 'node:net';
 import express from 'express';
 import Koa from 'koa';
 import { agentSession as expressAgentSession, agentSessionErrorHandler, type ExpressAgentSessionOptions } from 'agent-session/express';
-import { agentSession as koaAgentSession, type AgentSessionHttpError, type RequestAgent } from 'agent-session/koa';
+import { agentSession as koaAgentSession, type AgentSessionHttpError, type HistoryQuery, type RequestAgent } from 'agent-session/koa';
+import { AgentSessionError, ArchiveUnavailableError } from 'agent-session';
 
 /**
  * One small app, built on either framework, so that every behaviour of the
@@ -71,6 +72,18 @@ const routes: Record<string, Route> = {
     await agent.completeToolCall(id, { found: true });
     return { status: 200, body: { id } };
   },
+  'POST /delete': async ({ agent }) => {
+    await agent.delete();
+    return { status: 204 };
+  },
+  /** The cold tier's calls; the library's errors that the middleware leaves to the app come back as { code, message } (see `explained`). */
+  'POST /resume': ({ agent, body }) => explained(async () => ({ status: 200, body: await agent.resume(String(body.id)) })),
+  'POST /history': ({ agent, body }) => explained(async () => ({ status: 200, body: { turns: await agent.history(body as HistoryQuery) } })),
+  'GET /conversations': ({ agent }) => explained(async () => ({ status: 200, body: await agent.conversations() })),
+  /** Throws what a req.agent call throws when PostgreSQL does not answer, to show how each framework's middleware answers it. */
+  'POST /archive-down': async () => {
+    throw new ArchiveUnavailableError(2_000, 'ECONNREFUSED');
+  },
   'GET /state': async ({ agent }) => {
     const { meta, turns, toolCalls, notes } = await agent.snapshot({ lastTurns: 200 });
     return {
@@ -79,6 +92,26 @@ const routes: Record<string, Route> = {
     };
   },
 };
+
+/** Statuses for the library's errors that the middleware leaves to the app, as an app might choose them. */
+const STATUS_BY_CODE: Partial<Record<AgentSessionError['code'], number>> = {
+  SESSION_NOT_FOUND: 404,
+  SESSION_ID_INVALID: 404,
+  USER_REQUIRED: 401,
+  INPUT_INVALID: 400,
+  CONFIG_INVALID: 500,
+};
+
+/** Runs a route; an error in STATUS_BY_CODE is answered with its status and `{ code, message }`, anything else goes on to the middleware. */
+async function explained(route: () => Promise<{ status: number; body?: unknown }>): Promise<{ status: number; body?: unknown }> {
+  try {
+    return await route();
+  } catch (error) {
+    const status = error instanceof AgentSessionError ? STATUS_BY_CODE[error.code] : undefined;
+    if (status === undefined || !(error instanceof AgentSessionError)) throw error;
+    return { status, body: { code: error.code, message: error.message } };
+  }
+}
 
 /** The user: the `x-user` header (a stand-in for a bearer token), else the one logged in on the cookie session. */
 function userFrom(header: string | string[] | undefined, session: Record<string, unknown> | null | undefined): string | null {

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { SessionStore } from '../../src/core/agent-store.js';
 import { eventually } from '../harness/wait.js';
 import { FRAMEWORKS } from './apps.js';
-import { Browser } from './browser.js';
+import { Browser, VIA_HTTPS_PROXY } from './browser.js';
 import { agentKeys, cookieSessionKeys, useFixture } from './fixture.js';
 
 const fixture = useFixture();
@@ -96,6 +96,32 @@ describe.each(FRAMEWORKS)('%s: agent session lifecycle', (framework) => {
     await age();
     expect((await browser.get('/state')).status).toBe(200);
     await expectFresh();
+  });
+
+  it('without the cold tier, starts an agent session that left Redis while its cookie session lived on afresh, under the same id', async () => {
+    const app = await fixture.app(framework);
+    const browser = new Browser(app);
+    await browser.post('/turn', { content: 'one' });
+    const { agentSessionId: id } = (await browser.post('/turn', { content: 'two' })).body as { agentSessionId: string };
+    // Evicted (or expired sooner than the cookie session, which a TTL refresh on another node can cause).
+    await fixture.inspector.del([`${app.prefix}{${id}}:meta`, `${app.prefix}{${id}}:turns`]);
+
+    expect((await browser.get('/state')).body).toMatchObject({ agentSessionId: id, turnCount: 0, turns: [] });
+    expect((await browser.post('/turn', { content: 'again' })).body).toEqual({ seq: 1, agentSessionId: id });
+  });
+
+  it('delete() removes the agent session, and the next write starts a new one under a new id', async () => {
+    const app = await fixture.app(framework);
+    const browser = new Browser(app, { ...VIA_HTTPS_PROXY, 'x-user': 'alice' });
+    const { agentSessionId: id } = (await browser.post('/turn', { content: 'forget me' })).body as { agentSessionId: string };
+
+    expect((await browser.post('/delete')).status).toBe(204);
+    expect(await agentKeys(fixture.inspector, app.prefix)).toEqual([]);
+    expect((await browser.get('/state')).body).toMatchObject({ agentSessionId: null, turnCount: 0 });
+    // Never the deleted id again: with the cold tier, the archive drops whatever is written under an erased id.
+    const next = await browser.post('/turn', { content: 'a new conversation' });
+    expect(next.body).toEqual({ seq: 1, agentSessionId: expect.any(String) });
+    expect(next.body.agentSessionId).not.toBe(id);
   });
 
   it('does not revive an expired session when its cookie is presented again', async () => {

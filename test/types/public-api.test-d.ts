@@ -14,13 +14,24 @@ import {
   type AgentSession,
   type AgentSessionErrorCode,
   type AgentStore,
+  type AgentStoreOptions,
   type Caller,
   type NotesResult,
   type RedisConnection,
   type ToolCall,
   type Turn,
 } from 'agent-session';
-import { agentSession, agentSessionErrorHandler, type AgentSessionEvent, type RequestAgent } from 'agent-session/express';
+import {
+  agentSession,
+  agentSessionErrorHandler,
+  httpErrorResponse,
+  type AgentSessionEvent,
+  type AgentSessionHttpError,
+  type ConversationList,
+  type HttpErrorCode,
+  type RequestAgent,
+  type ResumedConversation,
+} from 'agent-session/express';
 import { agentSession as koaAgentSession } from 'agent-session/koa';
 import { createObserverWorker, handleObserverNotesTool, type ObserverWorker } from 'agent-session/observer';
 
@@ -110,6 +121,23 @@ if (event.type === 'debug') expectTypeOf(event.reason).toBeString();
 
 declare const agent: RequestAgent;
 expectTypeOf(agent.appendTurn({ role: 'assistant', content: 'ok' })).resolves.toEqualTypeOf<Turn>();
+
+// The cold tier through the middleware.
+// What createPgArchive() returns (agent-session/archive); the store's option names its type.
+declare const tier: NonNullable<AgentStoreOptions['archive']>['tier'];
+agentSession({ redis, secret: 'x'.repeat(32), archive: { tier, maxBacklog: 1_000 } });
+koaAgentSession(koaApp, { redis, archive: { tier } });
+// @ts-expect-error the archive option needs its tier
+agentSession({ redis, secret: 'x'.repeat(32), archive: { maxBacklog: 1_000 } });
+expectTypeOf(agent.resume('id')).resolves.toEqualTypeOf<ResumedConversation>();
+expectTypeOf(agent.history({ beforeSeq: 120, limit: 20, order: 'newest-first' })).resolves.toEqualTypeOf<Turn[]>();
+expectTypeOf(agent.conversations({ limit: 10 })).resolves.toEqualTypeOf<ConversationList>();
+// @ts-expect-error history takes a query object, not a seq
+void agent.history(120);
+declare const httpError: AgentSessionHttpError;
+expectTypeOf(httpErrorResponse(httpError, 2).body.error).toEqualTypeOf<HttpErrorCode>();
+expectTypeOf<HttpErrorCode>().toEqualTypeOf<'session_store_unavailable' | 'session_user_mismatch' | 'archive_backlog_full' | 'archive_unavailable'>();
+
 declare const RequestAgentClass: typeof import('agent-session/express');
 // @ts-expect-error RequestAgent is exported as a type only: apps get one as req.agent / ctx.agent
 new RequestAgentClass.RequestAgent();
