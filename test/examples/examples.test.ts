@@ -1,62 +1,15 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { freePort, startRedisServer } from '../harness/redis-server.js';
 import { keysUnder, rawClient, type TestClient } from '../harness/store.js';
 import { eventually } from '../harness/wait.js';
 import { Browser } from '../middleware/browser.js';
+import { listening, runExample, stop } from './processes.js';
 
 /**
- * Each example server runs as users run it (tsx, a real child process, the
- * package imported by its public name through tsconfig paths), against the
+ * Each example server runs as users run it (see processes.ts), against the
  * run's test Redis on a free port, and the example HTTP contract is checked
- * over HTTP.
+ * over HTTP. The cold tier's routes are in cold-tier-examples.test.ts.
  */
-const root = fileURLToPath(new URL('../../', import.meta.url));
-const tsx = fileURLToPath(new URL('../../node_modules/.bin/tsx', import.meta.url));
-
-interface Example {
-  child: ChildProcess;
-  output(): string;
-  /** Resolves with the exit code. */
-  exited: Promise<number | null>;
-}
-
-/** Runs an example; without the cold tier unless `env` sets DATABASE_URL (whatever the environment of the test run says). */
-function runExample(file: string, env: Record<string, string>): Example {
-  const child = spawn(tsx, [file], { cwd: root, env: { ...process.env, DATABASE_URL: '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const exited = once(child, 'exit').then(([code]) => code as number | null);
-  return { child, output: () => output, exited };
-}
-
-/**
- * Stops an example the way Ctrl-C would: tsx relays SIGTERM to the server
- * process (a SIGKILL would stop only tsx and could orphan the server).
- */
-async function stop(example: Example): Promise<void> {
-  if (example.child.exitCode !== null || example.child.signalCode !== null) return;
-  example.child.kill('SIGTERM');
-  await example.exited;
-}
-
-/** Waits for the line the example prints once it listens (or fails with its output if it exits first). */
-async function listening(example: Example, url: string): Promise<void> {
-  await new Promise<void>((resolve, reject) => {
-    const check = () => {
-      if (example.output().includes(`listening on ${url}`)) {
-        example.child.stdout!.off('data', check);
-        resolve();
-      }
-    };
-    example.child.stdout!.on('data', check);
-    example.exited.then((code) => reject(new Error(`the example exited (${code}) before listening:\n${example.output()}`)));
-    check();
-  });
-}
 
 let inspector: TestClient;
 beforeAll(async () => {
