@@ -273,8 +273,9 @@ export class SessionHandle implements AgentSession {
       observer.push('notes', JSON.stringify(data.notes.notes), 'writtenAt', data.notes.writtenAt, 'coversThroughSeq', data.notes.coversThroughSeq);
     }
     const strings = (values: Array<string | number>) => JSON.stringify(values.map(String));
-    const reply = await this.#run(scripts.RESTORE, [strings(fields), JSON.stringify(turns), strings(tools), strings(observer)], {
+    const reply = await this.#run(scripts.RESTORE, [strings(fields), JSON.stringify(turns), strings(tools), strings(observer), this.#config.maxTurns], {
       owner: '',
+      extraKeys: [this.keys.archive],
     });
     return reply === 'restored' ? 'restored' : 'exists';
   }

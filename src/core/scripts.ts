@@ -38,5 +38,5 @@ export const DELETE = load('delete-8');
 export const REQUEST_OBSERVATION = load('requestObservation-5');
 export const ENQUEUE_OBSERVATION = load('enqueueObservation-1');
 export const CANCEL_OBSERVATION = load('cancelObservation-1');
-export const RESTORE = load('restore-4');
+export const RESTORE = load('restore-5');
 export const ARCHIVE_REGISTER = load('archiveRegister-1');

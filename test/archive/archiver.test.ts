@@ -185,6 +185,23 @@ describe('resume from the cold tier', () => {
     await expect(store.resume(id, { user: 'ada' })).resolves.toMatchObject({ restored: false });
   });
 
+  it('puts back the turns the archiver had not copied yet, so no seq is reused', async () => {
+    const { store, keyPrefix } = storeWithArchive({ maxTurns: 10 });
+    const session = await store.create({ userId: 'ada' });
+    for (let i = 1; i <= 10; i++) await session.appendTurn({ role: 'user', content: `archived ${i}` });
+    await createArchiver({ redis, archive, keyPrefix }).drainAll();
+    for (let i = 11; i <= 15; i++) await session.appendTurn({ role: 'user', content: `pending ${i}` });
+    // The session expired; its backlog (longer-lived) still holds turns 11..15.
+    const keys = sessionKeys(keyPrefix, session.id);
+    await client.del([keys.meta, keys.turns, keys.tools, keys.observer]);
+    const { session: resumed, restored } = await store.resume(session.id, { user: 'ada' });
+    expect(restored).toBe(true);
+    expect((await resumed.turns()).map((turn) => turn.seq)).toEqual(range(6, 15));
+    await expect(resumed.appendTurn({ role: 'user', content: 'next' })).resolves.toMatchObject({ seq: 16 });
+    await createArchiver({ redis, archive, keyPrefix }).drainAll();
+    expect(await archivedSeqs(session.id)).toEqual(range(1, 16));
+  });
+
   it('converges when many requests resume the same conversation at once', async () => {
     const { store, id } = await archivedConversation(12);
     const results = await Promise.all(Array.from({ length: 10 }, () => store.resume(id, { user: 'ada' })));
