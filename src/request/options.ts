@@ -1,5 +1,5 @@
 import { SessionStore } from '../core/agent-store.js';
-import { resolveIdleTimeoutMs, type AgentStoreLimits } from '../core/config.js';
+import { resolveIdleTimeoutMs, type AgentStoreLimits, type StoreArchiveOptions } from '../core/config.js';
 import { ConfigError } from '../errors.js';
 import { knownKeys, oneOf, optionalFunction, optionalString, optionsObject, wholeNumber } from '../options.js';
 import type { RedisConnection } from '../redis/types.js';
@@ -59,8 +59,17 @@ export interface AgentSessionOptionsBase<Request> {
   /** How many of the newest turns an agent session keeps. Default 50. */
   maxTurns?: number;
   limits?: AgentStoreLimits;
+  /**
+   * The cold tier, as `createAgentStore()` takes it: every change is also
+   * queued for the archiver (`createArchiver()`) to copy into PostgreSQL, and
+   * `req.agent` / `ctx.agent` gain `resume(id)`, `history()` and
+   * `conversations()`. An agent session that left Redis while its cookie
+   * session lived on is restored from the archive on its next write.
+   * `{ tier: createPgArchive({ connectionString }) }` (agent-session/archive).
+   */
+  archive?: StoreArchiveOptions;
   cookie?: SessionCookieOptions;
-  /** The `Retry-After` of a 503 while Redis is unavailable, in seconds. Default 2. */
+  /** The `Retry-After` of a 503 (Redis or the archive unavailable, a full archive backlog), in seconds. Default 2. */
   retryAfterSeconds?: number;
   /** Receives warnings and errors that have no response to go to, and debug events. Default: one `console.warn` line per warning or error; debug events dropped. */
   logger?: (event: AgentSessionEvent) => void;
@@ -90,7 +99,7 @@ export interface MiddlewareConfig<Request> {
 
 export const DEFAULT_RETRY_AFTER_SECONDS = 2;
 
-const SHARED_OPTIONS = ['redis', 'getUserId', 'idleTimeoutMs', 'keyPrefix', 'maxTurns', 'limits', 'cookie', 'retryAfterSeconds', 'logger'];
+const SHARED_OPTIONS = ['redis', 'getUserId', 'idleTimeoutMs', 'keyPrefix', 'maxTurns', 'limits', 'archive', 'cookie', 'retryAfterSeconds', 'logger'];
 const COOKIE_OPTIONS = ['name', 'secure', 'sameSite', 'httpOnly', 'domain', 'path'];
 /** RFC 6265 token characters, so the name needs no quoting in any browser. */
 const COOKIE_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
@@ -104,13 +113,14 @@ export function resolveMiddlewareOptions<Request>(
   knownKeys(options, [...SHARED_OPTIONS, ...frameworkOptions], { what: entryPoint });
   // The store's own rule, checked here too because the cookie's max age is this timeout.
   const idleTimeoutMs = resolveIdleTimeoutMs(options.idleTimeoutMs);
-  // The store checks redis, keyPrefix, maxTurns and limits by the same rules as createAgentStore().
+  // The store checks redis, keyPrefix, maxTurns, limits and archive by the same rules as createAgentStore().
   const agents = new SessionStore({
     redis: options.redis,
     keyPrefix: options.keyPrefix,
     idleTimeoutMs,
     maxTurns: options.maxTurns,
     limits: options.limits,
+    archive: options.archive,
   });
   const getUserId = optionalFunction<(request: Request) => string | null | undefined>(
     'getUserId',

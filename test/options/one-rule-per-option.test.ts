@@ -4,6 +4,7 @@ import { ConfigError, connectRedis, createAgentStore, RedisStartupError } from '
 import { agentSession as expressAgentSession } from 'agent-session/express';
 import { agentSession as koaAgentSession } from 'agent-session/koa';
 import { createObserverWorker } from 'agent-session/observer';
+import { unreachedTier } from '../middleware/unreached-tier.js';
 
 /**
  * One rule per option: an option that several entry points take is accepted
@@ -82,9 +83,14 @@ function withOption(path: string, value: unknown, options: Options = {}): Option
   return { ...options, [head]: withOption(rest.join('.'), value, (options[head] as Options | undefined) ?? {}) };
 }
 
-/** A `redis.*` option goes into a connection that is otherwise valid. */
+/** A cold tier for the `archive` option; building an entry point never calls it. */
+const tier = unreachedTier();
+
+/** A `redis.*` or `archive.*` option goes into a connection or an archive option that is otherwise valid. */
 function optionsFor(path: string, value: unknown): Options {
-  return withOption(path, value, path.startsWith('redis.') ? { redis: { client, failFastMs: 1_000 } } : {});
+  if (path.startsWith('redis.')) return withOption(path, value, { redis: { client, failFastMs: 1_000 } });
+  if (path.startsWith('archive.')) return withOption(path, value, { archive: { tier } });
+  return withOption(path, value);
 }
 
 async function configError(entry: EntryPoint, path: string, value: unknown): Promise<ConfigError> {
@@ -151,6 +157,20 @@ const SHARED: SharedRule[] = [
     bad: [-1, 0, 1.5, '1k'],
     good: [1, 1_000_000],
   },
+  {
+    rule: 'archive.maxBacklog: whole number, 1 or more',
+    where: theStoreAndMiddleware.flatMap((entry) => at(entry, 'archive.maxBacklog')),
+    bad: [0, 2.5, '10k', null],
+    good: [1, 1_000_000],
+  },
+  ...(['backlogTtlMs', 'registerEveryMs'] as const).map(
+    (option): SharedRule => ({
+      rule: `archive.${option}: whole ms, 1 or more`,
+      where: theStoreAndMiddleware.flatMap((entry) => at(entry, `archive.${option}`)),
+      bad: [0, 1.5, '7d'],
+      good: [1, 604_800_000],
+    }),
+  ),
 ];
 
 describe('one rule per option, across entry points', () => {
@@ -223,6 +243,11 @@ describe('unknown options are refused at every entry point', () => {
       message: 'Unknown cookie option `cookie.maxAge`. Known options: name, secure, sameSite, httpOnly, domain, path.',
     },
     { entry: connect, path: 'reconnect.retries', message: 'Unknown option `reconnect.retries`. Known options: initialDelayMs, maxDelayMs.' },
+    ...[store, express, koa].map((entry) => ({
+      entry,
+      path: 'archive.maxbacklog',
+      message: 'Unknown option `archive.maxbacklog`. Did you mean `archive.maxBacklog`?',
+    })),
   ])('$entry.name refuses $path', async ({ entry, path, message }) => {
     expect((await configError(entry, path, 1)).message).toContain(message);
   });
@@ -236,5 +261,15 @@ describe('callbacks are functions at every entry point', () => {
     ...at(observer, 'logger', 'retryBackoff', 'analyze'),
   ])('$entry.name refuses a $path that is not a function', async ({ entry, path }) => {
     expect((await configError(entry, path, 'console')).message).toMatch(new RegExp(`^\`${path}\` must be a function`));
+  });
+});
+
+describe('the archive option at every entry point that takes it', () => {
+  it.each(theStoreAndMiddleware)('$name refuses an archive without a tier, or with something else than an archive as its tier', async (entry) => {
+    for (const archive of [{}, { tier: {} }, { tier: 'postgres://localhost/db' }]) {
+      const error = await entry.call({ archive });
+      expect(error, JSON.stringify(archive)).toBeInstanceOf(ConfigError);
+      expect((error as ConfigError).message).toBe('`archive.tier` must be the archive from createPgArchive() (agent-session/archive).');
+    }
   });
 });
