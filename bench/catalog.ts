@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
  * the middleware (src/express, src/koa); until it exists they are skipped
  * and the report says so.
  */
-export type ServerId = '1' | '1b' | '2' | '3' | '4' | '4b' | '5' | '6';
+export type ServerId = '1' | '1b' | '2' | '3' | '3a' | '4' | '4b' | '5' | '6';
 export type Framework = 'express' | 'koa';
 export type Role = 'ceiling' | 'floor' | 'peer' | 'agent';
 
@@ -31,6 +31,20 @@ export const SERVERS: readonly ServerSpec[] = [
   { id: '5', file: 'koa-peer', label: 'koa-session + Redis store, agent state in session (peer)', framework: 'koa', role: 'peer', requires: [] },
   { id: '6', file: 'koa-agent', label: 'Koa + agent-session', framework: 'koa', role: 'agent', requires: ['src/koa/index.ts'] },
 ];
+
+/**
+ * Server 3 with the cold tier on (`archive: { tier: createPgArchive() }`):
+ * only the cold-tier stage runs it (it needs a PostgreSQL database the stage
+ * creates), so it is not in SERVERS and `--servers` does not offer it.
+ */
+export const ARCHIVE_SERVER: ServerSpec = {
+  id: '3a',
+  file: 'express-agent-archive',
+  label: 'Express + agent-session, cold tier on',
+  framework: 'express',
+  role: 'agent',
+  requires: ['src/express/index.ts', 'src/archive/index.ts'],
+};
 
 const repoRoot = fileURLToPath(new URL('../', import.meta.url));
 

@@ -22,15 +22,29 @@ export interface BenchConfig {
   histories: number[];
   /** Live session counts for the growth stage. Empty: skip. */
   sessions: number[];
+  /** Which parts of the cold-tier stage run (bench/phases/archive.ts). Empty: skip the stage. */
+  archive: ArchivePart[];
+  /** Appends per load of the cold-tier throughput part (each drained by the archiver). */
+  archiveAppends: number;
+  /** Timed resumes of the 1,000-turn conversation, and as many of the hand-written restore. */
+  restores: number;
+  /** The PostgreSQL server the cold-tier stage creates its database on (BENCH_PG_URL). */
+  pgUrl: string;
   /** Where the results go: <outDir>/<outName>.json and .md. */
   outDir: string;
   /** "results", or "results-quick" in quick mode (a quick look never overwrites the committed figures). */
   outName: string;
 }
 
+export const ARCHIVE_PARTS = ['throughput', 'path', 'restore'] as const;
+export type ArchivePart = (typeof ARCHIVE_PARTS)[number];
+
+/** The machine's PostgreSQL, trust auth for postgres on loopback (as the tests use it). */
+export const DEFAULT_PG_URL = 'postgres://postgres@127.0.0.1:5432/postgres';
+
 const HELP = `npm run bench [-- options]      (npm run bench:quick for a short look)
 
-  --quick               1 round of 1 s, smaller growth stages (about 2 minutes);
+  --quick               1 round of 1 s, smaller growth and cold-tier stages (about 3 minutes);
                         writes results-quick.{json,md}, leaving results.{json,md} alone
   --connections N       concurrent connections (default 16)
   --duration S          seconds per measurement in the main comparison (default 2.5)
@@ -40,6 +54,11 @@ const HELP = `npm run bench [-- options]      (npm run bench:quick for a short l
   --servers LIST        e.g. 2,3 (default: all: 1,1b,2,3,4,4b,5,6)
   --histories LIST      history lengths for the growth stage (default 10,100,1000; "none" skips)
   --sessions LIST       live session counts for the growth stage (default 1,100,10000; "none" skips)
+  --archive LIST        cold-tier parts: throughput,path,restore (default all; "none" skips);
+                        they run on a database of their own created on BENCH_PG_URL
+                        (default ${DEFAULT_PG_URL}) and dropped at the end
+  --archive-appends N   appends per load in the throughput part (default 10000; quick 3000)
+  --restores N          timed restores of the 1,000-turn conversation, each way (default 50; quick 10)
   --out DIR             where results.json and results.md are written (default bench/)
 `;
 
@@ -53,6 +72,16 @@ function positive(value: string, name: string): number {
   const number = Number(value);
   if (!Number.isFinite(number) || number <= 0) throw new Error(`--${name} must be a positive number; got "${value}".\n\n${HELP}`);
   return number;
+}
+
+function archiveParts(value: string | undefined): ArchivePart[] {
+  if (value === undefined || value === 'all') return [...ARCHIVE_PARTS];
+  if (value === 'none' || value === '') return [];
+  const parts = value.split(',').map((part) => part.trim());
+  for (const part of parts) {
+    if (!(ARCHIVE_PARTS as readonly string[]).includes(part)) throw new Error(`--archive: unknown part "${part}" (known: ${ARCHIVE_PARTS.join(', ')}, or none).\n\n${HELP}`);
+  }
+  return parts as ArchivePart[];
 }
 
 export function readConfig(argv: string[]): BenchConfig | undefined {
@@ -69,6 +98,9 @@ export function readConfig(argv: string[]): BenchConfig | undefined {
       servers: { type: 'string' },
       histories: { type: 'string' },
       sessions: { type: 'string' },
+      archive: { type: 'string' },
+      'archive-appends': { type: 'string' },
+      restores: { type: 'string' },
       out: { type: 'string' },
     },
   });
@@ -96,6 +128,10 @@ export function readConfig(argv: string[]): BenchConfig | undefined {
     servers: servers as ServerId[],
     histories: list(values.histories, quick ? [10, 1000] : [10, 100, 1000], 'histories').map(Math.round),
     sessions: list(values.sessions, quick ? [1, 1000] : [1, 100, 10_000], 'sessions').map(Math.round),
+    archive: archiveParts(values.archive),
+    archiveAppends: Math.round(number('archive-appends', quick ? 3_000 : 10_000)),
+    restores: Math.round(number('restores', quick ? 10 : 50)),
+    pgUrl: process.env.BENCH_PG_URL ?? DEFAULT_PG_URL,
     outDir: values.out ?? fileURLToPath(new URL('./', import.meta.url)),
     outName: quick ? 'results-quick' : 'results',
   };

@@ -6,6 +6,7 @@ import type { CellResult, Sample } from './harness/measure.js';
 import { median, ratio, spread } from './harness/stats.js';
 import type { ComparePhase, SessionMemory } from './phases/compare.js';
 import type { GrowthPhase } from './phases/growth.js';
+import type { ColdTierResults } from './archive-results.js';
 
 /**
  * The shape of bench/results.json, and the step from raw rounds to the
@@ -83,6 +84,8 @@ export interface Results {
   ratios: Ratios[];
   memory: Array<SessionMemory & { label: string }>;
   growth: { history: CellSummary[]; sessions: CellSummary[] };
+  /** The cold-tier stage (issue 9): its own figures and targets (archive-results.ts). */
+  archive: ColdTierResults;
   targets: Target[];
 }
 
@@ -143,6 +146,7 @@ export function assemble(
   environment: { redis: string; startedAt: Date; load: number[] },
   compare: ComparePhase,
   growth: GrowthPhase,
+  archive: ColdTierResults,
   evaluate: (results: Omit<Results, 'targets'>) => Target[],
 ): Results {
   const summaries = compare.cells.map((cell) => summarise(cell, 50, 1));
@@ -171,6 +175,7 @@ export function assemble(
       history: growth.history.map(({ result, history, sessions }) => summarise(result, history, sessions)),
       sessions: growth.sessions.map(({ result, history, sessions }) => summarise(result, history, sessions)),
     },
+    archive,
   };
   return { ...partial, targets: evaluate(partial) };
 }

@@ -1,14 +1,17 @@
 /**
  * `npm run bench`: agent-session against the session layers users would use
- * instead, in one run, on one private Redis. See bench/README.md.
+ * instead, in one run, on one private Redis; then its cold tier, on a
+ * PostgreSQL database of the run's own. See bench/README.md.
  */
 import { writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
+import { summariseColdTier } from './archive-results.js';
 import { readConfig } from './config.js';
 import { openCommandLog } from './harness/command-log.js';
 import { startBenchRedis } from './harness/redis.js';
 import { runComparison } from './phases/compare.js';
+import { runArchiveStage } from './phases/archive.js';
 import { runGrowth } from './phases/growth.js';
 import { markdownReport } from './report/markdown.js';
 import { textReport } from './report/stdout.js';
@@ -27,7 +30,8 @@ if (config) {
   try {
     const compare = await runComparison(config, redis, log, progress);
     const growth = await runGrowth(config, redis, log, progress);
-    const results = assemble(config, { redis: redis.version, startedAt, load }, compare, growth, evaluateTargets);
+    const archive = summariseColdTier(await runArchiveStage(config, redis, log, progress));
+    const results = assemble(config, { redis: redis.version, startedAt, load }, compare, growth, archive, evaluateTargets);
 
     const out = join(config.outDir, config.outName);
     writeFileSync(`${out}.json`, `${JSON.stringify(results, null, 2)}\n`);

@@ -49,29 +49,37 @@ export interface CommandLog {
 }
 
 export async function openCommandLog(redis: BenchRedis): Promise<CommandLog> {
-  const counter: CommandCounter = await watchCommands(redis.url);
   return {
     async profile(requests, send) {
-      const before = await redis.commandStats();
-      // Health checks of idle servers' clients are not per-request work.
-      const lines = (
-        await counter.during(async () => {
-          for (let i = 0; i < requests; i++) await send();
-        })
-      ).filter((line) => !/^ping\b/i.test(line));
-      const after = await redis.commandStats();
-      const all = callsBetween(before, after); // PING is left out here too
-      const counts = new Map<string, number>();
-      for (const line of lines) {
-        const command = normaliseCommand(line);
-        counts.set(command, (counts.get(command) ?? 0) + 1);
+      // MONITOR only while profiling: a monitored Redis streams every command,
+      // script-internal ones included, to the runner (which also drives the
+      // load), so leaving it on would tax every measured run, and a server
+      // whose scripts write more (the cold tier's backlog copy) more than others.
+      const counter: CommandCounter = await watchCommands(redis.url);
+      try {
+        const before = await redis.commandStats();
+        // Health checks of idle servers' clients are not per-request work.
+        const lines = (
+          await counter.during(async () => {
+            for (let i = 0; i < requests; i++) await send();
+          })
+        ).filter((line) => !/^ping\b/i.test(line));
+        const after = await redis.commandStats();
+        const all = callsBetween(before, after); // PING is left out here too
+        const counts = new Map<string, number>();
+        for (const line of lines) {
+          const command = normaliseCommand(line);
+          counts.set(command, (counts.get(command) ?? 0) + 1);
+        }
+        return {
+          perRequest: lines.length / requests,
+          inScriptPerRequest: Math.max(0, all - lines.length) / requests,
+          commands: [...counts].map(([command, count]) => ({ command, perRequest: count / requests })),
+        };
+      } finally {
+        await counter.close();
       }
-      return {
-        perRequest: lines.length / requests,
-        inScriptPerRequest: Math.max(0, all - lines.length) / requests,
-        commands: [...counts].map(([command, count]) => ({ command, perRequest: count / requests })),
-      };
     },
-    close: () => counter.close(),
+    close: async () => {},
   };
 }

@@ -60,6 +60,12 @@ export interface MeasureOptions {
   profileRequests: number;
   /** Called with a line of progress after each run. */
   progress(line: string): void;
+  /**
+   * The order of the cells (indexes into the list given) in round `round`;
+   * default: the list rotated by an equal step each round, so no cell always
+   * runs first or last.
+   */
+  order?: (round: number, count: number) => number[];
 }
 
 /** Pause after a timed run, for the requests it left in flight to finish. */
@@ -91,8 +97,9 @@ export async function measureCells(cells: Cell[], redis: BenchRedis, log: Comman
 
   for (let round = 0; round < options.rounds; round++) {
     const offset = Math.floor((round * results.length) / Math.max(options.rounds, 1));
-    for (let index = 0; index < results.length; index++) {
-      const result = results[(index + offset) % results.length] as CellResult;
+    const order = options.order?.(round, results.length) ?? results.map((_, index) => (index + offset) % results.length);
+    for (const index of order) {
+      const result = results[index] as CellResult;
       const amount = Math.max(options.connections * 4, Math.round(result.warmupRps * options.duration));
       const sample = await measureOne(result.cell, amount, redis, options.connections);
       result.samples.push(sample);

@@ -15,6 +15,7 @@ const RULES: Array<[RegExp, string]> = [
   [/^EVALSHA agent-session:append-turn/, 'agent-session APPEND script: checks the user, assigns seq and ts, RPUSH + LTRIM to the window, updates the metadata, resets every agent key\'s TTL; one atomic call'],
   [/^EVALSHA agent-session:touch-along/, 'agent-session TOUCH-ALONG script: the cookie session did not change, so one call extends its expiry (PEXPIRE) and resets the TTL of every agent key (and lastActive)'],
   [/^EVALSHA agent-session:touch/, 'agent-session TOUCH script: resets the TTL of every agent key (and lastActive), sent in the same tick as the cookie-session command, so in the same network write'],
+  [/^EVALSHA agent-session:archive-register/, 'cold tier: announces the session to the archiver (ZADD on the archive index), at most once per session, process and registerEveryMs, sent with the write it announces'],
   [/^EVALSHA agent-session:create/, 'agent-session CREATE script: the first write creates the agent session'],
   [/^EVALSHA /, 'a Lua script of agent-session'],
   [/^EVAL /, 'a script the server had not cached yet (NOSCRIPT, then EVAL with the source); happens once per script and server'],

@@ -1,6 +1,7 @@
 import { counterpart, serverById, type Framework } from '../catalog.js';
 import { DEFAULT_HISTORY, READ_LAST } from '../contract.js';
 import type { CellSummary, Results } from '../results.js';
+import { coldTierMarkdown } from './cold-tier.js';
 import { explainCommand } from './explain.js';
 import {
   appendsTable,
@@ -114,6 +115,7 @@ export function markdownReport(results: Results): string {
     }
   }
 
+  add('', ...coldTierMarkdown(results.archive));
   add('', '## The gap to the small-session floor', '', ...floorGap(results));
   add('', '## Method', '', ...method(results));
   return `${parts.join('\n')}\n`;
@@ -193,6 +195,7 @@ function method(results: Results): string[] {
     '- The floors (1b, 4b) are the same session stacks with a small session (a user id and a counter); the ceilings (1, 4) have no session and answer with the same bytes.',
     '- Each measured run sends a fixed number of requests (the warm-up rate times the duration), so every request is answered before the counts are read; req/s is responses over the time from the first request to the last response.',
     `- Redis commands per request: INFO commandstats before and after each run (the bench's own INFO calls left out), divided by the responses, less the commands run inside scripts per request (from the MONITOR profile).`,
+    '- The cold tier (issue 9) runs last, on a PostgreSQL database the run creates on `BENCH_PG_URL` (default the machine\'s, trust auth) and drops at the end, even when a part fails; without PostgreSQL it is skipped and says so. `--archive none` skips it.',
     `- This run: ${results.meta.mode} mode, ${results.meta.connections} connections, ${results.meta.rounds} rounds. \`npm run bench -- --help\` lists the options; \`npm run bench:quick\` is a short look.`,
   ];
 }

@@ -25,6 +25,27 @@ export function settings(): ServerSettings {
   };
 }
 
+/** Where the cold-tier stage's processes (server 3a, the archiver) archive to. */
+export interface ArchiveSettings {
+  /** The stage's own database (BENCH_PG_URL with the database it created). */
+  pgUrl: string;
+  /** The archive's schema: each part of the stage has its own. */
+  schema: string;
+  /** `archive.maxBacklog` when the stage sets one (see phases/archive-throughput.ts); else the library's default. */
+  maxBacklog?: number;
+}
+
+export function archiveSettings(): ArchiveSettings {
+  const pgUrl = process.env.BENCH_PG_URL ?? '';
+  if (!pgUrl) throw new Error('BENCH_PG_URL is not set: the cold-tier processes are started by bench/phases/archive.ts.');
+  const maxBacklog = Number(process.env.BENCH_MAX_BACKLOG);
+  return {
+    pgUrl,
+    schema: process.env.BENCH_PG_SCHEMA ?? 'agent_session',
+    ...(Number.isSafeInteger(maxBacklog) && maxBacklog > 0 ? { maxBacklog } : {}),
+  };
+}
+
 /** A plain node-redis client, as a user of the peers creates one. */
 export async function plainRedis(url: string): Promise<RedisClientType> {
   if (!url) throw new Error('REDIS_URL is not set: bench servers are started by bench/run.ts.');
