@@ -24,6 +24,8 @@ export class ArchiveRegistry {
   readonly #indexKey: string;
   readonly #failFastMs: number;
   readonly #registeredAt = new Map<string, number>();
+  /** Announcements on their way, so concurrent writes of one session send one, not one each. */
+  readonly #inFlight = new Map<string, Promise<void>>();
 
   constructor(client: RedisCommandClient, indexKey: string, failFastMs: number, everyMs: number) {
     this.#client = client;
@@ -37,9 +39,13 @@ export class ArchiveRegistry {
     const now = Date.now();
     const last = this.#registeredAt.get(sessionId);
     if (last !== undefined && now - last < this.everyMs) return undefined;
-    return runScript(this.#client, ARCHIVE_REGISTER, [this.#indexKey], [sessionId], this.#failFastMs).then(() => {
-      this.#remember(sessionId, now);
-    });
+    const pending = this.#inFlight.get(sessionId);
+    if (pending) return pending;
+    const announcement = runScript(this.#client, ARCHIVE_REGISTER, [this.#indexKey], [sessionId], this.#failFastMs)
+      .then(() => this.#remember(sessionId, now))
+      .finally(() => this.#inFlight.delete(sessionId));
+    this.#inFlight.set(sessionId, announcement);
+    return announcement;
   }
 
   #remember(sessionId: string, at: number): void {
