@@ -85,7 +85,9 @@ describe.each(FRAMEWORKS)('%s: the cold tier through the middleware', (framework
     await archived(id, 7);
 
     await fixture.inspector.flushDb();
-    expect(await agentKeys(fixture.inspector, app.prefix)).toEqual([]);
+    // The running archiver may take a drain lease again just after the flush (a short-lived key of its own).
+    const left = (await agentKeys(fixture.inspector, app.prefix)).filter((key) => !key.endsWith(':archive-lease'));
+    expect(left).toEqual([]);
 
     // The cookie session went with the flush: alice logs in again, and asks for her conversation back.
     const again = await loggedIn(app, 'alice');
