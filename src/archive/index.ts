@@ -16,7 +16,7 @@ export type {
   RestoreData,
   ToolRecord,
   TurnRecord,
-} from './records.js';
+} from '../core/cold-tier.js';
 export { ArchiveQueryError, ArchiveUnavailableError } from '../errors.js';
 export { createArchiver } from './archiver.js';
 export type { Archiver, ArchiverEvent, ArchiverOptions, ArchiverStats } from './archiver.js';

@@ -2,7 +2,7 @@ import type { ConversationCursor, ConversationPage, HistoryOrder, HistoryQuery }
 import { MAX_TURNS } from '../core/config.js';
 import { assertValidId } from '../core/ids.js';
 import { InvalidInputError } from '../errors.js';
-import type { ArchiveBatch, ArchiveRecord, ArchivedMeta } from './records.js';
+import type { ArchiveBatch, ArchiveRecord, ArchivedMeta } from '../core/cold-tier.js';
 
 /**
  * Checks of what callers pass to the archive, before anything reaches

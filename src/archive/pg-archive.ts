@@ -14,7 +14,7 @@ import type { ColdTier, ConversationCursor, ConversationPage, HistoryQuery } fro
 import { applyMigrations, loadMigrations } from './migrations.js';
 import { resolveArchiveOptions, type ArchiveConfig, type PgArchiveOptions } from './options.js';
 import { readConversations, readForRestore, readHistory, readOwner } from './reads.js';
-import type { ArchiveBatch, ConversationSummary, RestoreData, TurnRecord } from './records.js';
+import type { ArchiveBatch, ConversationSummary, RestoreData, TurnRecord } from '../core/cold-tier.js';
 import { eraseConversation, removeIdleChunk, RETENTION_CHUNK } from './removal.js';
 import { tablesIn, type Tables } from './tables.js';
 import { storableText } from './values.js';

@@ -1,7 +1,7 @@
 import type { PoolClient } from 'pg';
 import type { ConversationCursor } from '../core/cold-tier.js';
 import type { ResolvedHistoryQuery } from './inputs.js';
-import type { ArchivedMeta, ConversationSummary, NotesRecord, RestoreData, ToolRecord, TurnRecord } from './records.js';
+import type { ArchivedMeta, ConversationSummary, NotesRecord, RestoreData, ToolRecord, TurnRecord } from '../core/cold-tier.js';
 import type { Tables } from './tables.js';
 import { fromBigint, fromOptionalBigint } from './values.js';
 

@@ -1,5 +1,5 @@
 import type { PoolClient } from 'pg';
-import type { ArchiveBatch, ArchivedMeta, NotesRecord, ToolRecord, TurnRecord } from './records.js';
+import type { ArchiveBatch, ArchivedMeta, NotesRecord, ToolRecord, TurnRecord } from '../core/cold-tier.js';
 import { conversationLockKey, type Tables } from './tables.js';
 import { storableJson, storableOptionalText, storableText } from './values.js';
 
