@@ -13,8 +13,9 @@
  *   refused at once once the hang was detected);
  * - the slowest failure, and how many calls waited the full fail-fast bound;
  * - thaw -> first successful call;
- * - turns in Redis vs acknowledged calls: every turn present was
- *   acknowledged, none whose call failed landed.
+ * - the session's turnCount vs the acknowledged calls (equal: no failed
+ *   call's turn landed, none acknowledged is missing), and failed calls
+ *   whose turn is in the stored window (0).
  */
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
@@ -86,7 +87,10 @@ console.log(`freeze -> first StoreUnavailableError: ${ms(firstFailure - frozenAt
 console.log(`freeze -> first fast 503 (a call refused within ${FAST_MS} ms): ${ms(firstFast - frozenAt)}`);
 console.log(`slowest failure: ${ms(Math.max(...waits))}; failures that waited >= 1900 ms: ${waits.filter((wait) => wait >= 1_900).length}`);
 console.log(`thaw -> first success: ${recovered ? ms((recovered.settledAt ?? 0) - thawedAt) : 'none'}`);
-console.log(`turns stored ${snapshot.turns.length} / acknowledged ${acknowledged.length}; failed calls whose turn landed: ${landedAfterError}`);
+console.log(
+  `turnCount ${snapshot.meta.turnCount} / acknowledged calls ${acknowledged.length}; ` +
+    `failed calls whose turn is in the last ${snapshot.turns.length} turns: ${landedAfterError}`,
+);
 
 await redis.close();
 await server.dispose();
