@@ -3,7 +3,11 @@
  * table on top), so that it can be run by hand while debugging:
  *
  *   npm run -s lua -- appendTurn > /tmp/a.lua
- *   redis-cli --eval /tmp/a.lua k1 k2 k3 k4 , '=u' 60000 50 '{"role":"user","content":"hi"}'
+ *   redis-cli --eval /tmp/a.lua k1 k2 k3 k4 k5 , 0 '=u' 60000 '' 50 '{"role":"user","content":"hi"}'
+ *
+ * A script of the store takes the call's deadline as an extra first argument
+ * (ms of the Redis clock; 0 for none), before the ARGV its header lists: see
+ * src/redis/lua-deadline.ts.
  *
  * The name is the file's (appendTurn, appendTurn-4 or the script's full name,
  * agent-session:append-turn). Line numbers in Redis's error messages refer to
@@ -23,4 +27,7 @@ if (!script) {
   process.exitCode = 2;
 } else {
   process.stdout.write(`${script.source.trimEnd()}\n`);
+  if (script.takesDeadline && process.stderr.isTTY) {
+    process.stderr.write('Pass the call deadline first (ms of the Redis clock, 0 for none), then the ARGV the header lists.\n');
+  }
 }

@@ -7,7 +7,7 @@ import { luaLibrary } from '../redis/lua-loader.js';
  * in the session's slot, and walk and prune the index in its own slot; no
  * script touches both.
  */
-const load = luaLibrary(new URL('./lua/', import.meta.url), { namePrefix: 'agent-session:archive-', errorCodes: SCRIPT_ERROR_CODES });
+const load = luaLibrary(new URL('./lua/', import.meta.url), { namePrefix: 'agent-session:archive-', errorCodes: SCRIPT_ERROR_CODES, deadlines: true });
 
 export const DRAIN = load('drain-3');
 export const ACK = load('ack-2');

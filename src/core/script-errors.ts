@@ -5,6 +5,7 @@ import {
   SessionExistsError,
   SessionNotFoundError,
   SessionUserMismatchError,
+  StoreUnavailableError,
   ToolCallNotFoundError,
   ToolCallStateError,
 } from '../errors.js';
@@ -33,6 +34,10 @@ import { parseScriptFailure, type ScriptFailure } from '../redis/lua-errors.js';
  *                          or behind); detail: its limit. Nothing was written.
  *   NO_GROUP               an observer queue's stream or consumer group is gone
  *                          (FLUSHDB); the worker recreates it. Not a session error.
+ *   DEADLINE               the script ran after its call's deadline (Redis was hung,
+ *                          the caller had given up); raised by the loader's prelude
+ *                          (redis/lua-deadline.ts), not by a script body. Nothing was
+ *                          written: StoreUnavailableError.
  */
 export const SCRIPT_ERROR_CODES = [
   'NO_SESSION',
@@ -45,6 +50,7 @@ export const SCRIPT_ERROR_CODES = [
   'CORRUPT',
   'BACKLOG_FULL',
   'NO_GROUP',
+  'DEADLINE',
 ] as const;
 
 export type ScriptErrorCode = (typeof SCRIPT_ERROR_CODES)[number];
@@ -103,6 +109,10 @@ export function toAgentSessionError(error: unknown, context: ScriptErrorContext)
       return new ArchiveBacklogFullError(sessionId, Number(failure.detail));
     case 'NO_GROUP':
       return error;
+    case 'DEADLINE':
+      return new StoreUnavailableError('Redis ran the operation only after its deadline (it was hung or overloaded); nothing was written', {
+        cause: error,
+      });
     default: {
       // A code added to the list without a case here does not compile.
       const unhandled: never = failure.code;

@@ -22,7 +22,8 @@ import { SCRIPT_ERROR_CODES } from './script-errors.js';
  * keys to. They refuse with the codes of script-errors.ts. Files are read
  * once, when this module is first imported.
  */
-const load = luaLibrary(new URL('./lua/', import.meta.url), { namePrefix: 'agent-session:', errorCodes: SCRIPT_ERROR_CODES });
+// deadlines: each call's deadline is checked against the Redis clock before the script does anything (redis/lua-deadline.ts).
+const load = luaLibrary(new URL('./lua/', import.meta.url), { namePrefix: 'agent-session:', errorCodes: SCRIPT_ERROR_CODES, deadlines: true });
 
 export const CREATE = load('create-5');
 export const APPEND_TURN = load('appendTurn-5');

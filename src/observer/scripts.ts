@@ -21,7 +21,7 @@ import { luaLibrary } from '../redis/lua-loader.js';
  * (core/script-errors.ts), NO_GROUP for a queue that is gone. Files are read
  * once, when this module is first imported.
  */
-const load = luaLibrary(new URL('./lua/', import.meta.url), { namePrefix: 'agent-session:observer-', errorCodes: SCRIPT_ERROR_CODES });
+const load = luaLibrary(new URL('./lua/', import.meta.url), { namePrefix: 'agent-session:observer-', errorCodes: SCRIPT_ERROR_CODES, deadlines: true });
 
 export const BEGIN_RUN = load('beginRun-3');
 export const EXTEND_RUN = load('extendRun-2');

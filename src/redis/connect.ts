@@ -1,5 +1,7 @@
 import { performance } from 'node:perf_hooks';
+import type { RedisClientType } from 'redis';
 import { ConfigError } from '../errors.js';
+import { measureRedisClock } from './clock.js';
 import { createOwnedClient, reconnectStrategy, topologyOf } from './client-factory.js';
 import { createEventLog } from './event-log.js';
 import { watchEvents } from './events.js';
@@ -7,6 +9,8 @@ import { warnAboutEviction } from './eviction-check.js';
 import { probeHealth } from './health.js';
 import { closeWithin, destroyQuietly, openWithin } from './lifecycle.js';
 import { resolveConnectionOptions } from './options.js';
+import { failFast } from './fail-fast.js';
+import { startProbe } from './probe.js';
 import { startupError } from './startup-error.js';
 import type { RedisConnection, RedisConnectionOptions } from './types.js';
 
@@ -42,6 +46,9 @@ export async function connectRedis(options: RedisConnectionOptions): Promise<Red
     startup.done = true;
   }
   await warnAboutEviction(client, topology, config, report);
+  // The first estimate of Redis's clock, for script deadlines (clock.ts); without it (TIME not allowed, say) scripts run without one.
+  await failFast(() => measureRedisClock(client as { time(): Promise<unknown> }), config.failFastMs).catch(() => undefined);
+  const probe = owned && topology === 'standalone' && config.probe ? startProbe(client as RedisClientType, config.probe, report) : undefined;
 
   let closed = false;
   return {
@@ -52,6 +59,7 @@ export async function connectRedis(options: RedisConnectionOptions): Promise<Red
     close: async () => {
       if (closed) return;
       closed = true;
+      probe?.stop();
       if (owned) await closeWithin(client, config.failFastMs);
       else listeners.detach();
     },

@@ -29,9 +29,9 @@ export function isUnavailability(error: unknown): boolean {
   if (code && /^(ECONNREFUSED|ECONNRESET|EPIPE|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH|ENOTFOUND|EAI_AGAIN)$/.test(code)) {
     return true;
   }
-  return /^(ClientOfflineError|ClientClosedError|SocketClosedUnexpectedlyError|ConnectionTimeoutError|SocketTimeoutError|TimeoutError|CommandTimeoutDuringMaintenanceError|SocketTimeoutDuringMaintenanceError|RootNodesUnavailableError|ReconnectStrategyError|AbortError|MaxCommandRedirectionsError)$/.test(
+  return /^(ClientOfflineError|ClientClosedError|DisconnectsClientError|SocketClosedUnexpectedlyError|ConnectionTimeoutError|SocketTimeoutError|TimeoutError|CommandTimeoutDuringMaintenanceError|SocketTimeoutDuringMaintenanceError|RootNodesUnavailableError|ReconnectStrategyError|AbortError|MaxCommandRedirectionsError)$/.test(
     error.constructor.name,
-  ) || /^(Timeout|The client is closed|The client is offline|Socket closed unexpectedly|Connection timeout)/.test(error.message);
+  ) || /^(Timeout|The client is closed|The client is offline|Socket closed unexpectedly|Connection timeout|Disconnects client)/.test(error.message);
 }
 
 /**

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { DEADLINE_CODE, luaDeadlinePrelude } from './lua-deadline.js';
 import { luaErrorPrelude } from './lua-errors.js';
 import { defineScript, type LuaScript } from './script.js';
 
@@ -30,6 +31,12 @@ export interface LuaLibraryOptions {
   namePrefix: string;
   /** The codes this library's scripts may `fail()` with; spliced at the top of each as the table `E`. */
   errorCodes?: readonly string[];
+  /**
+   * Every script takes the call's deadline as an extra first argument and
+   * refuses with DEADLINE once the Redis clock is past it (lua-deadline.ts);
+   * `runScript` supplies it. Needs `errorCodes` with 'DEADLINE' in it.
+   */
+  deadlines?: boolean;
 }
 
 /** A loader for the scripts of one directory: `load('appendTurn-4')` reads and assembles `<dir>/appendTurn-4.lua`. */
@@ -47,8 +54,16 @@ export function loadLuaScript(url: URL, options: LuaLibraryOptions): LuaScript {
   const [, camelName = '', keys] = parts;
   const name = options.namePrefix + camelName.replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`);
   const body = splice(url, new Set([url.href]), [url.href]);
-  const source = options.errorCodes ? `${luaErrorPrelude(options.errorCodes)}\n\n${body}` : body;
-  return defineScript(name, source, { file: base.slice(0, -'.lua'.length), numberOfKeys: keys === undefined ? undefined : Number(keys) });
+  if (options.deadlines && !options.errorCodes?.includes(DEADLINE_CODE)) {
+    throw new Error(`Lua scripts with deadlines need '${DEADLINE_CODE}' in their errorCodes (the code a script past its deadline fails with).`);
+  }
+  const preludes = [options.errorCodes ? luaErrorPrelude(options.errorCodes) : '', options.deadlines ? luaDeadlinePrelude() : ''].filter(Boolean);
+  const source = [...preludes, body].join('\n\n');
+  return defineScript(name, source, {
+    file: base.slice(0, -'.lua'.length),
+    numberOfKeys: keys === undefined ? undefined : Number(keys),
+    takesDeadline: options.deadlines === true,
+  });
 }
 
 /** `url`'s text with its include lines replaced; `included` is shared by the whole script, `stack` is the chain of includes that led here. */

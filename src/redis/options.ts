@@ -4,6 +4,7 @@ import { DEFAULT_BACKOFF, type BackoffOptions } from './backoff.js';
 import type { NodeRedisClient, RedisConnectionEvent, RedisConnectionOptions, RedisNodeAddress, RedisTlsOptions } from './types.js';
 import { createConsoleLogger } from './event-log.js';
 import { DEFAULT_FAIL_FAST_MS } from './fail-fast.js';
+import type { ProbeOptions } from './probe.js';
 
 /**
  * The one place that turns `RedisConnectionOptions` into a resolved config:
@@ -14,6 +15,8 @@ import { DEFAULT_FAIL_FAST_MS } from './fail-fast.js';
 
 export const DEFAULT_CONNECT_TIMEOUT_MS = 5_000;
 export const DEFAULT_LOG_INTERVAL_MS = 10_000;
+/** How often the unresponsiveness probe runs, and how long it waits for its reply (see probe.ts). */
+export const DEFAULT_PROBE: Readonly<ProbeOptions> = { intervalMs: 500, timeoutMs: 500 };
 const DEFAULT_HOST = '127.0.0.1';
 const DEFAULT_PORT = 6379;
 
@@ -33,6 +36,8 @@ export interface ResolvedRedisConfig {
   tls?: RedisTlsOptions;
   failFastMs: number;
   reconnect: BackoffOptions;
+  /** The unresponsiveness probe of an owned standalone connection; undefined when turned off (`probe: false`). */
+  probe: ProbeOptions | undefined;
   connectTimeoutMs: number;
   logger: (event: RedisConnectionEvent) => void;
   logIntervalMs: number;
@@ -44,7 +49,7 @@ export interface ResolvedRedisConfig {
 
 const KNOWN_OPTIONS = [
   'url', 'host', 'port', 'username', 'password', 'database', 'tls', 'sentinel', 'cluster', 'client',
-  'failFastMs', 'reconnect', 'connectTimeoutMs', 'logger', 'logIntervalMs',
+  'failFastMs', 'reconnect', 'probe', 'connectTimeoutMs', 'logger', 'logIntervalMs',
 ];
 const TLS_OPTIONS = ['ca', 'cert', 'key', 'servername', 'rejectUnauthorized'];
 const CONNECTION_OPTIONS = ['url', 'host', 'port', 'username', 'password', 'database', 'tls', 'sentinel', 'cluster'] as const;
@@ -55,6 +60,7 @@ export function resolveConnectionOptions(options: RedisConnectionOptions): Resol
   const common = {
     failFastMs: resolveFailFastMs('failFastMs', options.failFastMs),
     reconnect: resolveBackoff(options.reconnect),
+    probe: resolveProbe(options.probe),
     connectTimeoutMs: wholeMs('connectTimeoutMs', options.connectTimeoutMs, DEFAULT_CONNECT_TIMEOUT_MS, { max: MAX_TIMER_MS }),
     logger:
       optionalFunction<(event: RedisConnectionEvent) => void>(
@@ -292,6 +298,17 @@ function resolveBackoff(value: unknown): BackoffOptions {
     throw new ConfigError(`\`reconnect.initialDelayMs\` (${initialDelayMs}) is larger than \`reconnect.maxDelayMs\` (${maxDelayMs}); lower it or raise the cap.`);
   }
   return { initialDelayMs, maxDelayMs };
+}
+
+function resolveProbe(value: unknown): ProbeOptions | undefined {
+  if (value === false) return undefined;
+  if (value === undefined) return { ...DEFAULT_PROBE };
+  optionsObject(value, '`probe` must be false (no probe) or an object: { intervalMs, timeoutMs }.');
+  knownKeys(value, ['intervalMs', 'timeoutMs'], { path: 'probe.' });
+  return {
+    intervalMs: wholeMs('probe.intervalMs', value.intervalMs, DEFAULT_PROBE.intervalMs, { max: MAX_TIMER_MS }),
+    timeoutMs: wholeMs('probe.timeoutMs', value.timeoutMs, DEFAULT_PROBE.timeoutMs, { max: MAX_TIMER_MS }),
+  };
 }
 
 function assertClientLike(value: unknown): asserts value is NodeRedisClient {

@@ -1,6 +1,11 @@
 import { createHash } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { StoreUnavailableError } from '../errors.js';
 import type { RedisCommandClient } from './client.js';
+import { clientNow, toRedisTime } from './clock.js';
 import { failFast } from './fail-fast.js';
+import { DEADLINE_CODE } from './lua-deadline.js';
+import { parseScriptFailure } from './lua-errors.js';
 
 export interface LuaScript {
   /** Shown in logs and command profiles, e.g. 'agent-session:append-turn'. */
@@ -12,10 +17,16 @@ export interface LuaScript {
   readonly sha1: string;
   /** How many keys every call passes; undefined for a script that takes a variable number. */
   readonly numberOfKeys: number | undefined;
+  /** Whether every call passes the call's deadline as an extra first argument (lua-deadline.ts). */
+  readonly takesDeadline: boolean;
 }
 
-export function defineScript(name: string, source: string, shape: { file: string; numberOfKeys: number | undefined }): LuaScript {
-  return { name, source, sha1: createHash('sha1').update(source).digest('hex'), ...shape };
+export function defineScript(
+  name: string,
+  source: string,
+  shape: { file: string; numberOfKeys: number | undefined; takesDeadline?: boolean },
+): LuaScript {
+  return { name, source, sha1: createHash('sha1').update(source).digest('hex'), ...shape, takesDeadline: shape.takesDeadline ?? false };
 }
 
 /**
@@ -27,6 +38,15 @@ export function defineScript(name: string, source: string, shape: { file: string
  * A call with another number of keys than the script's file name declares is
  * a bug in agent-session: the script would read a missing KEYS[i] as nil, or
  * silently ignore one. It is refused before anything is sent.
+ *
+ * A script that takes a deadline (lua-deadline.ts) gets this call's: now plus
+ * `deadlineMs`, in Redis time, so that it writes nothing if Redis only runs
+ * it after we gave up. When the call fails because the connection broke
+ * while it may already have been written (a dropped connection, not a
+ * refusal to send), the error is held until that deadline has passed: from
+ * then on the script can no longer run, so a `StoreUnavailableError` means
+ * "not written, and never will be", except when the script ran before its
+ * deadline and only its reply was lost.
  */
 export function runScript(
   client: RedisCommandClient,
@@ -42,8 +62,11 @@ export function runScript(
       ),
     );
   }
-  const options = { keys, arguments: args.map(String) };
-  return failFast(async () => {
+  const givesUpAt = clientNow() + deadlineMs;
+  const redisDeadline = script.takesDeadline ? toRedisTime(client, givesUpAt) : undefined;
+  const argv = args.map(String);
+  const options = { keys, arguments: script.takesDeadline ? [String(redisDeadline ?? 0), ...argv] : argv };
+  const call = failFast(async () => {
     try {
       return await client.evalSha(script.sha1, options);
     } catch (error) {
@@ -53,4 +76,31 @@ export function runScript(
       throw error;
     }
   }, deadlineMs);
+  if (!script.takesDeadline) return call;
+  return call.catch(async (error: unknown) => {
+    if (parseScriptFailure(error, [DEADLINE_CODE])) {
+      throw new StoreUnavailableError(`Redis ran ${script.name} only after its deadline (it was hung or overloaded); nothing was written`, {
+        cause: error,
+      });
+    }
+    if (redisDeadline !== undefined && mayHaveBeenSent(error)) {
+      const left = givesUpAt - clientNow();
+      if (left > 0) await sleep(Math.ceil(left) + 1);
+    }
+    throw error;
+  });
+}
+
+/**
+ * A connection failure after which the command may be in the server's buffer.
+ * node-redis refuses a command it never wrote with ClientOfflineError (not
+ * connected, offline queue disabled) or ClientClosedError, and a reply
+ * (LOADING, BUSY, ...) means the server did not run it; any other
+ * unavailability may have come after the write.
+ */
+function mayHaveBeenSent(error: unknown): boolean {
+  if (!(error instanceof StoreUnavailableError)) return false;
+  const cause = error.cause;
+  if (!(cause instanceof Error)) return true;
+  return !/^(ClientOfflineError|ClientClosedError|ErrorReply|SimpleError)$/.test(cause.constructor.name);
 }

@@ -61,6 +61,15 @@ export interface RedisConnectionOptions {
   failFastMs?: number;
   /** Backoff between reconnect attempts: the first retry is immediate, then delays grow from `initialDelayMs` (default 50) up to `maxDelayMs` (default 2000). */
   reconnect?: { initialDelayMs?: number; maxDelayMs?: number };
+  /**
+   * The unresponsiveness probe of a connection agent-session creates (single
+   * server only): every `intervalMs` (default 500) a TIME with a deadline of
+   * its own, `timeoutMs` (default 500); when it is not answered in time, the
+   * connection is dropped, so the commands waiting on it fail at once, and
+   * opened again with the reconnect backoff. Its replies also keep the
+   * estimate of Redis's clock that script deadlines use. `false` turns it off.
+   */
+  probe?: false | { intervalMs?: number; timeoutMs?: number };
   /** How long `connectRedis` waits for the first ready connection (and the TCP/TLS connect timeout of each attempt). Default 5000. */
   connectTimeoutMs?: number;
   /** Receives connection events. Default: one `console.warn` line per problem. */

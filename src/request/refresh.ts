@@ -45,6 +45,11 @@ export function decideAgentRefresh(link: AgentLink | undefined, state: RequestSt
   return { touch: true, reason: 'activity', user };
 }
 
+/** A request that met StoreUnavailableError sends nothing more to Redis: neither the refresh nor the cookie-session save (see RequestState). */
+function metStoreUnavailable(cookieSession: object | undefined): boolean {
+  return requestStateOf(cookieSession)?.storeUnavailable === true;
+}
+
 /** Reasons that leave a live agent session to expire although its cookie session was used: worth a debug line. */
 const NOTEWORTHY = new Set<RefreshDecision['reason']>(['request-unknown', 'user-lookup-failed', 'bound-to-other-user', 'refused-this-request']);
 
@@ -58,7 +63,8 @@ const NOTEWORTHY = new Set<RefreshDecision['reason']>(['request-unknown', 'user-
  *   started before either is awaited: on one connection node-redis writes
  *   commands issued in the same tick together, so they are pipelined; on
  *   Cluster they go out in parallel on two connections.
- * The cookie session is written or extended whatever `decideAgentRefresh` says.
+ * The cookie session is written or extended whatever `decideAgentRefresh` says,
+ * unless a call of the request met StoreUnavailableError: then neither is sent.
  */
 export class AgentRefresh {
   readonly #agents: SessionStore;
@@ -73,6 +79,7 @@ export class AgentRefresh {
 
   /** Writes a changed cookie session (`value`) with the agent TOUCH alongside. */
   async write(key: string, value: string, ttlMs: number, link: AgentLink | undefined, cookieSession: object | undefined): Promise<void> {
+    if (metStoreUnavailable(cookieSession)) return;
     const decision = this.#decide(link, cookieSession);
     const touch = decision.touch && link ? this.#touch(link.id, decision.user) : undefined;
     await Promise.all([this.#redis.write(key, value, ttlMs), touch]);
@@ -81,6 +88,7 @@ export class AgentRefresh {
 
   /** Extends an unchanged cookie session (PEXPIRE, never recreating it) with the agent TOUCH alongside. */
   async extend(key: string, ttlMs: number, link: AgentLink | undefined, cookieSession: object | undefined): Promise<void> {
+    if (metStoreUnavailable(cookieSession)) return;
     const decision = this.#decide(link, cookieSession);
     if (!decision.touch || !link) {
       await this.#redis.extend(key, ttlMs);

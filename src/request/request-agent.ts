@@ -7,6 +7,7 @@ import {
   SessionExistsError,
   SessionNotFoundError,
   SessionUserMismatchError,
+  StoreUnavailableError,
   ToolCallNotFoundError,
   UserRequiredError,
 } from '../errors.js';
@@ -158,9 +159,11 @@ export class RequestAgent {
     let resumed: { session: AgentSession; restored: boolean };
     let meta: AgentMeta;
     try {
-      resumed = await this.#agents.resume(id, { user });
-      // Its turn count; as a call of this user's, it also binds an unbound conversation to them.
-      meta = await resumed.session.meta();
+      [resumed, meta] = await this.#whileAvailable(async () => {
+        const found = await this.#agents.resume(id, { user });
+        // Its turn count; as a call of this user's, it also binds an unbound conversation to them.
+        return [found, await found.session.meta()] as const;
+      });
     } catch (error) {
       // Only a refusal of the linked conversation concerns the end-of-request refresh; any other refused id was never linked.
       if (error instanceof SessionUserMismatchError && link?.id === id) this.#leaveTtlAlone();
@@ -307,9 +310,22 @@ export class RequestAgent {
    */
   async #refusalsHandled<T>(calls: () => Promise<T>): Promise<T> {
     try {
-      return await calls();
+      return await this.#whileAvailable(calls);
     } catch (error) {
       if (error instanceof SessionUserMismatchError) this.#leaveTtlAlone();
+      throw error;
+    }
+  }
+
+  /** Once a call of this request met StoreUnavailableError, later ones fail the same way without sending anything (see RequestState). */
+  async #whileAvailable<T>(calls: () => Promise<T>): Promise<T> {
+    if (this.#state.storeUnavailable) {
+      throw new StoreUnavailableError('an earlier call of this request found it unavailable, so the request sends nothing more');
+    }
+    try {
+      return await calls();
+    } catch (error) {
+      if (error instanceof StoreUnavailableError) this.#state.storeUnavailable = true;
       throw error;
     }
   }

@@ -20,6 +20,13 @@ export type AgentTtlState = 'untouched' | 'refreshed' | 'refused';
 
 export class RequestState {
   agentTtl: AgentTtlState = 'untouched';
+  /**
+   * A call of this request met `StoreUnavailableError`: the request sends
+   * nothing more to Redis (later agent calls fail the same way at once, the
+   * end-of-request refresh and cookie-session save are skipped), so a hung
+   * Redis costs it one fail-fast wait, not one per call.
+   */
+  storeUnavailable = false;
   /** The request's user as `getUserId` says when asked (it can change during a request, at login or logout). */
   readonly user: () => string | null;
 

@@ -59,6 +59,10 @@ describe('connection options', () => {
     [{ cluster: { rootNodes: [{ url: 'redis://h:1', port: 2 }] } }, /Unknown option `cluster.rootNodes\[0\].port`/],
     [{ cluster: { nodes: [{ host: 'h', port: 1 }] } }, /Unknown option `cluster.nodes`/],
     [{ client: {} }, /`client` must be a node-redis client/],
+    [{ probe: true }, /`probe` must be false \(no probe\) or an object: \{ intervalMs, timeoutMs \}/],
+    [{ probe: { timeoutMs: 0 } }, /`probe.timeoutMs` must be a whole number of milliseconds, from 1/],
+    [{ probe: { intervalMs: 0.5 } }, /`probe.intervalMs` must be a whole number of milliseconds/],
+    [{ probe: { interval: 100 } }, /Unknown option `probe.interval`. Known options: intervalMs, timeoutMs/],
   ])('rejects %j', (options, message) => {
     expect(configError(options).message).toMatch(message);
   });
@@ -79,6 +83,9 @@ describe('connection options', () => {
     expect(plain.target).toEqual({ kind: 'standalone', node: { host: '127.0.0.1', port: 6379 } });
     expect(plain.failFastMs).toBe(2_000);
     expect(plain.reconnect).toEqual({ initialDelayMs: 50, maxDelayMs: 2_000 });
+    expect(plain.probe).toEqual({ intervalMs: 500, timeoutMs: 500 });
+    expect(resolveConnectionOptions({ probe: false }).probe).toBeUndefined();
+    expect(resolveConnectionOptions({ probe: { timeoutMs: 200 } }).probe).toEqual({ intervalMs: 500, timeoutMs: 200 });
 
     const fromUrl = resolveConnectionOptions({ url: 'rediss://alice:s%40cret@db.internal:6380/2' });
     expect(fromUrl).toMatchObject({ username: 'alice', password: 's@cret', database: 2, tls: {} });

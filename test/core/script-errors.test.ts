@@ -7,6 +7,7 @@ import {
   SessionExistsError,
   SessionNotFoundError,
   SessionUserMismatchError,
+  StoreUnavailableError,
   ToolCallNotFoundError,
   ToolCallStateError,
 } from 'agent-session';
@@ -109,6 +110,13 @@ const EXPECTED: Record<ScriptErrorCode, { detail?: string; check(error: unknown,
       // The worker's signal to recreate its group, not a session's error: passed on as it is.
       expect(error).toBe(reply);
       expect(error).not.toBeInstanceOf(AgentSessionError);
+    },
+  },
+  DEADLINE: {
+    check: (error, reply) => {
+      // Ran after its caller gave up (Redis was hung): nothing written, the store was unavailable.
+      expect(error).toBeInstanceOf(StoreUnavailableError);
+      expect(error).toMatchObject({ code: 'STORE_UNAVAILABLE', cause: reply });
     },
   },
 };

@@ -28,8 +28,8 @@ export async function watchCommands(url: string): Promise<CommandCounter> {
       return;
     }
     // Script-internal commands are logged as "[0 lua]"; they are not round trips.
-    // PINGs are connectRedis's keepalive (pingInterval), sent on a timer, not by a request.
-    if (!/\[\d+ lua\]/.test(line) && !/\] "PING"$/i.test(line.trim())) lines.push(line);
+    // PINGs are connectRedis's keepalive (pingInterval) and TIMEs its unresponsiveness probe, sent on a timer, not by a request.
+    if (!/\[\d+ lua\]/.test(line) && !/\] "(PING|TIME)"$/i.test(line.trim())) lines.push(line);
   });
 
   /** Sends a marker command and waits until MONITOR has shown it: every earlier command has been seen. */

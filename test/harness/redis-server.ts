@@ -18,6 +18,10 @@ export interface RedisServer {
   restart(): Promise<void>;
   /** Stops the server and removes its temp dir. */
   dispose(): Promise<void>;
+  /** Freezes the process (SIGSTOP): connections stay open, the kernel still accepts and buffers, nothing is answered. */
+  freeze(): void;
+  /** Resumes a frozen process (SIGCONT). */
+  thaw(): void;
 }
 
 export interface StartOptions {
@@ -94,12 +98,19 @@ export async function startRedisServer(options: StartOptions = {}): Promise<Redi
       });
     });
 
+  const signal = (name: 'SIGSTOP' | 'SIGCONT'): void => {
+    if (!child || child.exitCode !== null) throw new Error(`redis-server on port ${port} is not running`);
+    child.kill(name);
+  };
+
   const stop = async (): Promise<void> => {
     const proc = child;
     child = undefined;
     if (!proc || proc.exitCode !== null || proc.signalCode !== null) return;
     await new Promise<void>((resolve) => {
       proc.once('exit', () => resolve());
+      // A frozen server would not act on SIGTERM until resumed.
+      proc.kill('SIGCONT');
       proc.kill('SIGTERM');
     });
   };
@@ -118,5 +129,7 @@ export async function startRedisServer(options: StartOptions = {}): Promise<Redi
       await stop();
       rmSync(dir, { recursive: true, force: true });
     },
+    freeze: () => signal('SIGSTOP'),
+    thaw: () => signal('SIGCONT'),
   };
 }

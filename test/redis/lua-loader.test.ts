@@ -3,6 +3,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
+import { StoreUnavailableError } from '../../src/errors.js';
+import { clientNow, measureRedisClock, recordRedisTime } from '../../src/redis/clock.js';
 import { loadLuaScript, luaLibrary } from '../../src/redis/lua-loader.js';
 import { runScript } from '../../src/redis/script.js';
 import { clientForThisFile } from '../harness/store.js';
@@ -79,5 +81,38 @@ describe('runScript and the key count in the file name', () => {
     expect(await client.get(counter)).toBe('1');
     await client.del(counter);
     expect(await runScript(client, load('anyKeys'), ['k1', 'k2', 'k3'], [], 2_000)).toBe(3);
+  });
+});
+
+describe('call deadlines (a library loaded with deadlines: true)', () => {
+  const codes = ['DEADLINE'];
+  const load = () => luaLibrary(luaDir({ 'push-1.lua': "redis.call('RPUSH', KEYS[1], ARGV[1]); return ARGV[1]" }), { namePrefix: 'test:', errorCodes: codes, deadlines: true })('push-1');
+
+  it('needs DEADLINE among the error codes', () => {
+    const dir = luaDir({ 'push-1.lua': 'return 1' });
+    expect(() => luaLibrary(dir, { namePrefix: '', errorCodes: ['OTHER'], deadlines: true })('push-1')).toThrow(/need 'DEADLINE' in their errorCodes/);
+  });
+
+  it("takes the deadline off ARGV, so the script's own ARGV[1] is the caller's first argument", async () => {
+    const key = `deadline:${Date.now()}:own`;
+    await measureRedisClock(client);
+    expect(await runScript(client, load(), [key], ['first'], 2_000)).toBe('first');
+    expect(await client.lRange(key, 0, -1)).toEqual(['first']);
+  });
+
+  it('refuses, writing nothing, once the Redis clock is past the deadline; runScript turns that into StoreUnavailableError', async () => {
+    const key = `deadline:${Date.now()}:late`;
+    const script = load();
+    // By hand, as a frozen Redis would run it after the caller gave up: a deadline long past.
+    await expect(client.evalSha(script.sha1, { keys: [key], arguments: ['1', 'late'] }).catch(async (error: unknown) => {
+      if (error instanceof Error && error.message.startsWith('NOSCRIPT')) return client.eval(script.source, { keys: [key], arguments: ['1', 'late'] });
+      throw error;
+    })).rejects.toThrow(/^(ERR )?DEADLINE$/);
+    expect(await client.exists(key)).toBe(0);
+    // Through runScript: a Redis clock estimated an hour behind its real time puts every deadline in the past.
+    recordRedisTime(client, [String(Math.floor(Date.now() / 1_000) - 3_600), '0'], clientNow(), clientNow());
+    await expect(runScript(client, script, [key], ['late'], 2_000)).rejects.toBeInstanceOf(StoreUnavailableError);
+    expect(await client.exists(key)).toBe(0);
+    await measureRedisClock(client);
   });
 });
