@@ -1,6 +1,7 @@
 import {
   ArchiveBacklogFullError,
   CorruptStateError,
+  IdempotencyConflictError,
   LeaseLostError,
   SessionExistsError,
   SessionNotFoundError,
@@ -31,6 +32,8 @@ import { parseScriptFailure, type ScriptFailure } from '../redis/lua-errors.js';
  *   CORRUPT                a stored value agent-session did not write; detail: the key
  *   BACKLOG_FULL           the session's archive backlog is full (the archiver is down
  *                          or behind); detail: its limit. Nothing was written.
+ *   IDEMPOTENCY_CONFLICT   appendTurn / startToolCall: the idempotency key was used for
+ *                          another payload in this session. Nothing was written.
  *   NO_GROUP               an observer queue's stream or consumer group is gone
  *                          (FLUSHDB); the worker recreates it. Not a session error.
  */
@@ -45,6 +48,7 @@ export const SCRIPT_ERROR_CODES = [
   'CORRUPT',
   'BACKLOG_FULL',
   'NO_GROUP',
+  'IDEMPOTENCY_CONFLICT',
 ] as const;
 
 export type ScriptErrorCode = (typeof SCRIPT_ERROR_CODES)[number];
@@ -103,6 +107,8 @@ export function toAgentSessionError(error: unknown, context: ScriptErrorContext)
       return new ArchiveBacklogFullError(sessionId, Number(failure.detail));
     case 'NO_GROUP':
       return error;
+    case 'IDEMPOTENCY_CONFLICT':
+      return new IdempotencyConflictError(sessionId);
     default: {
       // A code added to the list without a case here does not compile.
       const unhandled: never = failure.code;

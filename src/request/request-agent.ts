@@ -13,6 +13,7 @@ import {
 import type {
   AgentMeta,
   AgentSnapshot,
+  IdempotentWriteOptions,
   MetaPatch,
   NotesQuery,
   NotesResult,
@@ -212,12 +213,17 @@ export class RequestAgent {
     await this.#write((session) => session.update(patch));
   }
 
-  async appendTurn(input: TurnInput): Promise<Turn> {
-    return this.#write((session) => session.appendTurn(input));
+  /**
+   * Appends a turn. Pass the client's message id as `idempotencyKey` and a
+   * retried request (after a 503 whose outcome it could not know) gets the
+   * first append's turn back instead of a second one.
+   */
+  async appendTurn(input: TurnInput, options?: IdempotentWriteOptions): Promise<Turn> {
+    return this.#write((session) => session.appendTurn(input, options));
   }
 
-  async startToolCall(input: ToolCallInput): Promise<ToolCall> {
-    return this.#write((session) => session.startToolCall(input));
+  async startToolCall(input: ToolCallInput, options?: IdempotentWriteOptions): Promise<ToolCall> {
+    return this.#write((session) => session.startToolCall(input, options));
   }
 
   /** Finishing a call needs a started one, so this never creates an agent session. */
