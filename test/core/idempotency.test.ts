@@ -191,6 +191,7 @@ describe('appendTurn with an idempotency key', () => {
 
   it.each([
     ['a non-numeric cursor', 'n', 'x'],
+    ['a cursor past 64 bits', 'n', '99999999999999999999'],
     ['a record agent-session did not write', 'k:msg-1', 'garbage'],
   ])('%s in the idem hash is CorruptStateError, nothing written', async (_what, field, value) => {
     const { store, session } = await newSession();

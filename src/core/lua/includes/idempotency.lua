@@ -42,7 +42,8 @@ local function idem_check(key, token, spec, fingerprint, now)
   if kind == 'none' then return nil, nil end
   if kind ~= 'hash' then return fail(E.CORRUPT, key), nil end
   local cursor = redis.call('HGET', key, 'n')
-  if cursor and not string.match(cursor, '^%d+$') then return fail(E.CORRUPT, key), nil end
+  -- HINCRBY takes at most a 64-bit integer: 18 digits are always within it.
+  if cursor and not (string.match(cursor, '^%d+$') and #cursor <= 18) then return fail(E.CORRUPT, key), nil end
   local entry = redis.call('HGET', key, 'k:' .. token)
   if not entry then return nil, nil end
   local slot, at, created, fp, result = idem_parse(entry)
