@@ -42,7 +42,7 @@ export interface AgentStoreOptions {
    * timeout (1 h), at most 7 days.
    */
   idempotencyTtlMs?: number;
-  /** Most idempotency keys kept per session (the oldest leave first). Default 1,000. */
+  /** Most idempotency keys kept per session (the oldest leave first). Default 256. */
   maxIdempotencyKeys?: number;
   limits?: AgentStoreLimits;
   /**
@@ -102,7 +102,7 @@ export const STORE_DEFAULTS = {
   idleTimeoutMs: 60 * 60 * 1000,
   maxTurns: 50,
   maxToolCalls: 50,
-  maxIdempotencyKeys: 1_000,
+  maxIdempotencyKeys: 256,
   limits: {
     turnContentBytes: 32 * 1024,
     metaValueBytes: 4 * 1024,

@@ -62,7 +62,7 @@ export interface AgentSessionOptionsBase<Request> {
   maxToolCalls?: number;
   /** How long an idempotency key of `appendTurn` / `startToolCall` is kept (ms). Default: `idleTimeoutMs`. */
   idempotencyTtlMs?: number;
-  /** Most idempotency keys kept per agent session. Default 1,000. */
+  /** Most idempotency keys kept per agent session. Default 256. */
   maxIdempotencyKeys?: number;
   limits?: AgentStoreLimits;
   /**

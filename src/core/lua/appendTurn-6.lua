@@ -40,7 +40,7 @@ local err = archive_room(KEYS[5], 1) or guard()
 if err then return err end
 
 -- Idempotency (ARGV[6]): a repeat returns the first result; checks only, before any write.
-local idem_fp = ARGV[6] ~= '' and redis.sha1hex(ARGV[5]) or ''
+local idem_fp = ARGV[6] ~= '' and string.sub(redis.sha1hex(ARGV[5]), 1, 16) or ''
 local idem_err, idem_hit = idem_check(KEYS[6], ARGV[6], ARGV[7], idem_fp, now_ms())
 if idem_err then return idem_err end
 if idem_hit then

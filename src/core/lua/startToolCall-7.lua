@@ -53,7 +53,7 @@ if err then return err end
 -- Idempotency (ARGV[7]) and the window's order (KEYS[7]): checks only, before any write.
 local idem_fp = ''
 if ARGV[7] ~= '' then
-  idem_fp = redis.sha1hex(#ARGV[4] .. ':' .. ARGV[4] .. #ARGV[5] .. ':' .. ARGV[5] .. ARGV[6])
+  idem_fp = string.sub(redis.sha1hex(#ARGV[4] .. ':' .. ARGV[4] .. #ARGV[5] .. ':' .. ARGV[5] .. ARGV[6]), 1, 16)
 end
 local idem_err, idem_hit = idem_check(KEYS[6], ARGV[7], ARGV[8], idem_fp, now_ms())
 if idem_err then return idem_err end

@@ -16,8 +16,9 @@
   conversation that is gone.
 
   spec: '<ttlMs>:<maxKeys>'; token: the idempotency key ('' for none);
-  fingerprint: a digest of the payload (a repeated key with another payload
-  is refused with IDEMPOTENCY_CONFLICT).
+  fingerprint: a digest of the payload, 16 hex digits of its SHA-1 (a
+  repeated key with another payload is refused with IDEMPOTENCY_CONFLICT;
+  64 bits make a payload that passes for another one by chance negligible).
 
   idem_check(key, token, spec, fingerprint, now): nil, result (a record of the
   same write: return it, write nothing) | nil, nil (go on and write) | the
