@@ -4,7 +4,7 @@ import type { RestoreData } from './cold-tier.js';
 import type { StoreConfig } from './config.js';
 import { decodeMeta, decodeObserver, decodeToolCalls, decodeTurns } from './decode.js';
 import { InvalidInputError, PayloadTooLargeError, SessionUserMismatchError, ToolCallNotFoundError } from '../errors.js';
-import { assertValidId } from './ids.js';
+import { assertValidId, checkedIdempotencyKey } from './ids.js';
 import {
   APP_FIELD_PREFIX,
   DEFAULT_OBSERVER_KIND,
@@ -392,23 +392,6 @@ export class SessionHandle implements AgentSession {
     }
     return { set, remove };
   }
-}
-
-/** Letters, digits and `-_.:`, 1-128 characters: a UUID, a ULID, a client's message id. */
-const IDEMPOTENCY_KEY = /^[A-Za-z0-9_.:-]{1,128}$/;
-
-/** The idempotency key of a write ('' for none), checked before anything is sent. */
-function checkedIdempotencyKey(options: IdempotentWriteOptions | undefined): string {
-  if (options === undefined || options === null) return '';
-  if (typeof options !== 'object') throw new InvalidInputError('The options of a write must be an object, e.g. { idempotencyKey: messageId }.');
-  const key = options.idempotencyKey;
-  if (key === undefined) return '';
-  if (typeof key !== 'string' || !IDEMPOTENCY_KEY.test(key)) {
-    throw new InvalidInputError(
-      '`idempotencyKey` must be 1-128 characters of letters, digits, "-", "_", "." or ":" (a UUID, for example); nothing was written.',
-    );
-  }
-  return key;
 }
 
 /** The calls a session keeps, as startToolCall leaves them: every pending call, and the newest finished ones up to the window. */

@@ -26,6 +26,7 @@ import type {
 import { agentIdFor, successorIdFor } from './agent-id.js';
 import { boundToSomeoneElse, detachLink, readLink, writeLink, type AgentLink, type SessionData } from './agent-link.js';
 import type { RequestState } from './request-state.js';
+import { checkedIdempotencyKey } from '../core/ids.js';
 
 /** How a `RequestAgent` reaches the request's cookie session; each adapter supplies one. */
 export interface CookieSessionAccess {
@@ -219,10 +220,12 @@ export class RequestAgent {
    * first append's turn back instead of a second one.
    */
   async appendTurn(input: TurnInput, options?: IdempotentWriteOptions): Promise<Turn> {
+    checkedIdempotencyKey(options); // before a first write would create the agent session
     return this.#write((session) => session.appendTurn(input, options));
   }
 
   async startToolCall(input: ToolCallInput, options?: IdempotentWriteOptions): Promise<ToolCall> {
+    checkedIdempotencyKey(options);
     return this.#write((session) => session.startToolCall(input, options));
   }
 

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { FRAMEWORKS } from './apps.js';
 import { Browser } from './browser.js';
 import { useFixture } from './fixture.js';
+import { keysUnder } from '../harness/store.js';
 
 const fixture = useFixture();
 
@@ -32,5 +33,14 @@ describe.each(FRAMEWORKS)('%s: a retried POST with the same message id', (framew
     expect(reused.status).toBe(409);
     expect(reused.body).toEqual({ error: 'idempotency_key_conflict' });
     expect((await browser.get('/state')).body.turnCount).toBe(1);
+  });
+
+  it('an invalid message id is refused before the first write would create the agent session', async () => {
+    const app = await fixture.app(framework);
+    const browser = new Browser(app);
+    await browser.post('/login', { userId: 'alice' });
+    const refused = await browser.post('/turn', { content: 'hello', messageId: 'not a key!' });
+    expect(refused.status).toBeGreaterThanOrEqual(400);
+    expect((await keysUnder(fixture.inspector, app.prefix)).filter((key) => key.includes('{'))).toEqual([]);
   });
 });
