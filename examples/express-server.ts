@@ -18,7 +18,7 @@ import express, { type Request, type Response } from 'express';
 import { connectRedis } from 'agent-session';
 import { agentSession, agentSessionErrorHandler } from 'agent-session/express';
 import { coldTierFromEnvironment, listConversations, readHistory, resumeConversation, type Answer } from './shared/cold-tier.js';
-import { chat, conversationState, endConversation, leaveOtherUsersConversation, startConversation } from './shared/scripted-agent.js';
+import { chat, clientMessageId, conversationState, endConversation, leaveOtherUsersConversation, startConversation } from './shared/scripted-agent.js';
 import { serve } from './shared/serve.js';
 
 declare module 'express-session' {
@@ -80,7 +80,9 @@ app.post('/chat', async (req, res) => {
   if (!userOf(req)) return void res.status(401).json({ error: 'login_required' });
   const message = typeof req.body?.message === 'string' ? req.body.message : '';
   if (!message) return void res.status(400).json({ error: 'message_required' });
-  res.json(await chat(req.agent, message));
+  const messageId = clientMessageId(req.body?.messageId ?? req.get('idempotency-key'));
+  if (messageId === false) return void res.status(400).json({ error: 'invalid_message_id' });
+  res.json(await chat(req.agent, message, messageId));
 });
 
 app.get('/state', async (req, res) => {

@@ -15,7 +15,7 @@ import Koa, { type Context } from 'koa';
 import { connectRedis } from 'agent-session';
 import { agentSession } from 'agent-session/koa';
 import { coldTierFromEnvironment, listConversations, readHistory, resumeConversation, type Answer } from './shared/cold-tier.js';
-import { chat, conversationState, endConversation, leaveOtherUsersConversation, startConversation } from './shared/scripted-agent.js';
+import { chat, clientMessageId, conversationState, endConversation, leaveOtherUsersConversation, startConversation } from './shared/scripted-agent.js';
 import { serve } from './shared/serve.js';
 
 const port = Number(process.env.PORT ?? 3000);
@@ -73,9 +73,12 @@ const routes: Record<string, (ctx: Context) => Promise<void>> = {
   },
   'POST /chat': async (ctx) => {
     if (!userOf(ctx)) return answer(ctx, 401, { error: 'login_required' });
-    const { message } = await jsonBody(ctx.req);
+    const body = await jsonBody(ctx.req);
+    const { message } = body;
     if (typeof message !== 'string' || !message) return answer(ctx, 400, { error: 'message_required' });
-    answer(ctx, 200, await chat(ctx.agent, message));
+    const messageId = clientMessageId(body.messageId ?? ctx.get('idempotency-key'));
+    if (messageId === false) return answer(ctx, 400, { error: 'invalid_message_id' });
+    answer(ctx, 200, await chat(ctx.agent, message, messageId));
   },
   'GET /state': async (ctx) => {
     const userId = userOf(ctx);

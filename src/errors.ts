@@ -20,7 +20,8 @@ export type AgentSessionErrorCode =
   | 'ARCHIVE_BACKLOG_FULL'
   | 'ARCHIVE_UNAVAILABLE'
   | 'ARCHIVE_QUERY_FAILED'
-  | 'USER_REQUIRED';
+  | 'USER_REQUIRED'
+  | 'IDEMPOTENCY_CONFLICT';
 
 export class AgentSessionError extends Error {
   readonly code: AgentSessionErrorCode;
@@ -248,5 +249,23 @@ export class UserRequiredError extends AgentSessionError {
       `${call} acts for the request's signed-in user, and this request has none (getUserId returned null or undefined); nothing was read. ` +
         'Answer 401 before calling it when nobody is logged in, or check that getUserId finds the user of a logged-in request.',
     );
+  }
+}
+
+/**
+ * An idempotency key was used again, in the same session and within the time
+ * it is kept, for a different turn or tool call. The first write stands;
+ * nothing was written. The middleware answers 409.
+ */
+export class IdempotencyConflictError extends AgentSessionError {
+  readonly sessionId: string;
+
+  constructor(sessionId: string) {
+    super(
+      'IDEMPOTENCY_CONFLICT',
+      `Agent session "${sessionId}": this idempotency key was already used for a different turn or tool call; nothing was written. ` +
+        `Send a new key (a fresh message id) for a new message, and repeat a key only to retry the very same one.`,
+    );
+    this.sessionId = sessionId;
   }
 }

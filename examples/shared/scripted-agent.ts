@@ -1,5 +1,5 @@
-import { randomUUID } from 'node:crypto';
-import { SessionUserMismatchError } from 'agent-session';
+import { createHash, randomUUID } from 'node:crypto';
+import { SessionUserMismatchError, ToolCallNotFoundError, ToolCallStateError } from 'agent-session';
 import type { RequestAgent } from 'agent-session/express';
 
 /**
@@ -10,20 +10,38 @@ import type { RequestAgent } from 'agent-session/express';
  * it would do the same steps: append the user turn, record each tool call
  * around running the tool, append the reply.
  */
-export async function chat(agent: RequestAgent, message: string): Promise<{ reply: string; turnCount: number }> {
-  await agent.appendTurn({ role: 'user', content: message });
+export async function chat(agent: RequestAgent, message: string, messageId?: string): Promise<{ reply: string; turnCount: number }> {
+  // With the client's message id, each write has an idempotency key of its own, so a retried
+  // request (after a 503 or a timeout) repeats the first one's writes instead of adding more.
+  const retry = (step: string) => (messageId === undefined ? undefined : { idempotencyKey: `${messageId}:${step}` });
+  await agent.appendTurn({ role: 'user', content: message }, retry('user'));
 
-  const callId = `call_${randomUUID()}`;
-  await agent.startToolCall({ id: callId, name: 'count_words', args: { text: message } });
+  const callId = messageId === undefined ? `call_${randomUUID()}` : `call_${createHash('sha256').update(messageId).digest('base64url').slice(0, 32)}`;
+  await agent.startToolCall({ id: callId, name: 'count_words', args: { text: message } }, retry('tool'));
   const counted = countWords(message);
-  await agent.completeToolCall(callId, counted);
+  try {
+    await agent.completeToolCall(callId, counted);
+  } catch (error) {
+    // A retry: the first attempt finished the call already.
+    if (messageId === undefined || !(error instanceof ToolCallStateError || error instanceof ToolCallNotFoundError)) throw error;
+  }
 
   const reply = `You wrote ${counted.words} word${counted.words === 1 ? '' : 's'}; the longest is "${counted.longest}".`;
-  const turn = await agent.appendTurn({ role: 'assistant', content: reply, toolCallId: callId });
+  const turn = await agent.appendTurn({ role: 'assistant', content: reply, toolCallId: callId }, retry('reply'));
   // Fire and forget: the observer worker (npm run observer) analyses the
   // conversation in the background; this request does not wait for it.
   await agent.requestObservation();
   return { reply, turnCount: turn.seq };
+}
+
+/**
+ * The client's id for a chat message, from the body's `messageId` or the
+ * `Idempotency-Key` header: undefined when it sent none, false when it is
+ * not 1-120 characters of letters, digits and `-_.:` (answer 400).
+ */
+export function clientMessageId(value: unknown): string | undefined | false {
+  if (value === undefined || value === '') return undefined;
+  return typeof value === 'string' && /^[A-Za-z0-9_.:-]{1,120}$/.test(value) ? value : false;
 }
 
 /** GET /state's body: the conversation as the app and the observer see it. */

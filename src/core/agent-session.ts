@@ -4,7 +4,7 @@ import type { RestoreData } from './cold-tier.js';
 import type { StoreConfig } from './config.js';
 import { decodeMeta, decodeObserver, decodeToolCalls, decodeTurns } from './decode.js';
 import { InvalidInputError, PayloadTooLargeError, SessionUserMismatchError, ToolCallNotFoundError } from '../errors.js';
-import { assertValidId } from './ids.js';
+import { assertValidId, checkedIdempotencyKey } from './ids.js';
 import {
   APP_FIELD_PREFIX,
   DEFAULT_OBSERVER_KIND,
@@ -24,6 +24,7 @@ import {
   type AgentMeta,
   type AgentSessionInit,
   type AgentSnapshot,
+  type IdempotentWriteOptions,
   type MetaPatch,
   type NotesQuery,
   type NotesResult,
@@ -77,7 +78,8 @@ export class SessionHandle implements AgentSession {
     await this.#run(scripts.UPDATE_META, [set.length / 2, ...set, ...remove], { archived: true });
   }
 
-  async appendTurn(input: TurnInput): Promise<Turn> {
+  async appendTurn(input: TurnInput, options: IdempotentWriteOptions = {}): Promise<Turn> {
+    const idempotencyKey = checkedIdempotencyKey(options);
     if (!input || !TURN_ROLES.includes(input.role)) {
       throw new InvalidInputError(`A turn's role must be one of ${TURN_ROLES.join(', ')}.`);
     }
@@ -85,7 +87,10 @@ export class SessionHandle implements AgentSession {
     this.#fit('Turn content', input.content, 'turnContentBytes');
     if (input.toolCallId !== undefined) assertValidId(input.toolCallId, 'tool call id');
     const body = JSON.stringify({ role: input.role, content: input.content, toolCallId: input.toolCallId });
-    const [seq, ts] = (await this.#run(scripts.APPEND_TURN, [this.#config.maxTurns, body], { archived: true })) as [number, number];
+    const [seq, ts] = (await this.#run(scripts.APPEND_TURN, [this.#config.maxTurns, body, idempotencyKey, this.#config.idempotencySpec], {
+      archived: true,
+      afterArchive: [this.keys.idem],
+    })) as [number, number];
     const turn: Turn = { seq: Number(seq), ts: Number(ts), role: input.role, content: input.content };
     if (input.toolCallId !== undefined) turn.toolCallId = input.toolCallId;
     return turn;
@@ -109,14 +114,22 @@ export class SessionHandle implements AgentSession {
     };
   }
 
-  async startToolCall(input: ToolCallInput): Promise<ToolCall> {
+  async startToolCall(input: ToolCallInput, options: IdempotentWriteOptions = {}): Promise<ToolCall> {
+    const idempotencyKey = checkedIdempotencyKey(options);
     assertValidId(input?.id, 'tool call id');
     if (typeof input.name !== 'string' || input.name.length === 0) {
       throw new InvalidInputError('A tool call needs a non-empty `name`.');
     }
     this.#checkedValue('tool name', input.name);
     const args = this.#toolPayload('Tool call arguments', input.args ?? null);
-    const startedAt = Number(await this.#run(scripts.START_TOOL_CALL, [input.id, input.name, args], { toolCallId: input.id, archived: true }));
+    const { idempotencySpec, maxToolCalls } = this.#config;
+    const startedAt = Number(
+      await this.#run(scripts.START_TOOL_CALL, [input.id, input.name, args, idempotencyKey, idempotencySpec, maxToolCalls], {
+        toolCallId: input.id,
+        archived: true,
+        afterArchive: [this.keys.idem, this.keys.toolOrder],
+      }),
+    );
     return { id: input.id, name: input.name, status: 'pending', args: input.args ?? null, startedAt };
   }
 
@@ -140,7 +153,9 @@ export class SessionHandle implements AgentSession {
 
   async toolCall(callId: string): Promise<ToolCall> {
     assertValidId(callId, 'tool call id');
-    const call = (await this.toolCalls()).find((candidate) => candidate.id === callId);
+    // Only this call's fields are read (HMGET), not the whole window.
+    const [, , tools] = await this.#read(['none', 0, 0], `=${callId}`, false);
+    const [call] = decodeToolCalls(tools, this.keys.tools);
     if (!call) throw new ToolCallNotFoundError(callId);
     return call;
   }
@@ -233,7 +248,7 @@ export class SessionHandle implements AgentSession {
    */
   async delete(): Promise<void> {
     const { keys } = this;
-    await this.#run(scripts.DELETE, [], { refresh: false, withLease: true, withJobs: true, extraKeys: [keys.archive, keys.archiveLease] });
+    await this.#run(scripts.DELETE, [], { refresh: false, withLease: true, withJobs: true, extraKeys: [keys.archive, keys.archiveLease, keys.toolOrder, keys.idem] });
     const tier = this.#config.archive?.tier;
     if (!tier) return;
     const archived = await tier.owner(this.id);
@@ -261,7 +276,7 @@ export class SessionHandle implements AgentSession {
     // The stored form of a turn, key order included (read's time search parses its head).
     const turns = data.turns.map(({ seq, ts, role, content, toolCallId }) => JSON.stringify({ seq, ts, role, content, toolCallId }));
     const tools: Array<string | number> = [];
-    for (const call of data.toolCalls) {
+    for (const call of toolCallWindow(data.toolCalls, this.#config.maxToolCalls)) {
       const id = call.callId;
       tools.push(`${id}:name`, call.name, `${id}:status`, call.status, `${id}:args`, JSON.stringify(call.args ?? null), `${id}:startedAt`, call.startedAt);
       if (call.result !== undefined) tools.push(`${id}:result`, JSON.stringify(call.result));
@@ -290,8 +305,9 @@ export class SessionHandle implements AgentSession {
 
   // --- internals -----------------------------------------------------------
 
-  #read(selection: [string, number, number], tools: boolean, observer: boolean): Promise<unknown[]> {
-    return this.#run(scripts.READ, [...selection, tools ? 1 : 0, observer ? 1 : 0], {
+  /** `tools`: all the calls (true), none (false), or only the one call `=<callId>`. */
+  #read(selection: [string, number, number], tools: boolean | `=${string}`, observer: boolean): Promise<unknown[]> {
+    return this.#run(scripts.READ, [...selection, typeof tools === 'string' ? tools : tools ? 1 : 0, observer ? 1 : 0], {
       refresh: this.#caller.activity,
     }) as Promise<unknown[]>;
   }
@@ -309,6 +325,8 @@ export class SessionHandle implements AgentSession {
       toolCallId?: string;
       /** The script queues its change in the archive backlog (KEYS last, ARGV[3]), when the store archives. */
       archived?: boolean;
+      /** Keys an archiving script takes after the archive backlog. */
+      afterArchive?: string[];
     } = {},
   ): Promise<unknown> {
     const keys = stateKeys(this.keys);
@@ -322,7 +340,7 @@ export class SessionHandle implements AgentSession {
     const { archive, client, failFastMs } = this.#config;
     try {
       if (!options.archived) return await runScript(client, script, keys, [owner, ttl, ...args], failFastMs);
-      keys.push(this.keys.archive);
+      keys.push(this.keys.archive, ...(options.afterArchive ?? []));
       const write = [owner, ttl, archive?.spec ?? '', ...args];
       // The announcement goes first: see ArchiveRegistry for why the order
       // matters. Its failure must not fail a write that landed (a retry would
@@ -374,6 +392,17 @@ export class SessionHandle implements AgentSession {
     }
     return { set, remove };
   }
+}
+
+/** The calls a session keeps, as startToolCall leaves them: every pending call, and the newest finished ones up to the window. */
+function toolCallWindow<T extends { status: string; startedAt: number }>(calls: readonly T[], window: number): T[] {
+  const byStart = [...calls].sort((a, b) => a.startedAt - b.startedAt);
+  let drop = byStart.length - window;
+  return byStart.filter((call) => {
+    if (drop <= 0 || call.status === 'pending') return true;
+    drop -= 1;
+    return false;
+  });
 }
 
 function turnSelection(query: TurnQuery): [string, number, number] {

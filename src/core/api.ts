@@ -4,6 +4,7 @@ import type {
   AgentMeta,
   AgentSessionInit,
   AgentSnapshot,
+  IdempotentWriteOptions,
   MetaPatch,
   NotesQuery,
   NotesResult,
@@ -81,19 +82,29 @@ export interface AgentSession {
   meta(): Promise<AgentMeta>;
   /** Writes only the named fields; `null` removes one. */
   update(patch: MetaPatch): Promise<void>;
-  /** O(1) append; Redis assigns `seq` and `ts`; the window keeps the newest `maxTurns`. */
-  appendTurn(input: TurnInput): Promise<Turn>;
+  /**
+   * O(1) append; Redis assigns `seq` and `ts`; the window keeps the newest `maxTurns`.
+   * With `idempotencyKey`, a repeat returns the first append's turn (same seq and ts)
+   * and writes nothing; the key with another turn is refused (`IdempotencyConflictError`).
+   */
+  appendTurn(input: TurnInput, options?: IdempotentWriteOptions): Promise<Turn>;
   /** The newest turns by default; a seq range or a time range (inclusive, within the window). */
   turns(query?: TurnQuery): Promise<Turn[]>;
   /** Metadata, the last `lastTurns` (default 10) turns, tool calls and notes, in one round trip. */
   snapshot(options?: { lastTurns?: number; notes?: NotesQuery }): Promise<AgentSnapshot>;
-  /** Records a pending tool call; `ToolCallStateError` if one with this id was already started. */
-  startToolCall(input: ToolCallInput): Promise<ToolCall>;
+  /**
+   * Records a pending tool call; `ToolCallStateError` if one with this id was already started.
+   * With `idempotencyKey`, a repeat returns the first start's call (same startedAt) and writes
+   * nothing. The session keeps `maxToolCalls` calls: past it the oldest finished ones leave.
+   */
+  startToolCall(input: ToolCallInput, options?: IdempotentWriteOptions): Promise<ToolCall>;
   /** pending → completed; `ToolCallStateError` if it is no longer pending, `ToolCallNotFoundError` if never started. */
   completeToolCall(callId: string, result: unknown): Promise<void>;
   /** pending → failed, with the error's message. */
   failToolCall(callId: string, error: string | Error): Promise<void>;
+  /** The calls in the window (every pending call, the newest finished ones), oldest first. */
   toolCalls(): Promise<ToolCall[]>;
+  /** One call, reading only its fields; `ToolCallNotFoundError` if never started or gone from the window. */
   toolCall(callId: string): Promise<ToolCall>;
   /** The observer's notes and how stale they are by your tolerances; `{ ready: false }` before the first run. */
   notes<T = unknown>(query?: NotesQuery): Promise<NotesResult<T>>;

@@ -31,6 +31,19 @@ export interface AgentStoreOptions {
   idleTimeoutMs?: number;
   /** How many of the newest turns are kept. Default 50. */
   maxTurns?: number;
+  /**
+   * How many tool calls a session keeps: past it, the oldest finished calls
+   * leave (pending calls never do). Default 50.
+   */
+  maxToolCalls?: number;
+  /**
+   * How long an idempotency key of `appendTurn` / `startToolCall` is kept
+   * (ms): a repeat within it returns the first result. Default: the idle
+   * timeout (1 h), at most 7 days.
+   */
+  idempotencyTtlMs?: number;
+  /** Most idempotency keys kept per session (the oldest leave first). Default 256. */
+  maxIdempotencyKeys?: number;
   limits?: AgentStoreLimits;
   /**
    * The cold tier: with it, every change is also queued in the session's
@@ -68,6 +81,9 @@ export interface StoreConfig {
   keyPrefix: string;
   idleTimeoutMs: number;
   maxTurns: number;
+  maxToolCalls: number;
+  /** ARGV of the scripts that take an idempotency key: '<idempotencyTtlMs>:<maxIdempotencyKeys>'. */
+  idempotencySpec: string;
   limits: Required<AgentStoreLimits>;
   archive?: ArchiveConfig;
 }
@@ -75,10 +91,18 @@ export interface StoreConfig {
 /** The largest turn window a store accepts (`maxTurns`). */
 export const MAX_TURNS = 100_000;
 
+/** The largest tool-call window (`maxToolCalls`) and idempotency ring (`maxIdempotencyKeys`) a store accepts. */
+export const MAX_TOOL_CALLS = 100_000;
+export const MAX_IDEMPOTENCY_KEYS = 100_000;
+/** The longest time an idempotency key is kept (`idempotencyTtlMs`): 7 days. */
+export const MAX_IDEMPOTENCY_TTL_MS = 7 * 24 * 60 * 60 * 1000;
+
 export const STORE_DEFAULTS = {
   keyPrefix: 'agent:',
   idleTimeoutMs: 60 * 60 * 1000,
   maxTurns: 50,
+  maxToolCalls: 50,
+  maxIdempotencyKeys: 256,
   limits: {
     turnContentBytes: 32 * 1024,
     metaValueBytes: 4 * 1024,
@@ -92,7 +116,7 @@ export const STORE_DEFAULTS = {
   },
 } as const;
 
-const STORE_OPTIONS = ['redis', 'keyPrefix', 'idleTimeoutMs', 'maxTurns', 'limits', 'archive'];
+const STORE_OPTIONS = ['redis', 'keyPrefix', 'idleTimeoutMs', 'maxTurns', 'maxToolCalls', 'idempotencyTtlMs', 'maxIdempotencyKeys', 'limits', 'archive'];
 const ARCHIVE_OPTIONS = ['tier', 'maxBacklog', 'backlogTtlMs', 'registerEveryMs'];
 const LIMITS = ['turnContentBytes', 'metaValueBytes', 'toolPayloadBytes', 'notesBytes'] satisfies Array<keyof AgentStoreLimits>;
 
@@ -130,6 +154,17 @@ export function resolveMaxTurns(value: unknown): number {
   return wholeNumber('maxTurns', value, STORE_DEFAULTS.maxTurns, { max: MAX_TURNS });
 }
 
+export function resolveMaxToolCalls(value: unknown): number {
+  return wholeNumber('maxToolCalls', value, STORE_DEFAULTS.maxToolCalls, { max: MAX_TOOL_CALLS });
+}
+
+/** '<ttlMs>:<maxKeys>' for the scripts; the time kept defaults to the idle timeout. */
+export function resolveIdempotencySpec(ttlValue: unknown, maxValue: unknown, idleTimeoutMs: number): string {
+  const ttlMs = wholeMs('idempotencyTtlMs', ttlValue, Math.min(idleTimeoutMs, MAX_IDEMPOTENCY_TTL_MS), { max: MAX_IDEMPOTENCY_TTL_MS });
+  const maxKeys = wholeNumber('maxIdempotencyKeys', maxValue, STORE_DEFAULTS.maxIdempotencyKeys, { max: MAX_IDEMPOTENCY_KEYS });
+  return `${ttlMs}:${maxKeys}`;
+}
+
 /** One of the size limits; `name` is where it was given (`limits.notesBytes` to the store, `notesBytes` to the worker). */
 export function resolveLimit(limit: keyof AgentStoreLimits, name: string, value: unknown): number {
   return wholeNumber(name, value, STORE_DEFAULTS.limits[limit], { unit: 'bytes' });
@@ -147,12 +182,15 @@ export function resolveStoreConfig(options: AgentStoreOptions): StoreConfig {
   const failFastMs = resolveFailFastMs('redis.failFastMs', redis.failFastMs);
   const keyPrefix = resolveKeyPrefix(options.keyPrefix);
   const archive = resolveArchive(options.archive, redis.client, keyPrefix, failFastMs);
+  const idleTimeoutMs = resolveIdleTimeoutMs(options.idleTimeoutMs);
   return {
     client: redis.client,
     failFastMs,
     keyPrefix,
-    idleTimeoutMs: resolveIdleTimeoutMs(options.idleTimeoutMs),
+    idleTimeoutMs,
     maxTurns: resolveMaxTurns(options.maxTurns),
+    maxToolCalls: resolveMaxToolCalls(options.maxToolCalls),
+    idempotencySpec: resolveIdempotencySpec(options.idempotencyTtlMs, options.maxIdempotencyKeys, idleTimeoutMs),
     limits: {
       turnContentBytes: resolveLimit('turnContentBytes', 'limits.turnContentBytes', limits.turnContentBytes),
       metaValueBytes: resolveLimit('metaValueBytes', 'limits.metaValueBytes', limits.metaValueBytes),

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { InvalidSessionIdError } from '../errors.js';
+import { InvalidInputError, InvalidSessionIdError } from '../errors.js';
+import type { IdempotentWriteOptions } from './types.js';
 
 /**
  * Ids end up inside Redis keys and hash fields, so only a conservative,
@@ -29,4 +30,21 @@ export function assertValidId(id: unknown, what = 'agent session id'): asserts i
         `Omit the id to let agent-session generate one.`,
     );
   }
+}
+
+/** Letters, digits and `-_.:`, 1-128 characters: a UUID, a ULID, a client's message id. */
+const IDEMPOTENCY_KEY = /^[A-Za-z0-9_.:-]{1,128}$/;
+
+/** The idempotency key of a write ('' for none), checked before anything is sent. */
+export function checkedIdempotencyKey(options: IdempotentWriteOptions | undefined): string {
+  if (options === undefined || options === null) return '';
+  if (typeof options !== 'object') throw new InvalidInputError('The options of a write must be an object, e.g. { idempotencyKey: messageId }.');
+  const key = options.idempotencyKey;
+  if (key === undefined) return '';
+  if (typeof key !== 'string' || !IDEMPOTENCY_KEY.test(key)) {
+    throw new InvalidInputError(
+      '`idempotencyKey` must be 1-128 characters of letters, digits, "-", "_", "." or ":" (a UUID, for example); nothing was written.',
+    );
+  }
+  return key;
 }

@@ -12,6 +12,12 @@
  *                                   "<kind>" -> "queued|running|rerun:<deadline ms>",
  *                                   own short TTL (see the coalescing notes in lua/includes/job-state.lua)
  *
+ *   <prefix>{<id>}:tool-order zset  the ids of the calls in the tools hash, scored by start order
+ *                                   (1, 2, ...), so the oldest finished calls leave the window first;
+ *                                   rebuilt from the hash when missing (see startToolCall-7.lua)
+ *   <prefix>{<id>}:idem      hash   idempotency records of appendTurn / startToolCall, a ring of at
+ *                                   most maxIdempotencyKeys, own TTL (see includes/idempotency.lua)
+ *
  *   <prefix>{<id>}:archive   list   the cold tier's backlog: changes not yet in PostgreSQL,
  *                                   one entry each, oldest first (only when archiving);
  *                                   own TTL, longer than the session's (see archive.lua)
@@ -36,6 +42,8 @@ export interface SessionKeys {
   jobs: string;
   archive: string;
   archiveLease: string;
+  toolOrder: string;
+  idem: string;
 }
 
 export function sessionKeys(prefix: string, id: string): SessionKeys {
@@ -49,6 +57,8 @@ export function sessionKeys(prefix: string, id: string): SessionKeys {
     jobs: `${base}jobs`,
     archive: `${base}archive`,
     archiveLease: `${base}archive-lease`,
+    toolOrder: `${base}tool-order`,
+    idem: `${base}idem`,
   };
 }
 

@@ -1,6 +1,7 @@
 import {
   ArchiveBacklogFullError,
   CorruptStateError,
+  IdempotencyConflictError,
   LeaseLostError,
   SessionExistsError,
   SessionNotFoundError,
@@ -32,6 +33,8 @@ import { parseScriptFailure, type ScriptFailure } from '../redis/lua-errors.js';
  *   CORRUPT                a stored value agent-session did not write; detail: the key
  *   BACKLOG_FULL           the session's archive backlog is full (the archiver is down
  *                          or behind); detail: its limit. Nothing was written.
+ *   IDEMPOTENCY_CONFLICT   appendTurn / startToolCall: the idempotency key was used for
+ *                          another payload in this session. Nothing was written.
  *   NO_GROUP               an observer queue's stream or consumer group is gone
  *                          (FLUSHDB); the worker recreates it. Not a session error.
  *   DEADLINE               the script ran after its call's deadline (Redis was hung,
@@ -50,6 +53,7 @@ export const SCRIPT_ERROR_CODES = [
   'CORRUPT',
   'BACKLOG_FULL',
   'NO_GROUP',
+  'IDEMPOTENCY_CONFLICT',
   'DEADLINE',
 ] as const;
 
@@ -109,6 +113,8 @@ export function toAgentSessionError(error: unknown, context: ScriptErrorContext)
       return new ArchiveBacklogFullError(sessionId, Number(failure.detail));
     case 'NO_GROUP':
       return error;
+    case 'IDEMPOTENCY_CONFLICT':
+      return new IdempotencyConflictError(sessionId);
     case 'DEADLINE':
       return new StoreUnavailableError('Redis ran the operation only after its deadline (it was hung or overloaded); nothing was written', {
         cause: error,

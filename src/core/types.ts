@@ -78,6 +78,22 @@ export interface ToolCall {
   finishedAt?: number;
 }
 
+/**
+ * Options of a write a client may retry (`appendTurn`, `startToolCall`).
+ * With an `idempotencyKey`, a repeat of the write with the same key (after a
+ * 503 or a timeout whose outcome is unknown) returns what the first one
+ * returned and writes nothing, so a retry never duplicates a turn or a call.
+ */
+export interface IdempotentWriteOptions {
+  /**
+   * The client's id for this message or call (a UUID, say): 1-128 characters
+   * of letters, digits and `-_.:`. Kept per session for `idempotencyTtlMs`
+   * (at most `maxIdempotencyKeys` of them); the same key with a different
+   * payload is refused with `IdempotencyConflictError`.
+   */
+  idempotencyKey?: string;
+}
+
 export interface ToolCallInput {
   /** The id your model gave the call (e.g. "call_abc123"); same charset rules as session ids. */
   id: string;

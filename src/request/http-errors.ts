@@ -1,22 +1,39 @@
-import { ArchiveBacklogFullError, ArchiveUnavailableError, SessionUserMismatchError, StoreUnavailableError } from '../errors.js';
+import {
+  ArchiveBacklogFullError,
+  ArchiveUnavailableError,
+  IdempotencyConflictError,
+  SessionUserMismatchError,
+  StoreUnavailableError,
+} from '../errors.js';
 
 /** The errors the middleware answers itself; every other error goes to the app. */
-export type AgentSessionHttpError = StoreUnavailableError | SessionUserMismatchError | ArchiveBacklogFullError | ArchiveUnavailableError;
+export type AgentSessionHttpError =
+  | StoreUnavailableError
+  | SessionUserMismatchError
+  | ArchiveBacklogFullError
+  | ArchiveUnavailableError
+  | IdempotencyConflictError;
 
 export function isAgentSessionHttpError(error: unknown): error is AgentSessionHttpError {
   return (
     error instanceof StoreUnavailableError ||
     error instanceof SessionUserMismatchError ||
     error instanceof ArchiveBacklogFullError ||
-    error instanceof ArchiveUnavailableError
+    error instanceof ArchiveUnavailableError ||
+    error instanceof IdempotencyConflictError
   );
 }
 
 /** The machine-readable code in the body of each answer. */
-export type HttpErrorCode = 'session_store_unavailable' | 'session_user_mismatch' | 'archive_backlog_full' | 'archive_unavailable';
+export type HttpErrorCode =
+  | 'session_store_unavailable'
+  | 'session_user_mismatch'
+  | 'archive_backlog_full'
+  | 'archive_unavailable'
+  | 'idempotency_key_conflict';
 
 export interface HttpErrorResponse {
-  status: 503 | 403;
+  status: 503 | 403 | 409;
   headers: Record<string, string>;
   body: { error: HttpErrorCode };
 }
@@ -30,11 +47,14 @@ export interface HttpErrorResponse {
  *   503 with `Retry-After`, since the write succeeds again once the archiver
  *   has drained it; nothing was written;
  * - the archive (PostgreSQL) did not answer a resume, history or listing in
- *   time: 503 with `Retry-After`, as for Redis.
+ *   time: 503 with `Retry-After`, as for Redis;
+ * - an idempotency key repeated with another turn or tool call: 409, nothing
+ *   written (the client reused a message id for a different message).
  * The bodies are stable machine-readable codes; messages stay in the logs.
  */
 export function httpErrorResponse(error: AgentSessionHttpError, retryAfterSeconds: number): HttpErrorResponse {
   if (error instanceof SessionUserMismatchError) return { status: 403, headers: {}, body: { error: 'session_user_mismatch' } };
+  if (error instanceof IdempotencyConflictError) return { status: 409, headers: {}, body: { error: 'idempotency_key_conflict' } };
   const retry = { 'Retry-After': String(retryAfterSeconds) };
   if (error instanceof ArchiveBacklogFullError) return { status: 503, headers: retry, body: { error: 'archive_backlog_full' } };
   if (error instanceof ArchiveUnavailableError) return { status: 503, headers: retry, body: { error: 'archive_unavailable' } };

@@ -58,6 +58,12 @@ export interface AgentSessionOptionsBase<Request> {
   keyPrefix?: string;
   /** How many of the newest turns an agent session keeps. Default 50. */
   maxTurns?: number;
+  /** How many tool calls an agent session keeps (the oldest finished ones leave first). Default 50. */
+  maxToolCalls?: number;
+  /** How long an idempotency key of `appendTurn` / `startToolCall` is kept (ms). Default: `idleTimeoutMs`. */
+  idempotencyTtlMs?: number;
+  /** Most idempotency keys kept per agent session. Default 256. */
+  maxIdempotencyKeys?: number;
   limits?: AgentStoreLimits;
   /**
    * The cold tier, as `createAgentStore()` takes it: every change is also
@@ -99,7 +105,7 @@ export interface MiddlewareConfig<Request> {
 
 export const DEFAULT_RETRY_AFTER_SECONDS = 2;
 
-const SHARED_OPTIONS = ['redis', 'getUserId', 'idleTimeoutMs', 'keyPrefix', 'maxTurns', 'limits', 'archive', 'cookie', 'retryAfterSeconds', 'logger'];
+const SHARED_OPTIONS = ['redis', 'getUserId', 'idleTimeoutMs', 'keyPrefix', 'maxTurns', 'maxToolCalls', 'idempotencyTtlMs', 'maxIdempotencyKeys', 'limits', 'archive', 'cookie', 'retryAfterSeconds', 'logger'];
 const COOKIE_OPTIONS = ['name', 'secure', 'sameSite', 'httpOnly', 'domain', 'path'];
 /** RFC 6265 token characters, so the name needs no quoting in any browser. */
 const COOKIE_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
@@ -119,6 +125,9 @@ export function resolveMiddlewareOptions<Request>(
     keyPrefix: options.keyPrefix,
     idleTimeoutMs,
     maxTurns: options.maxTurns,
+    maxToolCalls: options.maxToolCalls,
+    idempotencyTtlMs: options.idempotencyTtlMs,
+    maxIdempotencyKeys: options.maxIdempotencyKeys,
     limits: options.limits,
     archive: options.archive,
   });

@@ -14,6 +14,7 @@ import {
 import type {
   AgentMeta,
   AgentSnapshot,
+  IdempotentWriteOptions,
   MetaPatch,
   NotesQuery,
   NotesResult,
@@ -26,6 +27,7 @@ import type {
 import { agentIdFor, successorIdFor } from './agent-id.js';
 import { boundToSomeoneElse, detachLink, readLink, writeLink, type AgentLink, type SessionData } from './agent-link.js';
 import type { RequestState } from './request-state.js';
+import { checkedIdempotencyKey } from '../core/ids.js';
 
 /** How a `RequestAgent` reaches the request's cookie session; each adapter supplies one. */
 export interface CookieSessionAccess {
@@ -215,12 +217,19 @@ export class RequestAgent {
     await this.#write((session) => session.update(patch));
   }
 
-  async appendTurn(input: TurnInput): Promise<Turn> {
-    return this.#write((session) => session.appendTurn(input));
+  /**
+   * Appends a turn. Pass the client's message id as `idempotencyKey` and a
+   * retried request (after a 503 whose outcome it could not know) gets the
+   * first append's turn back instead of a second one.
+   */
+  async appendTurn(input: TurnInput, options?: IdempotentWriteOptions): Promise<Turn> {
+    checkedIdempotencyKey(options); // before a first write would create the agent session
+    return this.#write((session) => session.appendTurn(input, options));
   }
 
-  async startToolCall(input: ToolCallInput): Promise<ToolCall> {
-    return this.#write((session) => session.startToolCall(input));
+  async startToolCall(input: ToolCallInput, options?: IdempotentWriteOptions): Promise<ToolCall> {
+    checkedIdempotencyKey(options);
+    return this.#write((session) => session.startToolCall(input, options));
   }
 
   /** Finishing a call needs a started one, so this never creates an agent session. */

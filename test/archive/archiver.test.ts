@@ -17,12 +17,13 @@ const { archive, schema } = archiveForThisFile();
 const redis = { client, failFastMs: 2_000 };
 const archivers: Archiver[] = [];
 
-function storeWithArchive(options: { maxBacklog?: number; maxTurns?: number; tier?: PgArchive } = {}) {
+function storeWithArchive(options: { maxBacklog?: number; maxTurns?: number; maxToolCalls?: number; tier?: PgArchive } = {}) {
   const keyPrefix = uniquePrefix();
   const store = new SessionStore({
     redis,
     keyPrefix,
     maxTurns: options.maxTurns ?? 50,
+    ...(options.maxToolCalls ? { maxToolCalls: options.maxToolCalls } : {}),
     archive: { tier: options.tier ?? archive, ...(options.maxBacklog ? { maxBacklog: options.maxBacklog } : {}) },
   });
   return { store, keyPrefix };
@@ -200,6 +201,21 @@ describe('resume from the cold tier', () => {
     await expect(resumed.appendTurn({ role: 'user', content: 'next' })).resolves.toMatchObject({ seq: 16 });
     await createArchiver({ redis, archive, keyPrefix }).drainAll();
     expect(await archivedSeqs(session.id)).toEqual(range(1, 16));
+  });
+
+  it('restores the tool-call window: every pending call and the newest finished ones, not every archived call', async () => {
+    const { store, keyPrefix } = storeWithArchive({ maxToolCalls: 4 });
+    const session = await store.create({ userId: 'ada' });
+    await session.startToolCall({ id: 'slow', name: 'wait' });
+    for (let i = 0; i < 12; i++) {
+      await session.startToolCall({ id: `c${i}`, name: 'lookup' });
+      await session.completeToolCall(`c${i}`, i);
+    }
+    await createArchiver({ redis, archive, keyPrefix }).drainAll();
+    const keys = sessionKeys(keyPrefix, session.id);
+    await client.del([keys.meta, keys.turns, keys.tools, keys.observer, keys.toolOrder]);
+    const { session: resumed } = await store.resume(session.id, { user: 'ada' });
+    expect((await resumed.toolCalls()).map((call) => call.id)).toEqual(['slow', 'c9', 'c10', 'c11']);
   });
 
   it('converges when many requests resume the same conversation at once', async () => {

@@ -45,11 +45,12 @@ describe('key schema', () => {
   it('puts every key of a session in one Cluster hash slot', async () => {
     const store = testStore(client);
     const session = await store.create({ userId: 'u1' });
-    await session.appendTurn({ role: 'user', content: 'hi' });
+    await session.appendTurn({ role: 'user', content: 'hi' }, { idempotencyKey: 'msg-1' });
     await session.startToolCall({ id: 'call_1', name: 'search' });
     await session.writeNotes({ summary: 's' }, { coversThroughSeq: 1 });
     const stored = await keysUnder(client, store.keyPrefix);
-    expect(stored).toHaveLength(4);
+    // meta, turns, tools, observer, the tool-call order, the idempotency records
+    expect(stored).toHaveLength(6);
     const all = Object.values(sessionKeys(store.keyPrefix, session.id));
     expect(stored.every((key) => all.includes(key))).toBe(true);
     const slots = new Set(all.map(keySlot));

@@ -51,11 +51,12 @@ describe('create, metadata and delete', () => {
   it('delete removes every key; later writes fail and recreate nothing', async () => {
     const store = testStore(client);
     const session = await store.create({ userId: 'u1' });
-    await session.appendTurn({ role: 'user', content: 'x' });
+    await session.appendTurn({ role: 'user', content: 'x' }, { idempotencyKey: 'm1' });
     await session.startToolCall({ id: 'c', name: 't' });
     await session.writeNotes({}, { coversThroughSeq: 1 });
     await client.set(session.keys.lease, 'token');
-    expect(await keysUnder(client, store.keyPrefix)).toHaveLength(5);
+    // meta, turns, tools, observer, lease, the tool-call order and the idempotency records
+    expect(await keysUnder(client, store.keyPrefix)).toHaveLength(7);
 
     await session.delete();
     expect(await keysUnder(client, store.keyPrefix)).toEqual([]);

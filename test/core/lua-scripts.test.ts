@@ -57,7 +57,7 @@ function used(source: string, table: 'KEYS' | 'ARGV'): { indices: number[]; unpa
 
 describe('Lua script files', () => {
   it('are all found (the checks below are not vacuous)', () => {
-    expect(FILES.map((file) => file.name)).toEqual(expect.arrayContaining(['appendTurn-5.lua', 'delete-8.lua', 'beginRun-3.lua']));
+    expect(FILES.map((file) => file.name)).toEqual(expect.arrayContaining(['appendTurn-6.lua', 'delete-10.lua', 'beginRun-3.lua']));
     expect(FILES.length).toBe(25);
   });
 
@@ -119,16 +119,17 @@ describe('a script printed by `npm run lua` runs with redis-cli --eval', () => {
     const keyPrefix = uniquePrefix();
     const sessionKeyNames = sessionKeys(keyPrefix, 'by-hand');
     const keys = [...stateKeys(sessionKeyNames), sessionKeyNames.archive];
+    const appendKeys = [...keys, sessionKeyNames.idem];
 
     const [createdAt] = await evalByHand(create, keys, ['', '60000', '', 'userId', 'u']);
     expect(Number(createdAt)).toBeGreaterThan(0);
-    const reply = await evalByHand(appendTurn, keys, ['=u', '60000', '', '50', JSON.stringify({ role: 'user', content: 'typed by hand' })]);
+    const reply = await evalByHand(appendTurn, appendKeys, ['=u', '60000', '', '50', JSON.stringify({ role: 'user', content: 'typed by hand' }), '', '60000:10']);
     expect(reply).toEqual(['1', expect.stringMatching(/^\d+$/)]);
 
     expect(await client.lRange(keys[1]!, 0, -1)).toEqual([`{"seq":1,"ts":${reply[1]},"role":"user","content":"typed by hand"}`]);
     expect(await client.hGet(keys[0]!, 'turnCount')).toBe('1');
     // A refusal reads as the script's error reply.
-    expect(await evalByHand(appendTurn, keys, ['=mallory', '60000', '', '50', '{"role":"user","content":"x"}'])).toEqual([
+    expect(await evalByHand(appendTurn, appendKeys, ['=mallory', '60000', '', '50', '{"role":"user","content":"x"}', '', '60000:10'])).toEqual([
       expect.stringMatching(/^(ERR )?USER_MISMATCH$/),
     ]);
     // A call past its deadline (ms of the Redis clock; 1 is long past) writes nothing.

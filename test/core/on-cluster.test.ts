@@ -41,8 +41,10 @@ describe('agent state on Redis Cluster', () => {
     const sessions = await Promise.all(users.map((userId) => store.create({ userId })));
     for (const [i, session] of sessions.entries()) {
       const handle = store.session(session.id, { user: users[i]! });
-      await handle.appendTurn({ role: 'user', content: `hello ${i}` });
-      await handle.startToolCall({ id: 'call_1', name: 'lookup' });
+      // With idempotency keys, so the records and the tool-call order (keys of their own) are on Cluster too.
+      const first = await handle.appendTurn({ role: 'user', content: `hello ${i}` }, { idempotencyKey: `msg-${i}` });
+      expect(await handle.appendTurn({ role: 'user', content: `hello ${i}` }, { idempotencyKey: `msg-${i}` })).toEqual(first);
+      await handle.startToolCall({ id: 'call_1', name: 'lookup' }, { idempotencyKey: `call-${i}` });
       await handle.completeToolCall('call_1', { ok: i });
       await handle.update({ currentTask: 'check', fields: { n: String(i) } });
       await store.session(session.id, { trusted: 'observer' }).writeNotes({ summary: i }, { coversThroughSeq: 1 });
@@ -63,7 +65,8 @@ describe('agent state on Redis Cluster', () => {
       expect(holders).toHaveLength(1);
       const master = holders[0]!;
       const keys = perMaster[master]!.filter((key) => key.includes(session.id));
-      expect(keys.length).toBeGreaterThanOrEqual(4);
+      expect(keys.length).toBeGreaterThanOrEqual(6);
+      expect(keys).toEqual(expect.arrayContaining([expect.stringMatching(/:idem$/), expect.stringMatching(/:tool-order$/)]));
       // The slot arithmetic of the standalone key-schema test is Cluster's own.
       for (const key of keys) expect(Number(await masters[master]!.sendCommand(['CLUSTER', 'KEYSLOT', key]))).toBe(keySlot(key));
       sessionsPerMaster[master]! += 1;

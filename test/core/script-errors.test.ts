@@ -3,6 +3,7 @@ import {
   ArchiveBacklogFullError,
   AgentSessionError,
   CorruptStateError,
+  IdempotencyConflictError,
   LeaseLostError,
   SessionExistsError,
   SessionNotFoundError,
@@ -47,6 +48,12 @@ const EXPECTED: Record<ScriptErrorCode, { detail?: string; check(error: unknown,
     check: (error) => {
       expect(error).toBeInstanceOf(ArchiveBacklogFullError);
       expect(error).toMatchObject({ code: 'ARCHIVE_BACKLOG_FULL', sessionId: 'sess-1', limit: 10_000 });
+    },
+  },
+  IDEMPOTENCY_CONFLICT: {
+    check: (error) => {
+      expect(error).toBeInstanceOf(IdempotencyConflictError);
+      expect(error).toMatchObject({ code: 'IDEMPOTENCY_CONFLICT', sessionId: 'sess-1' });
     },
   },
   NO_SESSION: {

@@ -63,7 +63,9 @@ const routes: Record<string, Route> = {
     return { status: 204 };
   },
   'POST /turn': async ({ agent, body }) => {
-    const turn = await agent.appendTurn({ role: 'user', content: String(body.content ?? '') });
+    // A client-supplied message id makes a retried POST return the first append's turn.
+    const retry = typeof body.messageId === 'string' ? { idempotencyKey: body.messageId } : undefined;
+    const turn = await agent.appendTurn({ role: 'user', content: String(body.content ?? '') }, retry);
     return { status: 200, body: { seq: turn.seq, agentSessionId: agent.id } };
   },
   'POST /tool': async ({ agent }) => {

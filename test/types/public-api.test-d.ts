@@ -136,7 +136,12 @@ expectTypeOf(agent.conversations({ limit: 10 })).resolves.toEqualTypeOf<Conversa
 void agent.history(120);
 declare const httpError: AgentSessionHttpError;
 expectTypeOf(httpErrorResponse(httpError, 2).body.error).toEqualTypeOf<HttpErrorCode>();
-expectTypeOf<HttpErrorCode>().toEqualTypeOf<'session_store_unavailable' | 'session_user_mismatch' | 'archive_backlog_full' | 'archive_unavailable'>();
+expectTypeOf<HttpErrorCode>().toEqualTypeOf<
+  'session_store_unavailable' | 'session_user_mismatch' | 'archive_backlog_full' | 'archive_unavailable' | 'idempotency_key_conflict'
+>();
+expectTypeOf(agent.appendTurn({ role: 'user', content: 'hi' }, { idempotencyKey: 'msg-1' })).resolves.toEqualTypeOf<Turn>();
+// @ts-expect-error the idempotency key is a string (a client's message id)
+void agent.appendTurn({ role: 'user', content: 'hi' }, { idempotencyKey: 1 });
 
 declare const RequestAgentClass: typeof import('agent-session/express');
 // @ts-expect-error RequestAgent is exported as a type only: apps get one as req.agent / ctx.agent

@@ -7,7 +7,7 @@
 
   KEYS[1] meta hash      read; the user binding
   KEYS[2] turns list     read (the selected turns)
-  KEYS[3] tools hash     read if ARGV[6] = '1'
+  KEYS[3] tools hash     read if ARGV[6] = '1' (all of it) or '=<callId>' (that call's fields)
   KEYS[4] observer hash  read if ARGV[7] = '1'
 
   ARGV[1] the caller: '' no user check, '-' anonymous, '=<userId>' that user
@@ -18,11 +18,11 @@
   ARGV[4] 'last': how many turns; 'seq': first seq; 'time': from (ms, inclusive);
           'none': not read
   ARGV[5] 'seq': last seq; 'time': to (ms, inclusive); else not read
-  ARGV[6] '1' to include the tool calls
+  ARGV[6] '1' to include the tool calls, '=<callId>' only that call, else '0'
   ARGV[7] '1' to include the observer hash
 
-  Returns { meta (flat HGETALL), turns (JSON strings), tools (flat HGETALL or
-  {}), observer (flat HGETALL or {}), serverNowMs }.
+  Returns { meta (flat HGETALL), turns (JSON strings), tools (flat HGETALL,
+  the one call's fields as flat field/value pairs, or {}), observer (flat HGETALL or {}), serverNowMs }.
   Errors: NO_SESSION, USER_MISMATCH (see includes/guard); CORRUPT <KEYS[2]>
   (a time range met a turn without the "seq"/"ts" prefix appendTurn writes).
 ]]
@@ -71,6 +71,20 @@ end
 local meta = redis.call('HGETALL', KEYS[1])
 local tools = {}
 if ARGV[6] == '1' then tools = redis.call('HGETALL', KEYS[3]) end
+if string.sub(ARGV[6], 1, 1) == '=' then
+  -- One call: only its own fields (HMGET), not the whole window.
+  local call_id = string.sub(ARGV[6], 2)
+  local names = { 'name', 'status', 'args', 'result', 'error', 'startedAt', 'finishedAt' }
+  local fields = {}
+  for i, name in ipairs(names) do fields[i] = call_id .. ':' .. name end
+  local values = redis.call('HMGET', KEYS[3], unpack(fields))
+  for i, name in ipairs(names) do
+    if values[i] then
+      tools[#tools + 1] = fields[i]
+      tools[#tools + 1] = values[i]
+    end
+  end
+end
 local observer = {}
 if ARGV[7] == '1' then observer = redis.call('HGETALL', KEYS[4]) end
 refresh()

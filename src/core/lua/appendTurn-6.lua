@@ -10,6 +10,7 @@
   KEYS[3] tools hash     TTL only
   KEYS[4] observer hash  TTL only
   KEYS[5] archive backlog  the turn, when archiving (see includes/archive)
+  KEYS[6] idempotency hash  the record of ARGV[6], if given (see includes/idempotency)
 
   ARGV[1] the caller: '' no user check, '-' anonymous, '=<userId>' that user
           (see includes/guard)
@@ -19,18 +20,36 @@
           '<maxEntries>:<ttlMs>' for the backlog (see includes/archive)
   ARGV[4] window: how many turns the list keeps
   ARGV[5] the turn as a JSON object without seq and ts: '{"role":...}'
+  ARGV[6] idempotency key: '' for none; else a repeat of an append with this
+          key (and this turn) returns the first one's { seq, ts } and writes
+          nothing
+  ARGV[7] idempotency records: '<ttlMs>:<maxKeys>' (see includes/idempotency)
 
   Returns { seq, ts }.
   Errors: BACKLOG_FULL (see includes/archive), NO_SESSION, USER_MISMATCH
-  (see includes/guard); nothing is written.
+  (see includes/guard); IDEMPOTENCY_CONFLICT (the key was used for another
+  turn), CORRUPT <KEYS[6]> (see includes/idempotency); nothing is written.
 ]]
 --- @include "includes/now-ms"
 --- @include "includes/guard"
 --- @include "includes/refresh"
 --- @include "includes/archive"
+--- @include "includes/idempotency"
 
 local err = archive_room(KEYS[5], 1) or guard()
 if err then return err end
+
+-- Idempotency (ARGV[6]): a repeat returns the first result; checks only, before any write.
+local idem_fp = ARGV[6] ~= '' and string.sub(redis.sha1hex(ARGV[5]), 1, 16) or ''
+local idem_err, idem_hit = idem_check(KEYS[6], ARGV[6], ARGV[7], idem_fp, now_ms())
+if idem_err then return idem_err end
+if idem_hit then
+  local hit_seq, hit_ts = string.match(idem_hit, '^(%d+):(%d+)$')
+  if not hit_seq then return fail(E.CORRUPT, KEYS[6]) end
+  return { tonumber(hit_seq), tonumber(hit_ts) }
+end
+-- End of idempotency checks.
+
 local now = now_ms()
 local ts = math.max(now, tonumber(redis.call('HGET', KEYS[1], 'lastTurnAt') or '0'))
 local seq = redis.call('HINCRBY', KEYS[1], 'turnCount', 1)
@@ -39,5 +58,6 @@ local turn = '{"seq":' .. seq .. ',"ts":' .. string.format('%d', ts) .. ',' .. s
 redis.call('RPUSH', KEYS[2], turn)
 archive_push(KEYS[5], 't' .. turn)
 redis.call('LTRIM', KEYS[2], -tonumber(ARGV[4]), -1)
+idem_store(KEYS[6], ARGV[6], ARGV[7], idem_fp, now, seq .. ':' .. string.format('%d', ts))
 refresh()
 return { seq, ts }

@@ -11,6 +11,9 @@
   KEYS[6] jobs hash      deleted
   KEYS[7] archive backlog  deleted: what was not archived yet never will be
   KEYS[8] archive lease  deleted
+  KEYS[9] tool-order zset  deleted
+  KEYS[10] idempotency hash  deleted: a retry after the delete must not answer
+          with a turn of the deleted session
 
   ARGV[1] the caller: '' no user check, '-' anonymous, '=<userId>' that user
           (see includes/foreign)
