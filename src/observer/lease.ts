@@ -81,7 +81,8 @@ export class RunLease {
       config.redis.client,
       END_RUN,
       [meta, lease, jobs],
-      [config.kind, this.token, completed ? 'finish' : 'release', OBSERVER_QUEUED_TTL_MS],
+      // The mark must not outlive the job the caller then queues (see requestObservation).
+      [config.kind, this.token, completed ? 'finish' : 'release', Math.min(OBSERVER_QUEUED_TTL_MS, config.observerQueue.maxAgeMs)],
       config.failFastMs,
     );
     return ended as LeaseEnd;

@@ -1,5 +1,5 @@
 import { SessionStore } from '../core/agent-store.js';
-import { resolveIdleTimeoutMs, type AgentStoreLimits, type StoreArchiveOptions } from '../core/config.js';
+import { resolveIdleTimeoutMs, type AgentStoreLimits, type ObserverQueueOptions, type StoreArchiveOptions } from '../core/config.js';
 import { ConfigError } from '../errors.js';
 import { knownKeys, oneOf, optionalFunction, optionalString, optionsObject, wholeNumber } from '../options.js';
 import type { RedisConnection } from '../redis/types.js';
@@ -65,6 +65,8 @@ export interface AgentSessionOptionsBase<Request> {
   /** Most idempotency keys kept per agent session. Default 256. */
   maxIdempotencyKeys?: number;
   limits?: AgentStoreLimits;
+  /** Bounds of the observation queues `requestObservation()` adds to (length, age); see the README's Limits. */
+  observerQueue?: ObserverQueueOptions;
   /**
    * The cold tier, as `createAgentStore()` takes it: every change is also
    * queued for the archiver (`createArchiver()`) to copy into PostgreSQL, and
@@ -105,7 +107,7 @@ export interface MiddlewareConfig<Request> {
 
 export const DEFAULT_RETRY_AFTER_SECONDS = 2;
 
-const SHARED_OPTIONS = ['redis', 'getUserId', 'idleTimeoutMs', 'keyPrefix', 'maxTurns', 'maxToolCalls', 'idempotencyTtlMs', 'maxIdempotencyKeys', 'limits', 'archive', 'cookie', 'retryAfterSeconds', 'logger'];
+const SHARED_OPTIONS = ['redis', 'getUserId', 'idleTimeoutMs', 'keyPrefix', 'maxTurns', 'maxToolCalls', 'idempotencyTtlMs', 'maxIdempotencyKeys', 'limits', 'observerQueue', 'archive', 'cookie', 'retryAfterSeconds', 'logger'];
 const COOKIE_OPTIONS = ['name', 'secure', 'sameSite', 'httpOnly', 'domain', 'path'];
 /** RFC 6265 token characters, so the name needs no quoting in any browser. */
 const COOKIE_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
@@ -129,6 +131,7 @@ export function resolveMiddlewareOptions<Request>(
     idempotencyTtlMs: options.idempotencyTtlMs,
     maxIdempotencyKeys: options.maxIdempotencyKeys,
     limits: options.limits,
+    observerQueue: options.observerQueue,
     archive: options.archive,
   });
   const getUserId = optionalFunction<(request: Request) => string | null | undefined>(

@@ -25,7 +25,7 @@ async function queueLength(key: string): Promise<number> {
 }
 
 async function entryIds(key: string): Promise<string[]> {
-  return (await redis.client.xRange(key, '-', '+')).map((entry) => entry.id);
+  return ((await redis.client.xRange(key, '-', '+')) ?? []).map((entry) => entry.id);
 }
 
 describe('the observer queue with no worker running', () => {
@@ -45,7 +45,7 @@ describe('the observer queue with no worker running', () => {
     expect(await queueLength(key)).toBeLessThanOrEqual(40);
     // The newest requests are the ones kept.
     const last = sessions[0]!.id;
-    const kept = await redis.client.xRange(key, '-', '+');
+    const kept = (await redis.client.xRange(key, '-', '+')) ?? [];
     expect(kept.at(-1)?.message.session).toBe(last);
   });
 
@@ -105,17 +105,19 @@ describe('the observer queue with no worker running', () => {
 
 describe('a worker that starts after the backlog built up', () => {
   it('works only on the jobs of live sessions, and drops entries older than its maxAgeMs', async () => {
-    const store = testStore(redis.client, { observerQueue: { maxLength: 1_000 } });
+    // The app keeps jobs for a day; the worker is told an hour.
+    const store = testStore(redis.client, { observerQueue: { maxLength: 1_000, maxAgeMs: 86_400_000 } });
     const key = observerQueueKey(store.keyPrefix, 'default');
     const sessions = await Promise.all(Array.from({ length: 20 }, () => store.create()));
+    // A job older than the worker's bound, for a session that is still alive: it is not worked on.
+    const now = await redisNowMs();
+    const staleId = `${now - 7_200_000}-0`;
+    await redis.client.xAdd(key, staleId, { session: sessions[19]!.id });
     for (const session of sessions) await session.requestObservation();
     const deleted = sessions.slice(0, 10);
     const live = sessions.slice(10);
     for (const session of deleted) await session.delete();
-    // A job older than the worker's bound, for a session that is still alive: it is not worked on.
-    const now = await redisNowMs();
-    const staleId = `${now - 7_200_000}-0`;
-    await redis.client.xAdd(key, staleId, { session: live[0]!.id });
+    expect(await queueLength(key)).toBe(21);
 
     const analyzed: string[] = [];
     const { worker, events } = await startWorker(store, {
