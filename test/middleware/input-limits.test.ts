@@ -1,0 +1,71 @@
+import { describe, expect, it } from 'vitest';
+import { FRAMEWORKS } from './apps.js';
+import { Browser } from './browser.js';
+import { dump, useFixture } from './fixture.js';
+import { keysUnder } from '../harness/store.js';
+
+/**
+ * Unbounded inputs (issue 10): a 32 MB user id reached a script and a 33.5 MB
+ * cookie session was stored for an hour. The user id `getUserId` returns
+ * and the size of a stored cookie session are bounded; past either bound the
+ * request gets a typed answer and nothing is written.
+ */
+
+const fixture = useFixture();
+
+describe.each(FRAMEWORKS)('%s: input limits', (framework) => {
+  it('refuses a user id over maxUserIdBytes (default 256) with 400 input_invalid, and writes nothing', async () => {
+    const app = await fixture.app(framework);
+    const browser = new Browser(app);
+    const refused = await browser.post('/turn', { content: 'hello' }, { 'x-user': 'u'.repeat(257) });
+    expect(refused.status).toBe(400);
+    expect(refused.body).toEqual({ error: 'input_invalid' });
+    expect(refused.text).not.toContain('uuuu');
+    expect(await keysUnder(fixture.inspector, app.prefix)).toEqual([]);
+
+    // Counted in UTF-8 bytes: 128 two-byte characters are 256 bytes, one more is over.
+    expect((await browser.post('/turn', { content: 'hello' }, { 'x-user': 'é'.repeat(129) })).status).toBe(400);
+    const accepted = await browser.post('/turn', { content: 'hello' }, { 'x-user': 'é'.repeat(128) });
+    expect(accepted.status).toBe(200);
+  });
+
+  it('takes a larger maxUserIdBytes', async () => {
+    const app = await fixture.app(framework, { maxUserIdBytes: 1_000 });
+    const accepted = await new Browser(app).post('/turn', { content: 'hello' }, { 'x-user': 'u'.repeat(900) });
+    expect(accepted.status).toBe(200);
+  });
+
+  it('refuses to store a cookie session over maxSessionBytes (default 64 KiB) with 413 payload_too_large, keeping the stored one', async () => {
+    const app = await fixture.app(framework);
+    const browser = new Browser(app);
+    expect((await browser.post('/visit')).status).toBe(200);
+    const before = await dump(fixture.inspector, app.prefix);
+    expect(Object.keys(before)).toHaveLength(1);
+
+    const refused = await browser.post('/remember', { note: 'n'.repeat(70 * 1024) });
+    expect(refused.status).toBe(413);
+    expect(refused.body).toEqual({ error: 'payload_too_large' });
+    expect(refused.text).not.toContain('nnnn');
+    // The stored session is the one from before; its TTL may only have counted down.
+    const after = await dump(fixture.inspector, app.prefix);
+    expect(Object.keys(after)).toEqual(Object.keys(before));
+    for (const [key, { value }] of Object.entries(after)) expect(value).toEqual(before[key]!.value);
+
+    // The browser's session still works.
+    expect((await browser.post('/visit')).body).toEqual({ visits: 2 });
+  });
+
+  it('stores nothing for a new session over the limit', async () => {
+    const app = await fixture.app(framework);
+    const refused = await new Browser(app).post('/remember', { note: 'n'.repeat(70 * 1024) });
+    expect(refused.status).toBe(413);
+    expect(await keysUnder(fixture.inspector, app.prefix)).toEqual([]);
+  });
+
+  it('takes a larger maxSessionBytes', async () => {
+    const app = await fixture.app(framework, { maxSessionBytes: 200_000 });
+    const browser = new Browser(app);
+    expect((await browser.post('/remember', { note: 'n'.repeat(70 * 1024) })).status).toBe(200);
+    expect(await keysUnder(fixture.inspector, app.prefix)).toHaveLength(1);
+  });
+});
