@@ -170,6 +170,18 @@ const SHARED: SharedRule[] = [
     good: [1, 86_400_000],
   },
   {
+    rule: 'maxUserIdBytes: whole bytes, 1 to 65536 (Express and Koa)',
+    where: [express, koa].flatMap((entry) => at(entry, 'maxUserIdBytes')),
+    bad: [0, 1.5, 65_537, '1k', null],
+    good: [1, 65_536],
+  },
+  {
+    rule: 'maxSessionBytes: whole bytes, 1 to 67108864 (Express and Koa)',
+    where: [express, koa].flatMap((entry) => at(entry, 'maxSessionBytes')),
+    bad: [0, 1.5, 67_108_865, '64k', null],
+    good: [1, 67_108_864],
+  },
+  {
     rule: 'archive.maxBacklog: whole number, 1 or more',
     where: theStoreAndMiddleware.flatMap((entry) => at(entry, 'archive.maxBacklog')),
     bad: [0, 2.5, '10k', null],

@@ -137,7 +137,13 @@ void agent.history(120);
 declare const httpError: AgentSessionHttpError;
 expectTypeOf(httpErrorResponse(httpError, 2).body.error).toEqualTypeOf<HttpErrorCode>();
 expectTypeOf<HttpErrorCode>().toEqualTypeOf<
-  'session_store_unavailable' | 'session_user_mismatch' | 'archive_backlog_full' | 'archive_unavailable' | 'idempotency_key_conflict'
+  | 'session_store_unavailable'
+  | 'session_user_mismatch'
+  | 'archive_backlog_full'
+  | 'archive_unavailable'
+  | 'idempotency_key_conflict'
+  | 'input_invalid'
+  | 'payload_too_large'
 >();
 expectTypeOf(agent.appendTurn({ role: 'user', content: 'hi' }, { idempotencyKey: 'msg-1' })).resolves.toEqualTypeOf<Turn>();
 // @ts-expect-error the idempotency key is a string (a client's message id)
