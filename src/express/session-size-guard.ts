@@ -23,7 +23,10 @@ export function guardSessionSize(req: Request, res: Response, maxBytes: number, 
   res.end = function guardedEnd(this: Response, ...args: unknown[]) {
     if (!checked) {
       checked = true;
-      const tooLarge = res.headersSent || withoutCookie(req.session) === loaded ? undefined : oversizedSession(JSON.stringify(req.session), maxBytes);
+      // No session left (destroyed: a logout), an unchanged one, or a response under way: nothing to check.
+      const session = req.session as object | undefined;
+      const unchecked = session === undefined || res.headersSent || withoutCookie(session) === loaded;
+      const tooLarge = unchecked ? undefined : oversizedSession(JSON.stringify(session), maxBytes);
       if (tooLarge) {
         // The route's body and the headers that describe it go; the refusal is answered in their place.
         for (const header of ['Content-Length', 'Content-Type', 'Content-Encoding', 'ETag']) res.removeHeader(header);
