@@ -25,8 +25,8 @@ export function guardSessionSize(req: Request, res: Response, maxBytes: number, 
       checked = true;
       // No session left (destroyed: a logout), an unchanged one, or a response under way: nothing to check.
       const session = req.session as object | undefined;
-      const unchecked = session === undefined || res.headersSent || withoutCookie(session) === loaded;
-      const tooLarge = unchecked ? undefined : oversizedSession(JSON.stringify(session), maxBytes);
+      const oversized = session === undefined || res.headersSent ? undefined : oversizedSession(JSON.stringify(session), maxBytes);
+      const tooLarge = oversized && withoutCookie(session) !== loaded ? oversized : undefined;
       if (tooLarge) {
         // The route's body and the headers that describe it go; the refusal is answered in their place.
         for (const header of ['Content-Length', 'Content-Type', 'Content-Encoding', 'ETag']) res.removeHeader(header);
