@@ -12,7 +12,8 @@
   ARGV[2] TTL in ms every key is reset to (see includes/refresh)
 
   Returns 1, or 0 when the session does not exist.
-  Errors: USER_MISMATCH (the session is another user's; it was left untouched).
+  Errors: USER_MISMATCH (the session is another user's; it was left untouched);
+  CORRUPT <key> (see includes/check-keys; nothing written).
 ]]
 --- @include "includes/touch-session"
 
