@@ -17,6 +17,8 @@
 ]]
 --- @include "includes/touch-session"
 
+local err = check_session()
+if err then return err end
 local touched = touch_session()
 if touched == -1 then return fail(E.USER_MISMATCH) end
 return touched
