@@ -70,16 +70,20 @@ export class InvalidInputError extends AgentSessionError {
   }
 }
 
-/** A stored value could not be parsed. Names the key so an operator can inspect it. */
+/**
+ * A stored value could not be parsed. Names the key so an operator can
+ * inspect it. Takes no `cause` on purpose: what a parser or Redis says about
+ * a value (a JSON SyntaxError, a reply) may quote it, and this error goes to
+ * logs; `detail` is always agent-session's own wording, never stored text.
+ */
 export class CorruptStateError extends AgentSessionError {
   readonly key: string;
 
-  constructor(key: string, detail: string, options?: { cause?: unknown }) {
+  constructor(key: string, detail: string) {
     super(
       'STATE_CORRUPT',
       `Stored agent state at Redis key "${key}" is corrupt (${detail}). ` +
-        `Inspect or delete that key; agent-session will not overwrite it silently.`,
-      options,
+        `Inspect or delete that key (deleting the agent session removes all of its keys); agent-session will not overwrite it silently.`,
     );
     this.key = key;
   }

@@ -3,7 +3,8 @@ import { hostname } from 'node:os';
 import type { ColdTier } from '../core/cold-tier.js';
 import { checkRedisOption, resolveKeyPrefix, STORE_DEFAULTS, type StoreRedis } from '../core/config.js';
 import { archiveIndexKey, sessionKeys } from '../core/keys.js';
-import { ConfigError } from '../errors.js';
+import { toAgentSessionError } from '../core/script-errors.js';
+import { ConfigError, CorruptStateError } from '../errors.js';
 import { knownKeys, optionalFunction, optionsObject, wholeMs, wholeNumber } from '../options.js';
 import { reconnectDelay } from '../redis/backoff.js';
 import { resolveFailFastMs } from '../redis/options.js';
@@ -240,13 +241,25 @@ export class Archiver {
         this.#log({ type: 'archived', sessionId, records: records.length, remaining });
       }
       return copied;
+    } catch (error) {
+      // One corrupt session must not hold back the others (a failure here fails the whole page and backs off):
+      // reported, left in the index as it is, tried again next pass.
+      if (!(error instanceof CorruptStateError)) throw error;
+      this.#log({ type: 'error', sessionId, message: describe(error), retryInMs: this.#pollIntervalMs });
+      return copied;
     } finally {
       await this.#script(RELEASE, [keys.archiveLease], [this.#token]).catch(() => undefined);
     }
   }
 
-  #script(script: Parameters<typeof runScript>[1], keys: string[], args: Array<string | number>): Promise<unknown> {
-    return runScript(this.#redis.client, script, keys, args, this.#failFastMs);
+  /** A key that holds another type comes back as CorruptStateError naming it (the scripts' CORRUPT, Redis's WRONGTYPE). */
+  async #script(script: Parameters<typeof runScript>[1], keys: string[], args: Array<string | number>): Promise<unknown> {
+    try {
+      return await runScript(this.#redis.client, script, keys, args, this.#failFastMs);
+    } catch (error) {
+      const typed = toAgentSessionError(error, { sessionId: '', sessionKeys: keys[0] ?? '' });
+      throw typed instanceof CorruptStateError ? typed : error;
+    }
   }
 
   #pause(ms: number): Promise<void> {

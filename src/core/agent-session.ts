@@ -214,12 +214,13 @@ export class SessionHandle implements AgentSession {
     const state = String(await this.#run(scripts.REQUEST_OBSERVATION, [kind, queuedTtlMs], { withJobs: true }));
     if (state !== 'enqueue') return { outcome: 'coalesced', kind, into: state === 'queued' ? 'queued' : 'running' };
     const { client, failFastMs, keyPrefix } = this.#config;
+    const queue = observerQueueKey(keyPrefix, kind);
     try {
-      const jobId = await runScript(client, scripts.ENQUEUE_OBSERVATION, [observerQueueKey(keyPrefix, kind)], [this.id], failFastMs);
+      const jobId = await runScript(client, scripts.ENQUEUE_OBSERVATION, [queue], [this.id], failFastMs);
       return { outcome: 'queued', kind, jobId: String(jobId) };
     } catch (error) {
       await runScript(client, scripts.CANCEL_OBSERVATION, [this.keys.jobs], [kind], failFastMs).catch(() => undefined);
-      throw error;
+      throw toAgentSessionError(error, { sessionId: this.id, sessionKeys: queue });
     }
   }
 

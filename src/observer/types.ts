@@ -49,7 +49,9 @@ export type Analyze<T> = (input: AnalyzeInput<T>) => T | Promise<T>;
  * How a job ended.
  * - `written`: notes written.
  * - `kept`: the session already had notes covering a later turn; they were kept.
- * - `failed`: `analyze` failed `maxAttempts` times; the error is recorded in the session.
+ * - `failed`: `analyze` failed `maxAttempts` times; the error is recorded in the session. Or the
+ *   session is corrupt (CorruptStateError, naming the key): failed at once, without retries, and
+ *   recorded in the session where its observer hash still takes it. The job is acknowledged either way.
  * - `session-gone`: the session was deleted or expired; the job was dropped and nothing recreated.
  * - `busy`: another run held the session's lease; the job stays pending and is retried after `claimIdleMs`.
  * - `lease-lost`: the run lost its lease (it outlived `leaseMs` without a heartbeat); it wrote nothing.

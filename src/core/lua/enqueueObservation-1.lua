@@ -8,6 +8,10 @@
   ARGV[1] the session id
 
   Returns the job's (stream entry's) id.
+  Errors: CORRUPT <KEYS[1]> (the key is not a stream; nothing written).
 ]]
+--- @include "includes/check-keys"
 
+local err = check_type(KEYS[1], 'stream')
+if err then return err end
 return redis.call('XADD', KEYS[1], '*', 'session', ARGV[1])

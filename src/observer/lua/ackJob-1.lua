@@ -13,7 +13,12 @@
   ARGV[3] a session to queue a new job for, or ''
 
   Returns the new job's id, or '' when none was queued.
+  Errors: CORRUPT <KEYS[1]> (not a stream; nothing written).
 ]]
+--- @include "../../core/lua/includes/check-keys"
+
+local err = check_type(KEYS[1], 'stream')
+if err then return err end
 
 redis.call('XACK', KEYS[1], ARGV[1], ARGV[2])
 redis.call('XDEL', KEYS[1], ARGV[2])

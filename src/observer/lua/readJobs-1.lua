@@ -11,7 +11,7 @@
 
   Returns the jobs as a flat { id, session, ... } list (see includes/flatten-entries).
   Errors: NO_GROUP (the stream or the group is gone, e.g. after FLUSHDB; see
-  includes/group-call).
+  includes/group-call); CORRUPT <KEYS[1]> (the key is not a stream).
 ]]
 --- @include "includes/flatten-entries"
 --- @include "includes/group-call"
