@@ -59,7 +59,7 @@ beforeAll(async () => {
   expect(packed).toHaveLength(1);
   tarball = join(work, packed[0]!);
   redis = await startRedisServer();
-}, 300_000);
+}, 600_000);
 
 afterAll(async () => {
   await redis?.dispose();
