@@ -18,27 +18,27 @@ export interface ArchiverOptions {
   /** Where the records go: `createPgArchive()`. */
   archive: ColdTier;
   /** The store's key prefix. Default "agent:". */
-  keyPrefix?: string;
+  keyPrefix?: string | undefined;
   /** Sessions drained at once. Default 4. */
-  concurrency?: number;
+  concurrency?: number | undefined;
   /** Most backlog entries copied in one PostgreSQL transaction. Default 500. */
-  batchSize?: number;
+  batchSize?: number | undefined;
   /** How often an idle archiver looks for work (ms). Default 200. */
-  pollIntervalMs?: number;
+  pollIntervalMs?: number | undefined;
   /** How long a drain may hold a session before another archiver may take it over (ms). Default 30 s. */
-  leaseMs?: number;
+  leaseMs?: number | undefined;
   /** The stores' `archive.registerEveryMs` (ms): a session stays indexed twice that long after its backlog empties. Default 30 s. */
-  registerEveryMs?: number;
+  registerEveryMs?: number | undefined;
   /**
    * Retention: archived conversations idle for longer than this (ms) are
    * erased, checked every `retentionEveryMs` (default: a tenth of it, at most
    * an hour). Default: kept forever. Longer than the sessions' idle timeout
    * plus the archiver's lag, or live conversations are erased too.
    */
-  retainIdleMs?: number;
-  retentionEveryMs?: number;
+  retainIdleMs?: number | undefined;
+  retentionEveryMs?: number | undefined;
   /** Receives what the archiver does; default: one console.warn line per problem. */
-  logger?: (event: ArchiverEvent) => void;
+  logger?: ((event: ArchiverEvent) => void) | undefined;
 }
 
 export type ArchiverEvent =

@@ -103,7 +103,7 @@ export class SessionHandle implements AgentSession {
   }
 
   /** Metadata, the last `lastTurns` turns, tool calls and notes, in one round trip. */
-  async snapshot(options: { lastTurns?: number; notes?: NotesQuery } = {}): Promise<AgentSnapshot> {
+  async snapshot(options: { lastTurns?: number | undefined; notes?: NotesQuery | undefined } = {}): Promise<AgentSnapshot> {
     const [meta, turns, tools, observer, now] = await this.#read(['last', options.lastTurns ?? 10, 0], true, true);
     const decodedMeta = decodeMeta(this.id, meta, this.keys.meta);
     return {

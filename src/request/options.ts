@@ -15,22 +15,22 @@ import type { SecureCookiePolicy } from './secure-cookie.js';
 
 export interface SessionCookieOptions {
   /** Cookie name. Default "agent.sid". */
-  name?: string;
+  name?: string | undefined;
   /**
    * Default `true`: the cookie carries the Secure flag and is only sent over
    * https. `'auto'`: Secure when the request is https (as the app's
    * trust-proxy setting reports it), plain otherwise: for local development
    * over http. `false`: never Secure (not for production).
    */
-  secure?: SecureCookiePolicy;
+  secure?: SecureCookiePolicy | undefined;
   /** Default 'strict'. 'none' requires `secure: true`. */
-  sameSite?: 'strict' | 'lax' | 'none';
+  sameSite?: 'strict' | 'lax' | 'none' | undefined;
   /** Default true: scripts in the page cannot read the cookie. */
-  httpOnly?: boolean;
+  httpOnly?: boolean | undefined;
   /** Default: the request's host only. */
-  domain?: string;
+  domain?: string | undefined;
   /** Default '/'. */
-  path?: string;
+  path?: string | undefined;
 }
 
 export interface AgentSessionOptionsBase<Request> {
@@ -47,24 +47,24 @@ export interface AgentSessionOptionsBase<Request> {
    * do not use the agent are served as usual.
    * Default: every request is anonymous.
    */
-  getUserId?: (request: Request) => string | null | undefined;
+  getUserId?: ((request: Request) => string | null | undefined) | undefined;
   /**
    * Inactivity after which the cookie session and the agent state expire.
    * Every request with a valid session resets it; it is also the cookie's
    * max age. Default 1 h.
    */
-  idleTimeoutMs?: number;
+  idleTimeoutMs?: number | undefined;
   /** Prefix of every Redis key (cookie sessions under `<prefix>sess:`). Default "agent:". */
-  keyPrefix?: string;
+  keyPrefix?: string | undefined;
   /** How many of the newest turns an agent session keeps. Default 50. */
-  maxTurns?: number;
+  maxTurns?: number | undefined;
   /** How many tool calls an agent session keeps (the oldest finished ones leave first). Default 50. */
-  maxToolCalls?: number;
+  maxToolCalls?: number | undefined;
   /** How long an idempotency key of `appendTurn` / `startToolCall` is kept (ms). Default: `idleTimeoutMs`. */
-  idempotencyTtlMs?: number;
+  idempotencyTtlMs?: number | undefined;
   /** Most idempotency keys kept per agent session. Default 256. */
-  maxIdempotencyKeys?: number;
-  limits?: AgentStoreLimits;
+  maxIdempotencyKeys?: number | undefined;
+  limits?: AgentStoreLimits | undefined;
   /**
    * The cold tier, as `createAgentStore()` takes it: every change is also
    * queued for the archiver (`createArchiver()`) to copy into PostgreSQL, and
@@ -73,12 +73,12 @@ export interface AgentSessionOptionsBase<Request> {
    * session lived on is restored from the archive on its next write.
    * `{ tier: createPgArchive({ connectionString }) }` (agent-session/archive).
    */
-  archive?: StoreArchiveOptions;
-  cookie?: SessionCookieOptions;
+  archive?: StoreArchiveOptions | undefined;
+  cookie?: SessionCookieOptions | undefined;
   /** The `Retry-After` of a 503 (Redis or the archive unavailable, a full archive backlog), in seconds. Default 2. */
-  retryAfterSeconds?: number;
+  retryAfterSeconds?: number | undefined;
   /** Receives warnings and errors that have no response to go to, and debug events. Default: one `console.warn` line per warning or error; debug events dropped. */
-  logger?: (event: AgentSessionEvent) => void;
+  logger?: ((event: AgentSessionEvent) => void) | undefined;
 }
 
 export interface ResolvedCookie {
