@@ -1,0 +1,52 @@
+/**
+ * The HTTP fuzz, longer than the test's: a few thousand seeded requests
+ * against each example server, each on a private redis-server (redis-server
+ * must be on PATH; the machine's own Redis is not touched).
+ *
+ *   npm run fuzz                       # 3000 requests per server, seed 20261203
+ *   npm run fuzz -- --requests 10000 --seed 7 --details
+ *
+ * Prints each class of finding once with its count (--details: with the
+ * first answer's body, shortened) and exits 1 if there is any, or if a key
+ * was written outside the examples' prefix.
+ */
+import { parseArgs } from 'node:util';
+import { describeReport, fuzzServer } from '../test/fuzz/http-fuzz.js';
+import { EXAMPLE_SERVERS, startExample } from '../test/fuzz/servers.js';
+
+const { values } = parseArgs({
+  options: {
+    requests: { type: 'string', default: '3000' },
+    seed: { type: 'string', default: '20261203' },
+    concurrency: { type: 'string', default: '8' },
+    details: { type: 'boolean', default: false },
+  },
+});
+const requests = Number(values.requests);
+const seed = Number(values.seed);
+const concurrency = Number(values.concurrency);
+
+let failed = false;
+for (const [name, file] of EXAMPLE_SERVERS) {
+  const server = await startExample(file);
+  try {
+    const report = await fuzzServer({ baseUrl: server.url, requests, seed, concurrency });
+    console.log(describeReport(`${name} (seed ${seed})`, report));
+    if (values.details) {
+      const shown = new Set<string>();
+      for (const finding of report.findings) {
+        if (shown.has(finding.kind)) continue;
+        shown.add(finding.kind);
+        console.log(`  --- ${finding.kind} (${finding.status} ${finding.method} ${finding.path.slice(0, 40)}): ${JSON.stringify(finding.detail)}`);
+      }
+      const log = server.example.output().split('\n').filter((line) => /error|Error/.test(line)).slice(0, 20);
+      if (log.length > 0) console.log(`  --- the server's log (errors, first 20 lines):\n    ${log.join('\n    ')}`);
+    }
+    const outside = await server.keysOutsidePrefix();
+    if (outside.length > 0) console.log(`  ${outside.length} keys outside the prefix, e.g. ${JSON.stringify(outside.slice(0, 5))}`);
+    failed ||= report.findings.length > 0 || outside.length > 0;
+  } finally {
+    await server.close();
+  }
+}
+process.exit(failed ? 1 : 0);
