@@ -29,7 +29,7 @@ export function toPermissionError(error: unknown, script?: string): RedisPermiss
   const command = DENIED_COMMAND.exec(message)?.[1];
   if (command !== undefined) return new RedisPermissionError(`to run the '${command}' command${inScript}`, command);
   if (DENIED_IN_SCRIPT.test(message)) {
-    return new RedisPermissionError(`to run one of the commands of ${script ?? 'a script'} (Redis 7.0 does not say which)`);
+    return new RedisPermissionError(`to run one of the commands in ${script ?? 'a script'}; Redis 7.0 does not say which, its ACL LOG does`);
   }
   if (DENIED_KEY.test(message)) return new RedisPermissionError(`to access one of its keys${inScript}: the ACL key pattern must cover the key prefix`);
   if (DENIED_CHANNEL.test(message)) return new RedisPermissionError(`to use a channel${inScript}`);

@@ -3,6 +3,8 @@ import { createClient } from 'redis';
 import { connectRedis, createAgentStore, RedisPermissionError, type RedisConnection } from 'agent-session';
 import { toPermissionError } from '../../src/redis/permission.js';
 import { startRedisServer, type RedisServer } from '../harness/redis-server.js';
+import { FRAMEWORKS, startApp, type TestApp } from '../middleware/apps.js';
+import { Browser } from '../middleware/browser.js';
 import { ACL_LINES, aclSetUserArguments } from './lines.js';
 
 /**
@@ -79,6 +81,26 @@ describe('a library call as an ACL user that lacks a command', () => {
     } finally {
       await redis.close();
     }
+  });
+
+  it.each(FRAMEWORKS)('%s: the middleware leaves it to the app (a 500, not a 503 that says "retry")', async (framework) => {
+    const redis = await connectAs(`no-rpush-${framework}`, ['rpush']);
+    let app: TestApp | undefined;
+    const errors: unknown[] = [];
+    try {
+      app = await startApp(framework, { redis, keyPrefix: 'agent:', trustProxy: true });
+      const browser = new Browser(app, undefined);
+      const alice = { 'x-user': 'alice' };
+      expect((await browser.post('/login', { userId: 'alice' }, alice)).status).toBe(200);
+      const turn = await browser.post('/turn', { content: 'hello' }, alice);
+      expect(turn.status).toBe(500);
+      expect(turn.headers['retry-after']).toBeUndefined();
+      errors.push(turn.text);
+    } finally {
+      await app?.close();
+      await redis.close();
+    }
+    expect(String(errors[0])).not.toContain('hello');
   });
 
   it('a command inside a script raises RedisPermissionError naming the command or, on Redis 7.0, the script', async () => {
