@@ -7,7 +7,8 @@ import { RedisPermissionError } from '../errors.js';
  *   NOPERM this user has no permissions to run the 'xadd' command          (a command, 7.x)
  *   NOPERM User app has no permissions to run the 'hset' command script: … (in a script, 7.2+)
  *   ERR The user executing the script can't run this command or subcommand script: … (in a script, 7.0)
- *   NOPERM this user has no permissions to access one of the keys used as arguments
+ *   NOPERM this user has no permissions to access one of the keys used as arguments   (7.0)
+ *   NOPERM No permissions to access a key                                  (7.2+)
  *   ERR The user executing the script can't access at least one of the keys mentioned in the command script: …
  *
  * Only the command's name is kept: the ACL user's name and the rest of the
@@ -15,8 +16,8 @@ import { RedisPermissionError } from '../errors.js';
  */
 const DENIED_COMMAND = /^(?:NOPERM|ERR) .*?has no permissions to run the '([^']+)' command/;
 const DENIED_IN_SCRIPT = /^ERR The user executing the script can't run this command or subcommand\b/;
-const DENIED_KEY = /^(?:NOPERM .*no permissions to access (?:one of the keys|a key)|ERR The user executing the script can't access at least one of the keys)/;
-const DENIED_CHANNEL = /^(?:NOPERM .*no permissions to access (?:one of the channels|a channel)|ERR The user executing the script can't publish to the channel)/;
+const DENIED_KEY = /^(?:(?:NOPERM|ERR) .*no permissions to access (?:one of the keys|a key)|ERR The user executing the script can't access at least one of the keys)/i;
+const DENIED_CHANNEL = /^(?:(?:NOPERM|ERR) .*no permissions to access (?:one of the channels|a channel)|ERR The user executing the script can't publish to the channel)/i;
 
 /**
  * The typed error for an ACL refusal, or undefined for any other error.

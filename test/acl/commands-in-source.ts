@@ -81,13 +81,35 @@ function luaWithIncludes(file: string, seen = new Set<string>()): string[] {
   return files;
 }
 
+// A raw command: `sendCommand(['XTRIM', key, ...])`.
+const SEND_COMMAND = /\bsendCommand\(\s*\[\s*(['"])([A-Za-z]+)\1\s*(?:,\s*(['"])?([A-Za-z-]+)?\3?)?/g;
+const SEND_DYNAMIC = /\bsendCommand\(\s*(?!\[\s*['"])/g;
+
 function scanTypeScript(text: string, file: string, uses: CommandUses): void {
   scanLua(text, file, uses); // Lua kept in TypeScript strings (the deadline prelude)
+  for (const match of text.matchAll(SEND_COMMAND)) {
+    const name = (match[2] ?? '').toLowerCase();
+    const where = `${relative(ROOT, file)}:${lineOf(text, match.index)}`;
+    if (!CONTAINERS.has(name)) add(uses, name, where);
+    else if (match[3] !== undefined && match[4]) add(uses, `${name}|${match[4].toLowerCase()}`, where);
+    else throw new Error(`${where}: ${name.toUpperCase()} is sent without a literal subcommand; the ACL check cannot tell which one.`);
+  }
+  for (const match of text.matchAll(SEND_DYNAMIC)) {
+    throw new Error(`${relative(ROOT, file)}:${lineOf(text, match.index)}: sendCommand with a command that is not a literal array; the ACL check cannot see it.`);
+  }
   for (const match of text.matchAll(CLIENT_CALL)) {
     const command = METHOD_TO_COMMAND.get(match[1] ?? '');
     if (command === undefined) continue; // connect, close, on, ...: not commands
     add(uses, command, `${relative(ROOT, file)}:${lineOf(text, match.index)}`);
   }
+}
+
+/** The commands in one text, as if it were the file `name` (.lua or .ts); for testing the scanner itself. */
+export function commandsInText(text: string, name: string): string[] {
+  const uses: CommandUses = new Map();
+  if (name.endsWith('.lua')) scanLua(text, join(ROOT, name), uses);
+  else scanTypeScript(text, join(ROOT, name), uses);
+  return [...uses.keys()].sort();
 }
 
 function filesUnder(path: string): string[] {

@@ -7,7 +7,7 @@ import { listening, printed, runExample, stop, type Example } from '../examples/
 import { freePort, startRedisServer, type RedisServer } from '../harness/redis-server.js';
 import { eventually } from '../harness/wait.js';
 import { Browser } from '../middleware/browser.js';
-import { commandsUsedBy, ROOT } from './commands-in-source.js';
+import { commandsInText, commandsUsedBy, ROOT } from './commands-in-source.js';
 import { ACL_LINES, ACL_USERS, aclLine, aclSetUserArguments, ROLE_SOURCES, TOLERATED_COMMANDS, type AclRole } from './lines.js';
 
 /**
@@ -23,6 +23,18 @@ import { ACL_LINES, ACL_USERS, aclLine, aclSetUserArguments, ROLE_SOURCES, TOLER
  *   refusal except of the commands the code does without (CONFIG GET).
  */
 const ROLES = Object.keys(ACL_LINES) as AclRole[];
+
+describe('the scanner that finds the commands in the code', () => {
+  it('finds Lua calls, subcommands, node-redis methods and raw commands, and refuses what it cannot read', () => {
+    const lua = `local a = redis.call('XTRIM', KEYS[1], 'MAXLEN', 10)\nredis.pcall("xgroup", 'CREATECONSUMER', KEYS[1])\nlocal r = group_call('XRANGE', KEYS[1])`;
+    expect(commandsInText(lua, 'src/x/lua/a-1.lua')).toEqual(['xgroup|createconsumer', 'xrange', 'xtrim']);
+    const ts = `await client.xLen(key); await (await cluster.nodeClient(m)).configGet('x'); await client.sendCommand(['OBJECT', 'ENCODING', key]); map.get(k); client.on('error', f);`;
+    expect(commandsInText(ts, 'src/x/a.ts')).toEqual(['config|get', 'object|encoding', 'xlen']);
+    expect(() => commandsInText('redis.call(name, KEYS[1])', 'src/x/lua/b-1.lua')).toThrow(/not a string literal/);
+    expect(() => commandsInText('client.sendCommand(args)', 'src/x/b.ts')).toThrow(/not a literal array/);
+    expect(() => commandsInText("redis.call('XGROUP', sub, KEYS[1])", 'src/x/lua/c-1.lua')).toThrow(/without a literal subcommand/);
+  });
+});
 
 describe('the ACL lines match the commands the code sends', () => {
   it.each(ROLES)('%s: every command its code sends is in its line', (role) => {

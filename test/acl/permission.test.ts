@@ -39,6 +39,7 @@ describe('NOPERM replies as RedisPermissionError', () => {
   it('a key outside the ACL key pattern says to widen the pattern to the key prefix', () => {
     for (const reply of [
       'NOPERM this user has no permissions to access one of the keys used as arguments',
+      'NOPERM No permissions to access a key',
       "ERR The user executing the script can't access at least one of the keys mentioned in the command script: 0123abcd, on @user_script:1.",
     ]) {
       const error = toPermissionError(new Error(reply));
