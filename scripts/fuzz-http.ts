@@ -4,7 +4,7 @@
  * must be on PATH; the machine's own Redis is not touched).
  *
  *   npm run fuzz                       # 3000 requests per server, seed 20261203
- *   npm run fuzz -- --requests 10000 --seed 7 --details
+ *   npm run fuzz -- --requests 10000 --seed 7 --details --server koa
  *
  * Prints each class of finding once with its count (--details: with the
  * first answer's body, shortened) and exits 1 if there is any, or if a key
@@ -20,6 +20,7 @@ const { values } = parseArgs({
     seed: { type: 'string', default: '20261203' },
     concurrency: { type: 'string', default: '8' },
     details: { type: 'boolean', default: false },
+    server: { type: 'string' },
   },
 });
 const requests = Number(values.requests);
@@ -27,7 +28,7 @@ const seed = Number(values.seed);
 const concurrency = Number(values.concurrency);
 
 let failed = false;
-for (const [name, file] of EXAMPLE_SERVERS) {
+for (const [name, file] of EXAMPLE_SERVERS.filter(([name]) => !values.server || name.toLowerCase() === values.server.toLowerCase())) {
   const server = await startExample(file);
   try {
     const report = await fuzzServer({ baseUrl: server.url, requests, seed, concurrency });
@@ -39,8 +40,13 @@ for (const [name, file] of EXAMPLE_SERVERS) {
         shown.add(finding.kind);
         console.log(`  --- ${finding.kind} (${finding.status} ${finding.method} ${finding.path.slice(0, 40)}): ${JSON.stringify(finding.detail)}`);
       }
-      const log = server.example.output().split('\n').filter((line) => /error|Error/.test(line)).slice(0, 20);
-      if (log.length > 0) console.log(`  --- the server's log (errors, first 20 lines):\n    ${log.join('\n    ')}`);
+      // The errors the server logged, by class and the start of their message (numbers blurred), most frequent first.
+      const logged = new Map<string, number>();
+      for (const match of server.example.output().matchAll(/^\s*(\w*Error): (.*)$/gm)) {
+        const line = `${match[1]}: ${(match[2] ?? '').replace(/\d+/g, 'N').replace(/"[^"]*"/g, '"…"').slice(0, 90)}`;
+        logged.set(line, (logged.get(line) ?? 0) + 1);
+      }
+      for (const [line, count] of [...logged].sort((a, b) => b[1] - a[1])) console.log(`  --- logged ${count}x ${line}`);
     }
     const outside = await server.keysOutsidePrefix();
     if (outside.length > 0) console.log(`  ${outside.length} keys outside the prefix, e.g. ${JSON.stringify(outside.slice(0, 5))}`);
