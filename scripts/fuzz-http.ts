@@ -7,11 +7,12 @@
  *   npm run fuzz -- --requests 10000 --seed 7 --details --server koa
  *
  * Prints each class of finding once with its count (--details: with the
- * first answer's body, shortened) and exits 1 if there is any, or if a key
- * was written outside the examples' prefix.
+ * first answer's body, shortened, and the errors the server logged) and
+ * exits 1 if there is any, if a key was written outside the examples'
+ * prefix, or if a cookie session over 64 KB was left in Redis.
  */
 import { parseArgs } from 'node:util';
-import { describeReport, fuzzServer } from '../test/fuzz/http-fuzz.js';
+import { describeReport, fuzzServer, MAX_STORED_STRING_BYTES } from '../test/fuzz/http-fuzz.js';
 import { EXAMPLE_SERVERS, startExample } from '../test/fuzz/servers.js';
 
 const { values } = parseArgs({
@@ -48,9 +49,13 @@ for (const [name, file] of EXAMPLE_SERVERS.filter(([name]) => !values.server || 
       }
       for (const [line, count] of [...logged].sort((a, b) => b[1] - a[1])) console.log(`  --- logged ${count}x ${line}`);
     }
+    const largest = await server.largestString();
+    if (largest) console.log(`  largest string value left in Redis: ${largest.bytes} bytes (${largest.key.replace(/:[^:]{8,}$/, ':…')})`);
     const outside = await server.keysOutsidePrefix();
     if (outside.length > 0) console.log(`  ${outside.length} keys outside the prefix, e.g. ${JSON.stringify(outside.slice(0, 5))}`);
-    failed ||= report.findings.length > 0 || outside.length > 0;
+    const oversized = (largest?.bytes ?? 0) > MAX_STORED_STRING_BYTES;
+    if (oversized) console.log(`  a stored string value is over ${MAX_STORED_STRING_BYTES} bytes`);
+    failed ||= report.findings.length > 0 || outside.length > 0 || oversized;
   } finally {
     await server.close();
   }

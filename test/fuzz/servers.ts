@@ -16,6 +16,8 @@ export interface RunningExample {
   example: Example;
   /** Every key in the example's private Redis that is not under its prefix. */
   keysOutsidePrefix(): Promise<string[]>;
+  /** The largest string value (a cookie session, a lease) in the example's Redis, in bytes, and its key. */
+  largestString(): Promise<{ key: string; bytes: number } | undefined>;
   close(): Promise<void>;
 }
 
@@ -42,6 +44,22 @@ export async function startExample(file: string): Promise<RunningExample> {
         const outside: string[] = [];
         for await (const batch of client.scanIterator({ COUNT: 1000 })) outside.push(...batch.filter((key) => !key.startsWith(EXAMPLE_PREFIX)));
         return outside;
+      } finally {
+        await client.close();
+      }
+    },
+    largestString: async () => {
+      const client = createClient({ url: redis.url });
+      await client.connect();
+      try {
+        let largest: { key: string; bytes: number } | undefined;
+        for await (const batch of client.scanIterator({ COUNT: 1000, TYPE: 'string' })) {
+          for (const key of batch) {
+            const bytes = await client.strLen(key);
+            if (!largest || bytes > largest.bytes) largest = { key, bytes };
+          }
+        }
+        return largest;
       } finally {
         await client.close();
       }
