@@ -26,7 +26,7 @@ const DENIED_CHANNEL = /^(?:(?:NOPERM|ERR) .*no permissions to access (?:one of 
 export function toPermissionError(error: unknown, script?: string): RedisPermissionError | undefined {
   if (!(error instanceof Error)) return undefined;
   const message = error.message;
-  const inScript = script === undefined ? '' : ` (in ${script})`;
+  const inScript = script === undefined ? '' : ` in ${script}`;
   const command = DENIED_COMMAND.exec(message)?.[1];
   if (command !== undefined) return new RedisPermissionError(`to run the '${command}' command${inScript}`, command);
   if (DENIED_IN_SCRIPT.test(message)) {
