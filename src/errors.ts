@@ -21,7 +21,8 @@ export type AgentSessionErrorCode =
   | 'ARCHIVE_UNAVAILABLE'
   | 'ARCHIVE_QUERY_FAILED'
   | 'USER_REQUIRED'
-  | 'IDEMPOTENCY_CONFLICT';
+  | 'IDEMPOTENCY_CONFLICT'
+  | 'REDIS_PERMISSION_DENIED';
 
 export class AgentSessionError extends Error {
   readonly code: AgentSessionErrorCode;
@@ -70,16 +71,20 @@ export class InvalidInputError extends AgentSessionError {
   }
 }
 
-/** A stored value could not be parsed. Names the key so an operator can inspect it. */
+/**
+ * A stored value could not be parsed. Names the key so an operator can
+ * inspect it. Takes no `cause` on purpose: what a parser or Redis says about
+ * a value (a JSON SyntaxError, a reply) may quote it, and this error goes to
+ * logs; `detail` is always agent-session's own wording, never stored text.
+ */
 export class CorruptStateError extends AgentSessionError {
   readonly key: string;
 
-  constructor(key: string, detail: string, options?: { cause?: unknown }) {
+  constructor(key: string, detail: string) {
     super(
       'STATE_CORRUPT',
       `Stored agent state at Redis key "${key}" is corrupt (${detail}). ` +
-        `Inspect or delete that key; agent-session will not overwrite it silently.`,
-      options,
+        `Inspect or delete that key (deleting the agent session removes all of its keys); agent-session will not overwrite it silently.`,
     );
     this.key = key;
   }
@@ -267,5 +272,26 @@ export class IdempotencyConflictError extends AgentSessionError {
         `Send a new key (a fresh message id) for a new message, and repeat a key only to retry the very same one.`,
     );
     this.sessionId = sessionId;
+  }
+}
+
+/**
+ * The Redis user agent-session connects as may not run a command it needs,
+ * or not on one of its keys (the ACL key pattern does not cover the key
+ * prefix). Nothing about the request is wrong: the operator's ACL is, so the
+ * middleware leaves it to the app, which answers 500. `command` is the
+ * command Redis named (`'xadd'`, `'xgroup|create'`); Redis 7.0 does not name
+ * a command denied inside a script, and then the message names the script.
+ */
+export class RedisPermissionError extends AgentSessionError {
+  readonly command: string | undefined;
+
+  constructor(denied: string, command?: string) {
+    super(
+      'REDIS_PERMISSION_DENIED',
+      `The Redis user agent-session connects as is not allowed ${denied}. ` +
+        'Give it the ACL line of this part (app, observer worker or archiver) from the "ACL" section of the agent-session README, with your key prefix in its key pattern.',
+    );
+    this.command = command;
   }
 }

@@ -3,7 +3,8 @@ import { hostname } from 'node:os';
 import type { ColdTier } from '../core/cold-tier.js';
 import { checkRedisOption, resolveKeyPrefix, STORE_DEFAULTS, type StoreRedis } from '../core/config.js';
 import { archiveIndexKey, sessionKeys } from '../core/keys.js';
-import { ConfigError } from '../errors.js';
+import { toAgentSessionError } from '../core/script-errors.js';
+import { ConfigError, CorruptStateError } from '../errors.js';
 import { knownKeys, optionalFunction, optionsObject, wholeMs, wholeNumber } from '../options.js';
 import { reconnectDelay } from '../redis/backoff.js';
 import { resolveFailFastMs } from '../redis/options.js';
@@ -17,27 +18,27 @@ export interface ArchiverOptions {
   /** Where the records go: `createPgArchive()`. */
   archive: ColdTier;
   /** The store's key prefix. Default "agent:". */
-  keyPrefix?: string;
+  keyPrefix?: string | undefined;
   /** Sessions drained at once. Default 4. */
-  concurrency?: number;
+  concurrency?: number | undefined;
   /** Most backlog entries copied in one PostgreSQL transaction. Default 500. */
-  batchSize?: number;
+  batchSize?: number | undefined;
   /** How often an idle archiver looks for work (ms). Default 200. */
-  pollIntervalMs?: number;
+  pollIntervalMs?: number | undefined;
   /** How long a drain may hold a session before another archiver may take it over (ms). Default 30 s. */
-  leaseMs?: number;
+  leaseMs?: number | undefined;
   /** The stores' `archive.registerEveryMs` (ms): a session stays indexed twice that long after its backlog empties. Default 30 s. */
-  registerEveryMs?: number;
+  registerEveryMs?: number | undefined;
   /**
    * Retention: archived conversations idle for longer than this (ms) are
    * erased, checked every `retentionEveryMs` (default: a tenth of it, at most
    * an hour). Default: kept forever. Longer than the sessions' idle timeout
    * plus the archiver's lag, or live conversations are erased too.
    */
-  retainIdleMs?: number;
-  retentionEveryMs?: number;
+  retainIdleMs?: number | undefined;
+  retentionEveryMs?: number | undefined;
   /** Receives what the archiver does; default: one console.warn line per problem. */
-  logger?: (event: ArchiverEvent) => void;
+  logger?: ((event: ArchiverEvent) => void) | undefined;
 }
 
 export type ArchiverEvent =
@@ -240,13 +241,25 @@ export class Archiver {
         this.#log({ type: 'archived', sessionId, records: records.length, remaining });
       }
       return copied;
+    } catch (error) {
+      // One corrupt session must not hold back the others (a failure here fails the whole page and backs off):
+      // reported, left in the index as it is, tried again next pass.
+      if (!(error instanceof CorruptStateError)) throw error;
+      this.#log({ type: 'error', sessionId, message: describe(error), retryInMs: this.#pollIntervalMs });
+      return copied;
     } finally {
       await this.#script(RELEASE, [keys.archiveLease], [this.#token]).catch(() => undefined);
     }
   }
 
-  #script(script: Parameters<typeof runScript>[1], keys: string[], args: Array<string | number>): Promise<unknown> {
-    return runScript(this.#redis.client, script, keys, args, this.#failFastMs);
+  /** A key that holds another type comes back as CorruptStateError naming it (the scripts' CORRUPT, Redis's WRONGTYPE). */
+  async #script(script: Parameters<typeof runScript>[1], keys: string[], args: Array<string | number>): Promise<unknown> {
+    try {
+      return await runScript(this.#redis.client, script, keys, args, this.#failFastMs);
+    } catch (error) {
+      const typed = toAgentSessionError(error, { sessionId: '', sessionKeys: keys[0] ?? '' });
+      throw typed instanceof CorruptStateError ? typed : error;
+    }
   }
 
   #pause(ms: number): Promise<void> {

@@ -14,11 +14,11 @@ import { knownKeys, optionsObject, wholeMs, wholeNumber } from '../options.js';
 /** Settings shared by both ways of connecting. */
 export interface PgArchiveCommonOptions {
   /** The PostgreSQL schema holding the archive's tables. Default "agent_session". */
-  schema?: string;
+  schema?: string | undefined;
   /** Bound on reads (resume, history, listing, owner, setTitle), in ms, connecting included. Default 2000. */
-  queryTimeoutMs?: number;
+  queryTimeoutMs?: number | undefined;
   /** Bound on writes (archiving batches, erase, each retention step), in ms. Default 10000. */
-  writeTimeoutMs?: number;
+  writeTimeoutMs?: number | undefined;
 }
 
 /** The archive creates, owns and ends its pool. */
@@ -27,9 +27,9 @@ export interface PgArchiveConnectionOptions extends PgArchiveCommonOptions {
   connectionString: string;
   pool?: never;
   /** TLS, as node-postgres takes it: `true`, or `tls.connect` options (ca, cert, key, servername...). */
-  ssl?: boolean | ConnectionOptions;
+  ssl?: boolean | ConnectionOptions | undefined;
   /** Most connections the pool opens. Default 10. */
-  max?: number;
+  max?: number | undefined;
 }
 
 /** The archive uses a pool of the app's and never ends it. */

@@ -103,7 +103,7 @@ export class SessionHandle implements AgentSession {
   }
 
   /** Metadata, the last `lastTurns` turns, tool calls and notes, in one round trip. */
-  async snapshot(options: { lastTurns?: number; notes?: NotesQuery } = {}): Promise<AgentSnapshot> {
+  async snapshot(options: { lastTurns?: number | undefined; notes?: NotesQuery | undefined } = {}): Promise<AgentSnapshot> {
     const [meta, turns, tools, observer, now] = await this.#read(['last', options.lastTurns ?? 10, 0], true, true);
     const decodedMeta = decodeMeta(this.id, meta, this.keys.meta);
     return {
@@ -216,18 +216,13 @@ export class SessionHandle implements AgentSession {
     const markMs = Math.min(queuedTtlMs, observerQueue.maxAgeMs);
     const state = String(await this.#run(scripts.REQUEST_OBSERVATION, [kind, markMs], { withJobs: true }));
     if (state !== 'enqueue') return { outcome: 'coalesced', kind, into: state === 'queued' ? 'queued' : 'running' };
+    const queue = observerQueueKey(keyPrefix, kind);
     try {
-      const jobId = await runScript(
-        client,
-        scripts.ENQUEUE_OBSERVATION,
-        [observerQueueKey(keyPrefix, kind)],
-        [this.id, observerQueue.maxLength, observerQueue.maxAgeMs],
-        failFastMs,
-      );
+      const jobId = await runScript(client, scripts.ENQUEUE_OBSERVATION, [queue], [this.id, observerQueue.maxLength, observerQueue.maxAgeMs], failFastMs);
       return { outcome: 'queued', kind, jobId: String(jobId) };
     } catch (error) {
       await runScript(client, scripts.CANCEL_OBSERVATION, [this.keys.jobs], [kind], failFastMs).catch(() => undefined);
-      throw error;
+      throw toAgentSessionError(error, { sessionId: this.id, sessionKeys: queue });
     }
   }
 

@@ -56,7 +56,7 @@ export interface AgentStore {
 
 export interface ObservationRequestOptions {
   /** Which observer kind (queue) to ask; default "default". Workers serve one kind each. */
-  kind?: string;
+  kind?: string | undefined;
   /**
    * How long the request may wait in the queue before a new request stops
    * coalescing into it and queues another job (ms, default 60 s). Also bounds
@@ -65,7 +65,7 @@ export interface ObservationRequestOptions {
    * `observerQueue.maxAgeMs` (a longer value is cut to it), so that the mark
    * never outlives a job trimmed by age.
    */
-  queuedTtlMs?: number;
+  queuedTtlMs?: number | undefined;
 }
 
 /**
@@ -100,7 +100,7 @@ export interface AgentSession {
   /** The newest turns by default; a seq range or a time range (inclusive, within the window). */
   turns(query?: TurnQuery): Promise<Turn[]>;
   /** Metadata, the last `lastTurns` (default 10) turns, tool calls and notes, in one round trip. */
-  snapshot(options?: { lastTurns?: number; notes?: NotesQuery }): Promise<AgentSnapshot>;
+  snapshot(options?: { lastTurns?: number | undefined; notes?: NotesQuery | undefined }): Promise<AgentSnapshot>;
   /**
    * Records a pending tool call; `ToolCallStateError` if one with this id was already started.
    * With `idempotencyKey`, a repeat returns the first start's call (same startedAt) and writes

@@ -110,22 +110,22 @@ export type HistoryOrder = 'oldest-first' | 'newest-first';
 /** Which turns of a conversation to read from the archive; all bounds are optional and combine. */
 export interface HistoryQuery {
   /** Only turns with a seq below this one (exclusive): the page before one already shown. */
-  beforeSeq?: number;
+  beforeSeq?: number | undefined;
   /** Only turns with a seq above this one (exclusive): the page after one already shown. */
-  afterSeq?: number;
+  afterSeq?: number | undefined;
   /** Only turns appended at or after this time (ms since epoch, inclusive). */
-  fromTime?: number;
+  fromTime?: number | undefined;
   /** Only turns appended at or before this time (ms since epoch, inclusive). */
-  toTime?: number;
+  toTime?: number | undefined;
   /** Most turns returned. Default 50, at most 500. */
-  limit?: number;
+  limit?: number | undefined;
   /**
    * Which end of the matching turns the page is taken from, and the order it
    * is returned in. Default 'oldest-first'. Scrolling back from the newest:
    * `{ order: 'newest-first', beforeSeq }`, each page starting below the
    * lowest seq of the previous one.
    */
-  order?: HistoryOrder;
+  order?: HistoryOrder | undefined;
 }
 
 /** Where a page of a user's conversations ends (the last one shown): the next page starts after it. */
@@ -136,9 +136,9 @@ export interface ConversationCursor {
 
 export interface ConversationPage {
   /** Most conversations returned. Default 20, at most 100. */
-  limit?: number;
+  limit?: number | undefined;
   /** The `next` of the previous page; absent for the first page. */
-  before?: ConversationCursor;
+  before?: ConversationCursor | undefined;
 }
 
 /** A page of a user's conversations, newest first. */

@@ -14,45 +14,45 @@ export interface StoreRedis {
 
 export interface AgentStoreLimits {
   /** Largest turn content, in UTF-8 bytes. Default 32 KiB. */
-  turnContentBytes?: number;
+  turnContentBytes?: number | undefined;
   /** Largest metadata value (model, currentTask, app fields...), in UTF-8 bytes. Default 4 KiB. */
-  metaValueBytes?: number;
+  metaValueBytes?: number | undefined;
   /** Largest tool-call arguments, result or error, as JSON, in UTF-8 bytes. Default 64 KiB. */
-  toolPayloadBytes?: number;
+  toolPayloadBytes?: number | undefined;
   /** Largest observer notes, as JSON, in UTF-8 bytes. Default 256 KiB. */
-  notesBytes?: number;
+  notesBytes?: number | undefined;
 }
 
 export interface AgentStoreOptions {
   redis: StoreRedis;
   /** Prepended to every key. Default "agent:". */
-  keyPrefix?: string;
+  keyPrefix?: string | undefined;
   /** Idle timeout: every write or touch resets the TTL of all the session's keys to this. Default 1 h. */
-  idleTimeoutMs?: number;
+  idleTimeoutMs?: number | undefined;
   /** How many of the newest turns are kept. Default 50. */
-  maxTurns?: number;
+  maxTurns?: number | undefined;
   /**
    * How many tool calls a session keeps: past it, the oldest finished calls
    * leave (pending calls never do). Default 50.
    */
-  maxToolCalls?: number;
+  maxToolCalls?: number | undefined;
   /**
    * How long an idempotency key of `appendTurn` / `startToolCall` is kept
    * (ms): a repeat within it returns the first result. Default: the idle
    * timeout (1 h), at most 7 days.
    */
-  idempotencyTtlMs?: number;
+  idempotencyTtlMs?: number | undefined;
   /** Most idempotency keys kept per session (the oldest leave first). Default 256. */
-  maxIdempotencyKeys?: number;
-  limits?: AgentStoreLimits;
+  maxIdempotencyKeys?: number | undefined;
+  limits?: AgentStoreLimits | undefined;
   /** Bounds of the observation queues this store adds jobs to; see `ObserverQueueOptions`. */
-  observerQueue?: ObserverQueueOptions;
+  observerQueue?: ObserverQueueOptions | undefined;
   /**
    * The cold tier: with it, every change is also queued in the session's
    * archive backlog for the archiver to copy into PostgreSQL, and sessions
    * whose keys left Redis can be resumed from there.
    */
-  archive?: StoreArchiveOptions;
+  archive?: StoreArchiveOptions | undefined;
 }
 
 /**
@@ -64,13 +64,13 @@ export interface AgentStoreOptions {
  */
 export interface ObserverQueueOptions {
   /** Most jobs a queue holds; past it the oldest leave. Default 100,000. */
-  maxLength?: number;
+  maxLength?: number | undefined;
   /**
    * How long a job may wait (ms); older ones leave. Default: the idle
    * timeout (a job that old belongs to an expired session, or to one that
    * has asked again since). Give the worker the same value as the app.
    */
-  maxAgeMs?: number;
+  maxAgeMs?: number | undefined;
 }
 
 /** The bounds of an observer queue, resolved. */
@@ -87,11 +87,11 @@ export interface StoreArchiveOptions {
    * behind; a write past it is refused (`ArchiveBacklogFullError`, a 503)
    * rather than lost. Default 10,000.
    */
-  maxBacklog?: number;
+  maxBacklog?: number | undefined;
   /** How long a backlog outlives its last change (ms): an archiver down longer than this loses it. Default 7 days. */
-  backlogTtlMs?: number;
+  backlogTtlMs?: number | undefined;
   /** How often one process re-announces a session with pending changes to the archiver (ms). Default 30 s. */
-  registerEveryMs?: number;
+  registerEveryMs?: number | undefined;
 }
 
 export interface ArchiveConfig {

@@ -33,8 +33,9 @@ function optionalInteger(map: Map<string, string>, field: string, key: string): 
 export function parseJson(raw: string, key: string, what: string): unknown {
   try {
     return JSON.parse(raw);
-  } catch (error) {
-    throw new CorruptStateError(key, `${what} is not valid JSON`, { cause: error });
+  } catch {
+    // No cause: a SyntaxError's message quotes the stored text, which must not reach a log.
+    throw new CorruptStateError(key, `${what} is not valid JSON`);
   }
 }
 
@@ -82,7 +83,8 @@ export function decodeToolCalls(reply: unknown, key: string): ToolCall[] {
   const byId = new Map<string, Map<string, string>>();
   for (const [field, value] of pairsToMap(reply, key)) {
     const split = field.lastIndexOf(':');
-    if (split <= 0) throw new CorruptStateError(key, `unexpected field "${field}"`);
+    // Field names are stored content too: the message never quotes them.
+    if (split <= 0) throw new CorruptStateError(key, 'a field is not "<callId>:<attribute>"');
     const id = field.slice(0, split);
     let attributes = byId.get(id);
     if (!attributes) byId.set(id, (attributes = new Map()));
@@ -93,18 +95,18 @@ export function decodeToolCalls(reply: unknown, key: string): ToolCall[] {
     const status = attributes.get('status') as ToolCallStatus | undefined;
     const name = attributes.get('name');
     if (!status || !TOOL_STATUSES.includes(status) || name === undefined) {
-      throw new CorruptStateError(key, `tool call "${id}" lacks a name or a valid status`);
+      throw new CorruptStateError(key, 'a tool call lacks a name or a valid status');
     }
     const call: ToolCall = {
       id,
       name,
       status,
-      args: parseJson(attributes.get('args') ?? 'null', key, `arguments of tool call "${id}"`),
+      args: parseJson(attributes.get('args') ?? 'null', key, "a tool call's arguments"),
       startedAt: integerField(attributes, 'startedAt', key),
     };
     const finishedAt = optionalInteger(attributes, 'finishedAt', key);
     if (finishedAt !== undefined) call.finishedAt = finishedAt;
-    if (attributes.has('result')) call.result = parseJson(attributes.get('result')!, key, `result of tool call "${id}"`);
+    if (attributes.has('result')) call.result = parseJson(attributes.get('result')!, key, "a tool call's result");
     if (attributes.has('error')) call.error = attributes.get('error')!;
     calls.push(call);
   }

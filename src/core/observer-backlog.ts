@@ -1,6 +1,7 @@
 import type { RedisCommandClient } from '../redis/client.js';
 import { runScript } from '../redis/script.js';
 import { observerQueueKey } from './keys.js';
+import { toAgentSessionError } from './script-errors.js';
 import { OBSERVER_BACKLOG } from './scripts.js';
 
 /**
@@ -16,9 +17,19 @@ export interface ObserverBacklog {
   oldestAgeMs: number | null;
 }
 
-/** One read-only round trip: XLEN, the XPENDING summary and the first entry (XRANGE), in a script. */
+/**
+ * One read-only round trip: XLEN, the XPENDING summary and the first entry
+ * (XRANGE), in a script. A queue key that is not a stream is
+ * `CorruptStateError` naming it.
+ */
 export async function readObserverBacklog(client: RedisCommandClient, keyPrefix: string, kind: string, failFastMs: number): Promise<ObserverBacklog> {
-  const reply = (await runScript(client, OBSERVER_BACKLOG, [observerQueueKey(keyPrefix, kind)], [kind], failFastMs)) as [number, number, number];
+  const key = observerQueueKey(keyPrefix, kind);
+  let reply: [number, number, number];
+  try {
+    reply = (await runScript(client, OBSERVER_BACKLOG, [key], [kind], failFastMs)) as [number, number, number];
+  } catch (error) {
+    throw toAgentSessionError(error, { sessionId: '', sessionKeys: key });
+  }
   const [length, pending, oldest] = reply.map(Number) as [number, number, number];
   return { length, pending, oldestAgeMs: oldest < 0 ? null : oldest };
 }

@@ -79,15 +79,28 @@ export interface ScriptErrorContext {
 const FOREIGN_VALUE = 'a key holds a value agent-session did not write';
 
 /**
- * The typed error for a script's error reply. Redis's own WRONGTYPE (a
- * command in the script met a key of another type) is a corrupt session too.
- * Anything else, NO_GROUP included, is returned as it is.
+ * Redis's own errors that mean a stored value could not be computed with:
+ * a key of another type (WRONGTYPE), a counter that is not a number
+ * (HINCRBY's "hash value is not an integer", "value is not an integer or out
+ * of range", "not a valid float"). The scripts check their keys before they
+ * write (lua/includes/check-keys.lua), so these are a second line: a check
+ * that misses a case still reaches the caller typed. A Lua runtime error
+ * ("user_script:<line>: ...") is not among them: with those checks in place
+ * it is a defect of the script, not of the data, and is passed on.
+ */
+const CORRUPT_VALUE_REPLY = /\bWRONGTYPE\b|\bis not an integer\b|\bnot a valid float\b/;
+
+/**
+ * The typed error for a script's error reply; Redis's own errors about a
+ * stored value (above) are a corrupt session too. Anything else, NO_GROUP
+ * included, is returned as it is. A CorruptStateError carries no cause:
+ * Redis's reply may quote what it met.
  */
 export function toAgentSessionError(error: unknown, context: ScriptErrorContext): unknown {
   const failure = scriptFailure(error);
   if (!failure) {
-    if (error instanceof Error && /\bWRONGTYPE\b/.test(error.message)) {
-      return new CorruptStateError(context.sessionKeys, FOREIGN_VALUE, { cause: error });
+    if (error instanceof Error && CORRUPT_VALUE_REPLY.test(error.message)) {
+      return new CorruptStateError(context.sessionKeys, FOREIGN_VALUE);
     }
     return error;
   }
@@ -108,7 +121,7 @@ export function toAgentSessionError(error: unknown, context: ScriptErrorContext)
     case 'TOOL_CALL_NOT_PENDING':
       return new ToolCallStateError(toolCallId, `it is already ${failure.detail}; only a pending call can finish.`);
     case 'CORRUPT':
-      return new CorruptStateError(failure.detail || context.sessionKeys, FOREIGN_VALUE, { cause: error });
+      return new CorruptStateError(failure.detail || context.sessionKeys, FOREIGN_VALUE);
     case 'BACKLOG_FULL':
       return new ArchiveBacklogFullError(sessionId, Number(failure.detail));
     case 'NO_GROUP':

@@ -7,7 +7,7 @@ export interface TurnInput {
   role: TurnRole;
   content: string;
   /** Links a 'tool' turn (or an assistant turn that requested a tool) to its tool call. */
-  toolCallId?: string;
+  toolCallId?: string | undefined;
 }
 
 export interface Turn {
@@ -23,8 +23,8 @@ export interface Turn {
 /** Which turns to read. Ranges are inclusive and limited to the turns still in the window. */
 export type TurnQuery =
   | { last: number }
-  | { fromSeq: number; toSeq?: number }
-  | { fromTime: number; toTime?: number };
+  | { fromSeq: number; toSeq?: number | undefined }
+  | { fromTime: number; toTime?: number | undefined };
 
 export interface AgentMeta {
   id: string;
@@ -44,12 +44,12 @@ export interface AgentMeta {
 /** Fields accepted when creating a session. */
 export interface AgentSessionInit {
   /** Supply your own id (validated), or leave it out for a random 192-bit one. */
-  id?: string;
-  userId?: string;
-  agentId?: string;
-  model?: string;
-  currentTask?: string;
-  fields?: Record<string, string>;
+  id?: string | undefined;
+  userId?: string | undefined;
+  agentId?: string | undefined;
+  model?: string | undefined;
+  currentTask?: string | undefined;
+  fields?: Record<string, string> | undefined;
 }
 
 /**
@@ -57,10 +57,10 @@ export interface AgentSessionInit {
  * `null` removes a field.
  */
 export interface MetaPatch {
-  agentId?: string | null;
-  model?: string | null;
-  currentTask?: string | null;
-  fields?: Record<string, string | null>;
+  agentId?: string | null | undefined;
+  model?: string | null | undefined;
+  currentTask?: string | null | undefined;
+  fields?: Record<string, string | null> | undefined;
 }
 
 export type ToolCallStatus = 'pending' | 'completed' | 'failed';
@@ -91,7 +91,7 @@ export interface IdempotentWriteOptions {
    * (at most `maxIdempotencyKeys` of them); the same key with a different
    * payload is refused with `IdempotencyConflictError`.
    */
-  idempotencyKey?: string;
+  idempotencyKey?: string | undefined;
 }
 
 export interface ToolCallInput {
@@ -110,9 +110,9 @@ export interface ObserverError {
 /** How stale the reader is willing to accept notes. Leave a bound out to ignore it. */
 export interface NotesQuery {
   /** Notes older than this (by Redis server time) are stale. */
-  maxAgeMs?: number;
+  maxAgeMs?: number | undefined;
   /** Notes that miss more than this many turns appended since are stale. */
-  maxLagTurns?: number;
+  maxLagTurns?: number | undefined;
 }
 
 export type NotesResult<T = unknown> =

@@ -1,3 +1,9 @@
+// Brings express-session's types into every program that imports this entry:
+// `req.session`, and the `declare module 'express-session'` augmentation of
+// SessionData that apps write, need them (a TypeScript app installs
+// @types/express-session; see the README's Install).
+// (`preserve` keeps the directive in the emitted .d.ts.)
+/// <reference types="express-session" preserve="true" />
 /**
  * agent-session for Express: `app.use(agentSession({ redis, secret }))` gives
  * every request `req.agent`, backed by a cookie session in the same Redis.

@@ -31,7 +31,7 @@ export interface ExpressAgentSessionOptions extends AgentSessionOptionsBase<Requ
    * `Retry-After` and `{ "error": "session_store_unavailable" |
    * "archive_backlog_full" | "archive_unavailable" }`.
    */
-  onError?: (error: AgentSessionHttpError, req: Request, res: Response, next: NextFunction) => void;
+  onError?: ((error: AgentSessionHttpError, req: Request, res: Response, next: NextFunction) => void) | undefined;
 }
 
 type ErrorAnswer = NonNullable<ExpressAgentSessionOptions['onError']>;

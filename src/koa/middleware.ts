@@ -28,7 +28,7 @@ export interface KoaAgentSessionOptions extends AgentSessionOptionsBase<Context>
    * `Retry-After` and `{ "error": "session_store_unavailable" |
    * "archive_backlog_full" | "archive_unavailable" }`.
    */
-  onError?: (error: AgentSessionHttpError, ctx: Context) => void | Promise<void>;
+  onError?: ((error: AgentSessionHttpError, ctx: Context) => void | Promise<void>) | undefined;
 }
 
 type ErrorAnswer = NonNullable<KoaAgentSessionOptions['onError']>;

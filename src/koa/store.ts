@@ -69,7 +69,7 @@ export class KoaCookieStore {
     const raw = await this.#redis.get(redisKey);
     if (raw === null) return null;
     const data = parseStoredSession(raw, redisKey, this.#log);
-    if (data) this.#knownValues(options.ctx)?.set(key, raw);
+    if (data && typeof raw === 'string') this.#knownValues(options.ctx)?.set(key, raw);
     return data;
   }
 

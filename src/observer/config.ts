@@ -24,7 +24,7 @@ export const OBSERVER_DEFAULTS = {
  * `maxMs`, each with up to 20% random jitter so that workers retrying the
  * same dependency spread out.
  */
-export function exponentialBackoff(options: { initialMs?: number; maxMs?: number } = {}): (failedAttempt: number) => number {
+export function exponentialBackoff(options: { initialMs?: number | undefined; maxMs?: number | undefined } = {}): (failedAttempt: number) => number {
   const initialMs = options.initialMs ?? 1_000;
   const maxMs = options.maxMs ?? 30_000;
   return (failedAttempt) => {

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { OBSERVER_QUEUED_TTL_MS, sessionKeys } from '../core/keys.js';
-import { runScript } from '../redis/script.js';
+import { toAgentSessionError } from '../core/script-errors.js';
+import { runScript, type LuaScript } from '../redis/script.js';
 import type { WorkerConfig } from './config.js';
 import { BEGIN_RUN, END_RUN, EXTEND_RUN } from './scripts.js';
 
@@ -20,18 +21,30 @@ export class RunLease {
   readonly token: string;
   readonly #config: WorkerConfig<unknown>;
   readonly #keys: { meta: string; lease: string; jobs: string };
+  readonly #sessionId: string;
 
   private constructor(config: WorkerConfig<unknown>, sessionId: string, token: string) {
     this.#config = config;
     this.#keys = sessionKeys(config.keyPrefix, sessionId);
+    this.#sessionId = sessionId;
     this.token = token;
+  }
+
+  /** Runs a lease script; a key of the session that holds another type comes back as CorruptStateError naming it. */
+  async #run(script: LuaScript, keys: string[], args: Array<string | number>): Promise<unknown> {
+    const config = this.#config;
+    try {
+      return await runScript(config.redis.client, script, keys, args, config.failFastMs);
+    } catch (error) {
+      throw toAgentSessionError(error, { sessionId: this.#sessionId, sessionKeys: `${config.keyPrefix}{${this.#sessionId}}:*` });
+    }
   }
 
   /** The lease, or why not: 'gone' (the session no longer exists) or 'busy' (another run holds it). */
   static async take(config: WorkerConfig<unknown>, sessionId: string): Promise<RunLease | 'gone' | 'busy'> {
     const lease = new RunLease(config, sessionId, `${config.consumerName}:${randomBytes(12).toString('base64url')}`);
     const { meta, lease: leaseKey, jobs } = lease.#keys;
-    const begun = await runScript(config.redis.client, BEGIN_RUN, [meta, leaseKey, jobs], [config.kind, lease.token, config.leaseMs], config.failFastMs);
+    const begun = await lease.#run(BEGIN_RUN, [meta, leaseKey, jobs], [config.kind, lease.token, config.leaseMs]);
     if (begun === 'gone' || begun !== 'started') return begun === 'gone' ? 'gone' : 'busy';
     return lease;
   }
@@ -47,13 +60,7 @@ export class RunLease {
     let timer: NodeJS.Timeout | undefined;
     const tick = async () => {
       try {
-        const held = await runScript(
-          config.redis.client,
-          EXTEND_RUN,
-          [this.#keys.lease, this.#keys.jobs],
-          [config.kind, this.token, config.leaseMs],
-          config.failFastMs,
-        );
+        const held = await this.#run(EXTEND_RUN, [this.#keys.lease, this.#keys.jobs], [config.kind, this.token, config.leaseMs]);
         if (Number(held) !== 1) {
           onLost();
           return;
@@ -77,14 +84,9 @@ export class RunLease {
   async end(completed: boolean): Promise<LeaseEnd> {
     const config = this.#config;
     const { meta, lease, jobs } = this.#keys;
-    const ended = await runScript(
-      config.redis.client,
-      END_RUN,
-      [meta, lease, jobs],
-      // The mark must not outlive the job the caller then queues (see requestObservation).
-      [config.kind, this.token, completed ? 'finish' : 'release', Math.min(OBSERVER_QUEUED_TTL_MS, config.observerQueue.maxAgeMs)],
-      config.failFastMs,
-    );
+    // The mark must not outlive the job the caller then queues (see requestObservation).
+    const markMs = Math.min(OBSERVER_QUEUED_TTL_MS, config.observerQueue.maxAgeMs);
+    const ended = await this.#run(END_RUN, [meta, lease, jobs], [config.kind, this.token, completed ? 'finish' : 'release', markMs]);
     return ended as LeaseEnd;
   }
 }

@@ -1,6 +1,6 @@
 import { observerQueueKey } from '../core/keys.js';
 import { readObserverBacklog, type ObserverBacklog } from '../core/observer-backlog.js';
-import { SCRIPT_ERRORS, scriptFailure } from '../core/script-errors.js';
+import { SCRIPT_ERRORS, scriptFailure, toAgentSessionError } from '../core/script-errors.js';
 import type { LuaScript } from '../redis/script.js';
 import { runScript } from '../redis/script.js';
 import type { WorkerConfig } from './config.js';
@@ -74,8 +74,13 @@ export class JobQueue {
     await this.#run(scripts.LEAVE_GROUP, [this.#config.kind, this.#config.consumerName]);
   }
 
-  #run(script: LuaScript, args: Array<string | number>): Promise<unknown> {
-    return runScript(this.#config.redis.client, script, [this.key], args, this.#config.failFastMs);
+  /** A queue key that is not a stream comes back as CorruptStateError naming it; NO_GROUP is passed on as it is. */
+  async #run(script: LuaScript, args: Array<string | number>): Promise<unknown> {
+    try {
+      return await runScript(this.#config.redis.client, script, [this.key], args, this.#config.failFastMs);
+    } catch (error) {
+      throw toAgentSessionError(error, { sessionId: '', sessionKeys: this.key });
+    }
   }
 }
 

@@ -2,7 +2,7 @@ import type { SessionHandle } from '../core/agent-session.js';
 import { toTurn, type ColdTier } from '../core/cold-tier.js';
 import { MAX_TURNS } from '../core/config.js';
 import type { SessionStore } from '../core/agent-store.js';
-import { LeaseLostError, SessionNotFoundError } from '../errors.js';
+import { CorruptStateError, LeaseLostError, SessionNotFoundError } from '../errors.js';
 import type { AgentSnapshot } from '../core/types.js';
 import { isUnavailability } from '../redis/fail-fast.js';
 import { delay, messageOf, untilAborted } from './abortable.js';
@@ -21,6 +21,10 @@ import type { AnalyzeInput, ObserverEvent, RunOutcome } from './types.js';
  *             (a failure: backoff and retry; the last one: writeObserverError)
  *   END_RUN (compare-and-delete the lease, "rerun" -> "queued")
  *   ack the job; if END_RUN asked for it, queue the one extra job in the same step
+ *
+ * A corrupt session (CorruptStateError at any step) ends the job 'failed'
+ * and acknowledged at once: retrying cannot mend it, and a job left pending
+ * would be reclaimed and fail again until the session expired.
  *
  * The job is acknowledged only after END_RUN, so a crash anywhere before
  * leaves it pending and another worker reclaims it; see "Crash windows" in the README for
@@ -69,7 +73,14 @@ export async function runJob<T>(job: Job, context: RunContext<T>, control: RunCo
     return { outcome: 'released', attempts: 0, requeued: true };
   }
 
-  const lease = await RunLease.take(config as WorkerConfig<unknown>, session.id);
+  let lease: Awaited<ReturnType<typeof RunLease.take>>;
+  try {
+    lease = await RunLease.take(config as WorkerConfig<unknown>, session.id);
+  } catch (error) {
+    if (!(error instanceof CorruptStateError)) throw error;
+    await queue.ack(job.id);
+    return { outcome: 'failed', attempts: 0, requeued: false, error: messageOf(error) };
+  }
   if (lease === 'gone') {
     await queue.ack(job.id);
     return { outcome: 'session-gone', attempts: 0, requeued: false };
@@ -88,7 +99,15 @@ export async function runJob<T>(job: Job, context: RunContext<T>, control: RunCo
     heartbeat.stop();
   }
 
-  const ended = await lease.end(COMPLETED.has(result.outcome));
+  let ended: Awaited<ReturnType<typeof lease.end>>;
+  try {
+    ended = await lease.end(COMPLETED.has(result.outcome));
+  } catch (error) {
+    if (!(error instanceof CorruptStateError)) throw error;
+    // The job state cannot be moved on; the lease expires on its own. The job is done with.
+    await queue.ack(job.id);
+    return { outcome: 'failed', attempts: result.attempts, requeued: false, error: messageOf(error) };
+  }
   // A run that did not complete because the session was deleted under it
   // (which also removes the lease, so its write reads as LEASELOST) is dropped.
   if (ended === 'gone' && !COMPLETED.has(result.outcome)) result = { outcome: 'session-gone', attempts: result.attempts };
@@ -126,6 +145,7 @@ async function runAttempts<T>(
       return { outcome: written ? 'written' : 'kept', attempts: attempt, coversThroughSeq };
     } catch (error) {
       if (signal.aborted) return interrupted(attempt);
+      if (error instanceof CorruptStateError) return corruptSession(session, token, attempt, error);
       const settled = error instanceof AnalyzeFailed ? undefined : storeOutcome(error);
       if (settled === 'session-gone') return { outcome: settled, attempts: attempt };
       if (settled) return { outcome: settled, attempts: attempt, error: messageOf(error) };
@@ -156,6 +176,16 @@ async function runAttempts<T>(
     if (signal.aborted) return interrupted(attempt);
     if (control.stopping.aborted) return { outcome: 'released', attempts: attempt };
   }
+}
+
+/**
+ * The run met a corrupt session: no retry (the same read fails the same
+ * way). The failure is recorded for the primary where the observer hash
+ * still takes it; the error names the key, never its value.
+ */
+async function corruptSession(session: SessionHandle, token: string, attempts: number, error: CorruptStateError): Promise<AttemptsResult> {
+  await session.writeObserverError(`the stored state is corrupt: ${error.message}`, { fencingToken: token }).catch(() => undefined);
+  return { outcome: 'failed', attempts, error: error.message };
 }
 
 /** The most missed turns one run reads back from the archive. */

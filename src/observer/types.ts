@@ -49,7 +49,9 @@ export type Analyze<T> = (input: AnalyzeInput<T>) => T | Promise<T>;
  * How a job ended.
  * - `written`: notes written.
  * - `kept`: the session already had notes covering a later turn; they were kept.
- * - `failed`: `analyze` failed `maxAttempts` times; the error is recorded in the session.
+ * - `failed`: `analyze` failed `maxAttempts` times; the error is recorded in the session. Or the
+ *   session is corrupt (CorruptStateError, naming the key): failed at once, without retries, and
+ *   recorded in the session where its observer hash still takes it. The job is acknowledged either way.
  * - `session-gone`: the session was deleted or expired; the job was dropped and nothing recreated.
  * - `busy`: another run held the session's lease; the job stays pending and is retried after `claimIdleMs`.
  * - `lease-lost`: the run lost its lease (it outlived `leaseMs` without a heartbeat); it wrote nothing.
@@ -99,49 +101,49 @@ export interface ObserverWorkerOptions<T = unknown> {
   /** Your analysis; see `Analyze`. */
   analyze: Analyze<T>;
   /** Runs at once in this process. Default 4. */
-  concurrency?: number;
+  concurrency?: number | undefined;
   /** Which observation queue to serve (`session.requestObservation({ kind })`). Default "default". */
-  kind?: string;
+  kind?: string | undefined;
   /** Must match the app's store. Default "agent:". */
-  keyPrefix?: string;
+  keyPrefix?: string | undefined;
   /**
    * How long a run's lease on its session lasts without a heartbeat (ms,
    * default 30 s). The worker extends it every third of that while the run is
    * alive; if the worker dies, another can take the session over after this.
    */
-  leaseMs?: number;
+  leaseMs?: number | undefined;
   /**
    * How long a job may sit unacknowledged with a worker that stopped
    * answering before another worker takes it over (ms, default 60 s). Live
    * workers keep their jobs fresh with the heartbeat.
    */
-  claimIdleMs?: number;
+  claimIdleMs?: number | undefined;
   /** Tries of `analyze` per run before the error is recorded. Default 3. */
-  maxAttempts?: number;
+  maxAttempts?: number | undefined;
   /** Delay (ms) after failed attempt n (1-based). Default `exponentialBackoff()`: ~1 s, 2 s, 4 s... capped at 30 s. */
-  retryBackoff?: (failedAttempt: number) => number;
+  retryBackoff?: ((failedAttempt: number) => number) | undefined;
   /** How long an idle worker waits before looking for jobs again (ms). Default 250. */
-  pollIntervalMs?: number;
+  pollIntervalMs?: number | undefined;
   /** How long `stop()` lets running analyses finish before aborting and handing their jobs back (ms). Default 10 s. */
-  stopGraceMs?: number;
+  stopGraceMs?: number | undefined;
   /** Largest notes `analyze` may return, as JSON, in UTF-8 bytes; larger ones count as a failed attempt. Default 256 KiB. */
-  notesBytes?: number;
+  notesBytes?: number | undefined;
   /**
    * Bounds of the queue, applied on every poll and every rerun it queues:
    * at most `maxLength` jobs (default 100,000), none older than `maxAgeMs`
    * (default 1 h, the store's default idle timeout: give the worker the
    * app's `observerQueue` / `idleTimeoutMs`).
    */
-  observerQueue?: ObserverQueueOptions;
+  observerQueue?: ObserverQueueOptions | undefined;
   /**
    * The cold tier (`createPgArchive()`), if the app archives: turns the
    * notes never saw that already left the window are read from it and
    * handed to `analyze` at the front of `turns` (at most 500 per run; the
    * rest stay counted in `missedTurns`).
    */
-  archive?: ColdTier;
+  archive?: ColdTier | undefined;
   /** This worker's consumer name in the group. Default host-pid-random, unique per worker. */
-  consumerName?: string;
+  consumerName?: string | undefined;
   /** Receives every event. Default: problems as one `console.warn` line each. */
-  logger?: (event: ObserverEvent) => void;
+  logger?: ((event: ObserverEvent) => void) | undefined;
 }

@@ -2,7 +2,7 @@ import { performance } from 'node:perf_hooks';
 import { createClient, createCluster, createSentinel } from 'redis';
 import { reconnectDelay } from './backoff.js';
 import type { ResolvedRedisConfig } from './options.js';
-import { permanentFailureHint } from './startup-error.js';
+import { endsStartup } from './startup-error.js';
 import type { NodeRedisClient, RedisConnectionEvent, RedisNodeAddress, Topology } from './types.js';
 
 /**
@@ -21,8 +21,9 @@ function reconnectStrategy(
   startup: { deadline: number; done: boolean },
 ): (failures: number, cause: Error) => number | Error {
   return (failures, cause) => {
-    // A wrong password or an untrusted certificate will not fix itself: fail start-up now.
-    if (!startup.done && permanentFailureHint(cause) !== undefined) return cause;
+    // A wrong password or an untrusted certificate will not fix itself, and a
+    // refused connection means nothing listens there: fail start-up now.
+    if (!startup.done && endsStartup(cause, config)) return cause;
     let delayMs = reconnectDelay(failures, config.reconnect);
     // During start-up, never sleep past the deadline, so that nothing is left
     // waiting once connectRedis has given up.

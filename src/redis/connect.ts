@@ -11,8 +11,12 @@ import { closeWithin, destroyQuietly, openWithin } from './lifecycle.js';
 import { resolveConnectionOptions } from './options.js';
 import { failFast } from './fail-fast.js';
 import { startProbe } from './probe.js';
-import { startupError } from './startup-error.js';
+import { endsStartup, startupError } from './startup-error.js';
+import { tlsMismatchHint } from './tls-probe.js';
 import type { RedisConnection, RedisConnectionOptions } from './types.js';
+
+/** The longest the TLS-mismatch question may add to a failed start-up. */
+const TLS_PROBE_MS = 1_000;
 
 /**
  * One node-redis connection for agent-session, whatever the topology: it is
@@ -34,14 +38,20 @@ export async function connectRedis(options: RedisConnectionOptions): Promise<Red
         'or pass `url` (or host/port, sentinel, cluster) instead and let agent-session create and own the client.',
     );
   }
-  const listeners = watchEvents(client, topology, config, report);
+  const listeners = watchEvents(client, topology, config, report, (error) => owned && !startup.done && endsStartup(error, config));
 
   try {
     await openWithin(client, topology, config, startup.deadline, listeners);
   } catch (error) {
     if (owned) await destroyQuietly(client);
     listeners.detach();
-    throw startupError(config, listeners.lastError(), error);
+    const lastError = listeners.lastError();
+    // A server that never answered may speak the other protocol (TLS or not): ask it, briefly.
+    const tlsHint =
+      config.target.kind === 'standalone' && !endsStartup(lastError, config)
+        ? await tlsMismatchHint(config.target.node, config.tls !== undefined, Math.min(config.connectTimeoutMs, TLS_PROBE_MS))
+        : undefined;
+    throw startupError(config, lastError, error, tlsHint);
   } finally {
     startup.done = true;
   }

@@ -15,17 +15,24 @@ export interface EventListeners {
   ready(): Promise<void>;
 }
 
-/** Listens to a client's connection events and reports them (secrets scrubbed); `detach()` removes every listener again. */
+/**
+ * Listens to a client's connection events and reports them (secrets
+ * scrubbed); `detach()` removes every listener again. An error for which
+ * `unreported` is true is only kept for `lastError()`: the start-up error
+ * that it ends start-up with says it already, in one line.
+ */
 export function watchEvents(
   client: NodeRedisClient,
   topology: Topology,
   config: ResolvedRedisConfig,
   report: (event: RedisConnectionEvent) => void,
+  unreported: (error: unknown) => boolean = () => false,
 ): EventListeners {
   let lastError: unknown;
   let readyWaiters: Array<() => void> = [];
   const onError = (prefix: string) => (error: unknown) => {
     lastError = error;
+    if (unreported(error)) return;
     report({ type: 'error', message: scrubSecrets(prefix + describeError(error), config.secrets) });
   };
   const onReady = () => {

@@ -1,5 +1,6 @@
 import { ErrorReply } from 'redis';
 import { AgentSessionError, StoreUnavailableError } from '../errors.js';
+import { toPermissionError } from './permission.js';
 
 /** Default bound on how long any library call waits for Redis before failing. */
 export const DEFAULT_FAIL_FAST_MS = 2_000;
@@ -65,9 +66,15 @@ export function failFast<T>(operation: () => Promise<T>, deadlineMs: number): Pr
   });
 }
 
-/** Maps connection-level failures to `StoreUnavailableError`; passes every other error through. */
+/**
+ * Maps connection-level failures to `StoreUnavailableError` and ACL refusals
+ * (NOPERM) to `RedisPermissionError`; passes every other error through.
+ */
 export function toStoreError(error: unknown): unknown {
-  if (error instanceof StoreUnavailableError || !isUnavailability(error)) return error;
+  if (error instanceof AgentSessionError) return error;
+  const denied = toPermissionError(error);
+  if (denied) return denied;
+  if (!isUnavailability(error)) return error;
   const reason = error instanceof Error ? error.constructor.name : 'unknown error';
   return new StoreUnavailableError(`connection failed (${reason})`, { cause: error });
 }

@@ -6,6 +6,7 @@ import { clientNow, toRedisTime } from './clock.js';
 import { failFast } from './fail-fast.js';
 import { DEADLINE_CODE } from './lua-deadline.js';
 import { parseScriptFailure } from './lua-errors.js';
+import { toPermissionError } from './permission.js';
 
 export interface LuaScript {
   /** Shown in logs and command profiles, e.g. 'agent-session:append-turn'. */
@@ -66,16 +67,14 @@ export function runScript(
   const redisDeadline = script.takesDeadline ? toRedisTime(client, givesUpAt) : undefined;
   const argv = args.map(String);
   const options = { keys, arguments: script.takesDeadline ? [String(redisDeadline ?? 0), ...argv] : argv };
-  const call = failFast(async () => {
-    try {
-      return await client.evalSha(script.sha1, options);
-    } catch (error) {
-      if (error instanceof Error && error.message.startsWith('NOSCRIPT')) {
-        return client.eval(script.source, options);
-      }
-      throw error;
-    }
-  }, deadlineMs);
+  const call = failFast(
+    () =>
+      evalBySha(client, script, options).catch((error: unknown) => {
+        // An ACL refusal inside the script: Redis 7.0 does not name the command, so the error names the script.
+        throw toPermissionError(error, `${script.name} (${script.file}.lua)`) ?? error;
+      }),
+    deadlineMs,
+  );
   if (!script.takesDeadline) return call;
   return call.catch(async (error: unknown) => {
     if (parseScriptFailure(error, [DEADLINE_CODE])) {
@@ -89,6 +88,16 @@ export function runScript(
     }
     throw error;
   });
+}
+
+/** EVALSHA, and EVAL when the server does not know the script yet. */
+async function evalBySha(client: RedisCommandClient, script: LuaScript, options: { keys: string[]; arguments: string[] }): Promise<unknown> {
+  try {
+    return await client.evalSha(script.sha1, options);
+  } catch (error) {
+    if (error instanceof Error && error.message.startsWith('NOSCRIPT')) return client.eval(script.source, options);
+    throw error;
+  }
 }
 
 /**

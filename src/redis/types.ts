@@ -16,51 +16,51 @@ export interface RedisNodeAddress {
 
 export interface RedisTlsOptions {
   /** PEM of the CA that signed the server certificate (needed for a private CA). */
-  ca?: string | Buffer;
+  ca?: string | Buffer | undefined;
   /** Client certificate and key, for servers that require one (`tls-auth-clients yes`). */
-  cert?: string | Buffer;
-  key?: string | Buffer;
+  cert?: string | Buffer | undefined;
+  key?: string | Buffer | undefined;
   /** Name to check the server certificate against, when it differs from the host. */
-  servername?: string;
+  servername?: string | undefined;
   /** Defaults to true; false accepts any certificate (never in production). */
-  rejectUnauthorized?: boolean;
+  rejectUnauthorized?: boolean | undefined;
 }
 
 export interface RedisConnectionOptions {
   /** redis://[user:password@]host[:port][/db] or rediss://... for TLS. Explicit username/password/database options win over the URL's. */
-  url?: string;
+  url?: string | undefined;
   /** Default 127.0.0.1 (when neither url nor sentinel nor cluster is given). */
-  host?: string;
+  host?: string | undefined;
   /** Default 6379. */
-  port?: number;
+  port?: number | undefined;
   /** ACL user (Redis 6+). For Sentinel: the master's user; the sentinels' own is `sentinel.username`. */
-  username?: string;
-  password?: string;
+  username?: string | undefined;
+  password?: string | undefined;
   /** Database number (not for Cluster, which has only 0). */
-  database?: number;
+  database?: number | undefined;
   /** TLS for every connection (for Sentinel: to the sentinels and the master). */
-  tls?: boolean | RedisTlsOptions;
+  tls?: boolean | RedisTlsOptions | undefined;
   sentinel?: {
     /** The name the sentinels monitor the master under. */
     masterName: string;
     nodes: RedisNodeAddress[];
     /** Credentials of the sentinels themselves (`requirepass`/ACL in sentinel.conf). */
-    username?: string;
-    password?: string;
-  };
+    username?: string | undefined;
+    password?: string | undefined;
+  } | undefined;
   /** username/password/tls apply to every node discovered from the root nodes. */
-  cluster?: { rootNodes: Array<RedisNodeAddress | { url: string }> };
+  cluster?: { rootNodes: Array<RedisNodeAddress | { url: string }> } | undefined;
   /**
    * A connected client the app created itself. agent-session does not own
    * it: `close()` leaves it open. It only adds listeners (an `error` listener
    * among them, so a connection error cannot crash the process), which
    * `close()` removes again.
    */
-  client?: NodeRedisClient;
+  client?: NodeRedisClient | undefined;
   /** Bound (ms) on any command while Redis is unreachable. Default 2000. */
-  failFastMs?: number;
+  failFastMs?: number | undefined;
   /** Backoff between reconnect attempts: the first retry is immediate, then delays grow from `initialDelayMs` (default 50) up to `maxDelayMs` (default 2000). */
-  reconnect?: { initialDelayMs?: number; maxDelayMs?: number };
+  reconnect?: { initialDelayMs?: number | undefined; maxDelayMs?: number | undefined } | undefined;
   /**
    * The unresponsiveness probe of a connection agent-session creates (single
    * server only): every `intervalMs` (default 500) a TIME with a deadline of
@@ -69,13 +69,13 @@ export interface RedisConnectionOptions {
    * opened again with the reconnect backoff. Its replies also keep the
    * estimate of Redis's clock that script deadlines use. `false` turns it off.
    */
-  probe?: false | { intervalMs?: number; timeoutMs?: number };
+  probe?: false | { intervalMs?: number | undefined; timeoutMs?: number | undefined } | undefined;
   /** How long `connectRedis` waits for the first ready connection (and the TCP/TLS connect timeout of each attempt). Default 5000. */
-  connectTimeoutMs?: number;
+  connectTimeoutMs?: number | undefined;
   /** Receives connection events. Default: one `console.warn` line per problem. */
-  logger?: (event: RedisConnectionEvent) => void;
+  logger?: ((event: RedisConnectionEvent) => void) | undefined;
   /** Minimum time between two logged events of one type during an outage. Default 10000; 0 logs everything. */
-  logIntervalMs?: number;
+  logIntervalMs?: number | undefined;
 }
 
 export type RedisConnectionEvent =

@@ -13,8 +13,12 @@ import { failFast } from '../redis/fail-fast.js';
  * TTLs are in milliseconds (PX / PEXPIRE): the key must expire when the
  * cookie does, not up to a second later.
  */
+/** What `get` returns for a key that holds another Redis type than a string: no cookie session anyone could use. */
+export const NOT_A_STRING: unique symbol = Symbol('agent-session: the cookie-session key is not a string');
+
 export interface CookieSessionRedis {
-  get(key: string): Promise<string | null>;
+  /** The stored value; null when missing; NOT_A_STRING when the key holds a hash, a list, ... (GET's WRONGTYPE). */
+  get(key: string): Promise<string | null | typeof NOT_A_STRING>;
   /** SET with a TTL. */
   write(key: string, value: string, ttlMs: number): Promise<void>;
   /** PEXPIRE; false when the key no longer exists (it is not recreated). */
@@ -34,7 +38,16 @@ export function cookieSessionRedis(redis: Pick<RedisConnection, 'client' | 'fail
     throw new ConfigError('`redis` must be a connection from connectRedis() (its client needs get, set, pExpire and del).');
   }
   return {
-    get: (key) => failFast(() => client.get(key), ms),
+    get: (key) =>
+      failFast(async () => {
+        try {
+          return await client.get(key);
+        } catch (error) {
+          // Any client's wording of Redis's WRONGTYPE reply; the reply quotes no value.
+          if (error instanceof Error && /^WRONGTYPE\b/.test(error.message)) return NOT_A_STRING;
+          throw error;
+        }
+      }, ms),
     write: async (key, value, ttlMs) => {
       await failFast(() => client.set(key, value, { expiration: { type: 'PX', value: ttlMs } }), ms);
     },

@@ -14,6 +14,13 @@ export type AgentSessionEvent =
    * the stored value is never included.
    */
   | { type: 'warning'; code: 'session_corrupt'; key: string; message: string }
+  /**
+   * The end-of-request refresh met a corrupt agent session (`key`, see
+   * CorruptStateError): its TTL was left alone, the cookie session was still
+   * written or extended, so the user is not held back by it (the app can
+   * delete the agent session). The stored value is never included.
+   */
+  | { type: 'warning'; code: 'agent_state_corrupt'; key: string; message: string }
   /** The cookie session could not be saved or refreshed after the response was already under way. */
   | { type: 'error'; code: 'session_commit_failed'; message: string }
   /** Express: express-session's callback threw when the cookie-session store handed it a result; the request carried on without it. */

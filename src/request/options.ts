@@ -16,22 +16,22 @@ import type { SecureCookiePolicy } from './secure-cookie.js';
 
 export interface SessionCookieOptions {
   /** Cookie name. Default "agent.sid". */
-  name?: string;
+  name?: string | undefined;
   /**
    * Default `true`: the cookie carries the Secure flag and is only sent over
    * https. `'auto'`: Secure when the request is https (as the app's
    * trust-proxy setting reports it), plain otherwise: for local development
    * over http. `false`: never Secure (not for production).
    */
-  secure?: SecureCookiePolicy;
+  secure?: SecureCookiePolicy | undefined;
   /** Default 'strict'. 'none' requires `secure: true`. */
-  sameSite?: 'strict' | 'lax' | 'none';
+  sameSite?: 'strict' | 'lax' | 'none' | undefined;
   /** Default true: scripts in the page cannot read the cookie. */
-  httpOnly?: boolean;
+  httpOnly?: boolean | undefined;
   /** Default: the request's host only. */
-  domain?: string;
+  domain?: string | undefined;
   /** Default '/'. */
-  path?: string;
+  path?: string | undefined;
 }
 
 export interface AgentSessionOptionsBase<Request> {
@@ -48,39 +48,39 @@ export interface AgentSessionOptionsBase<Request> {
    * do not use the agent are served as usual.
    * Default: every request is anonymous.
    */
-  getUserId?: (request: Request) => string | null | undefined;
+  getUserId?: ((request: Request) => string | null | undefined) | undefined;
   /**
    * Longest user id `getUserId` may return, in UTF-8 bytes: a longer one is
    * refused with `InvalidInputError` (400 `input_invalid`) wherever the
    * request uses it, and nothing is written. Default 256.
    */
-  maxUserIdBytes?: number;
+  maxUserIdBytes?: number | undefined;
   /**
    * Largest cookie session stored, as JSON, in UTF-8 bytes: a request that
    * leaves a larger one is answered 413 `payload_too_large`
    * (`PayloadTooLargeError`) and nothing is stored (the session stays as it
    * was). Default 64 KiB.
    */
-  maxSessionBytes?: number;
+  maxSessionBytes?: number | undefined;
   /**
    * Inactivity after which the cookie session and the agent state expire.
    * Every request with a valid session resets it; it is also the cookie's
    * max age. Default 1 h.
    */
-  idleTimeoutMs?: number;
+  idleTimeoutMs?: number | undefined;
   /** Prefix of every Redis key (cookie sessions under `<prefix>sess:`). Default "agent:". */
-  keyPrefix?: string;
+  keyPrefix?: string | undefined;
   /** How many of the newest turns an agent session keeps. Default 50. */
-  maxTurns?: number;
+  maxTurns?: number | undefined;
   /** How many tool calls an agent session keeps (the oldest finished ones leave first). Default 50. */
-  maxToolCalls?: number;
+  maxToolCalls?: number | undefined;
   /** How long an idempotency key of `appendTurn` / `startToolCall` is kept (ms). Default: `idleTimeoutMs`. */
-  idempotencyTtlMs?: number;
+  idempotencyTtlMs?: number | undefined;
   /** Most idempotency keys kept per agent session. Default 256. */
-  maxIdempotencyKeys?: number;
-  limits?: AgentStoreLimits;
+  maxIdempotencyKeys?: number | undefined;
+  limits?: AgentStoreLimits | undefined;
   /** Bounds of the observation queues `requestObservation()` adds to (length, age); see the README's Limits. */
-  observerQueue?: ObserverQueueOptions;
+  observerQueue?: ObserverQueueOptions | undefined;
   /**
    * The cold tier, as `createAgentStore()` takes it: every change is also
    * queued for the archiver (`createArchiver()`) to copy into PostgreSQL, and
@@ -89,12 +89,12 @@ export interface AgentSessionOptionsBase<Request> {
    * session lived on is restored from the archive on its next write.
    * `{ tier: createPgArchive({ connectionString }) }` (agent-session/archive).
    */
-  archive?: StoreArchiveOptions;
-  cookie?: SessionCookieOptions;
+  archive?: StoreArchiveOptions | undefined;
+  cookie?: SessionCookieOptions | undefined;
   /** The `Retry-After` of a 503 (Redis or the archive unavailable, a full archive backlog), in seconds. Default 2. */
-  retryAfterSeconds?: number;
+  retryAfterSeconds?: number | undefined;
   /** Receives warnings and errors that have no response to go to, and debug events. Default: one `console.warn` line per warning or error; debug events dropped. */
-  logger?: (event: AgentSessionEvent) => void;
+  logger?: ((event: AgentSessionEvent) => void) | undefined;
 }
 
 export interface ResolvedCookie {

@@ -1,5 +1,5 @@
 import type { SessionStore } from '../core/agent-store.js';
-import { SessionUserMismatchError } from '../errors.js';
+import { CorruptStateError, SessionUserMismatchError } from '../errors.js';
 import { boundToSomeoneElse, type AgentLink } from './agent-link.js';
 import type { CookieSessionRedis } from './cookie-session-redis.js';
 import type { AgentSessionEvent } from './events.js';
@@ -94,7 +94,15 @@ export class AgentRefresh {
       await this.#redis.extend(key, ttlMs);
     } else if (this.#redis.sharesNodeWithAgents) {
       // One script for both; another user's session is left untouched by it (not refused), and the cookie session is still extended.
-      await this.#agents.session(link.id, { user: decision.user }).touchAlong(key, ttlMs);
+      try {
+        await this.#agents.session(link.id, { user: decision.user }).touchAlong(key, ttlMs);
+      } catch (error) {
+        // A corrupt agent session refuses the script whole: the cookie session is extended on its own.
+        if (!(error instanceof CorruptStateError)) throw error;
+        this.#corrupt(error);
+        await this.#redis.extend(key, ttlMs);
+        return;
+      }
     } else {
       await Promise.all([this.#redis.extend(key, ttlMs), this.#touch(link.id, decision.user)]);
     }
@@ -119,12 +127,29 @@ export class AgentRefresh {
     if (decision.touch && state) state.agentTtl = 'refreshed';
   }
 
-  /** TOUCH as `user`; a refusal by the binding in Redis means nothing was touched, which is all the refresh needs. */
+  /**
+   * TOUCH as `user`; a refusal by the binding in Redis means nothing was
+   * touched, which is all the refresh needs. So does a corrupt agent session
+   * (reported): failing the request for it would lock the user out of every
+   * route, logout included, until the key expired.
+   */
   async #touch(id: string, user: string | null): Promise<void> {
     try {
       await this.#agents.session(id, { user }).touch();
     } catch (error) {
-      if (!(error instanceof SessionUserMismatchError)) throw error;
+      if (error instanceof CorruptStateError) this.#corrupt(error);
+      else if (!(error instanceof SessionUserMismatchError)) throw error;
     }
+  }
+
+  #corrupt(error: CorruptStateError): void {
+    this.#log({
+      type: 'warning',
+      code: 'agent_state_corrupt',
+      key: error.key,
+      message:
+        `The agent session stored at Redis key "${error.key}" is corrupt; its TTL was not refreshed, the request went on. ` +
+        'The value is not logged; delete the agent session (agent.delete()) or inspect the key.',
+    });
   }
 }

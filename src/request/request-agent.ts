@@ -115,7 +115,7 @@ export class RequestAgent {
   }
 
   /** Metadata, the last `lastTurns` (default 10) turns, tool calls and notes, in one round trip. */
-  async snapshot(options?: { lastTurns?: number; notes?: NotesQuery }): Promise<RequestAgentSnapshot> {
+  async snapshot(options?: { lastTurns?: number | undefined; notes?: NotesQuery | undefined }): Promise<RequestAgentSnapshot> {
     return this.#read<RequestAgentSnapshot>(
       (session) => session.snapshot(options),
       () => ({ meta: null, turns: [], toolCalls: [], notes: { ready: false } }),

@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { createClient, type RedisClientType } from 'redis';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -108,51 +109,79 @@ describe('reconnect and fail-fast', () => {
     void server;
   });
 
-  it('rejects start-up with nothing listening, says where and how to fix, and leaves nothing running', async () => {
+  it('rejects start-up at once, in one line, when nothing listens: says where and how to fix, and leaves nothing running', async () => {
     const port = await freePort();
-    const script = fileURLToPath(new URL('./fixtures/startup-without-redis.ts', import.meta.url));
-    const child = spawn(process.execPath, ['--import', 'tsx', script, String(port)], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let output = '';
-    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    const exitCode = await new Promise<number | null>((resolve, reject) => {
-      // If a reconnect loop or a timer survived, the child would never exit on its own.
-      const timer = setTimeout(() => {
-        child.kill('SIGKILL');
-        reject(new Error(`the process did not exit by itself after connectRedis rejected:\n${output}`));
-      }, 15_000);
-      child.once('exit', (code) => {
-        clearTimeout(timer);
-        resolve(code);
-      });
+    // The child waits up to 120 s for Redis unless refusal ends start-up at once; this test's own timeout is far shorter.
+    const { exitCode, output } = await runStartupChild(port, 'refused');
+    expect(exitCode, output).toBe(0);
+    // One line: the error itself; the default logger printed nothing beside it.
+    const lines = output.trim().split('\n');
+    expect(lines, output).toHaveLength(1);
+    const result = JSON.parse(lines[0]!) as { name: string; message: string; code: string };
+    expect(result.name).toBe('RedisStartupError');
+    expect(result.code).toBe('STORE_UNAVAILABLE');
+    expect(result.message).toContain(`Could not connect to redis://user@127.0.0.1:${port}: connection refused (connect ECONNREFUSED 127.0.0.1:${port}), nothing listens there.`);
+    expect(result.message).toMatch(/Start redis-server there, or point agent-session at your Redis with the `url` option/);
+    expect(result.message).not.toContain('topsecret');
+  });
+
+  it('rejects start-up after connectTimeoutMs when the server never answers, and leaves nothing running', async () => {
+    // Accepts each connection and closes it unanswered: an error start-up retries, unlike a refusal.
+    const sockets = new Set<Socket>();
+    const dropper = createServer((socket) => {
+      sockets.add(socket);
+      socket.destroy();
     });
+    await new Promise<void>((resolve) => dropper.listen(0, '127.0.0.1', resolve));
+    cleanups.push(() => new Promise((resolve) => dropper.close(resolve)));
+    const port = (dropper.address() as AddressInfo).port;
+    const { exitCode, output } = await runStartupChild(port, 'timeout');
     expect(exitCode, output).toBe(0);
     const result = JSON.parse(output.trim().split('\n').at(-1)!) as { name: string; message: string; code: string };
     expect(result.name).toBe('RedisStartupError');
     expect(result.code).toBe('STORE_UNAVAILABLE');
     expect(result.message).toContain(`Could not connect to redis://user@127.0.0.1:${port} within 800 ms`);
-    expect(result.message).toContain('ECONNREFUSED');
-    expect(result.message).toMatch(/Start redis-server there, or point agent-session at your Redis with the `url` option/);
     expect(result.message).not.toContain('topsecret');
   });
 
-  it('rejects start-up in-process with a StoreUnavailableError and closes the client', async () => {
+  it('rejects start-up in-process with a StoreUnavailableError, retries nothing and closes the client', async () => {
     const port = await freePort();
     const log = recordEvents();
-    // Fast retries: a retry loop that survived would show up within the check below.
-    const reconnect = { initialDelayMs: 1, maxDelayMs: 10 };
-    const attempt = await rejectionOf(connectRedis({ port, connectTimeoutMs: 300, reconnect, logger: log.logger, logIntervalMs: 0 }));
+    // A start-up timeout the test never waits out: refusal has to end start-up by itself.
+    const attempt = await rejectionOf(connectRedis({ port, connectTimeoutMs: 120_000, reconnect: { initialDelayMs: 1, maxDelayMs: 10 }, logger: log.logger, logIntervalMs: 0 }));
     expect(attempt.error).toBeInstanceOf(RedisStartupError);
     expect(attempt.error).toBeInstanceOf(StoreUnavailableError);
-    const attemptsSoFar = log.events.filter((event) => event.type === 'reconnecting').length;
-    expect(attemptsSoFar).toBeGreaterThan(0);
-    // Nothing retries any more: a server that appears now is never contacted.
+    expect((attempt.error as Error).message).toContain('connection refused');
+    // The error is the one report: no retry was scheduled, and no separate error line logged.
+    expect(log.events).toEqual([]);
+    // Nothing retries afterwards: a server that appears now is never contacted.
     const late = await startRedisServer({ port });
     cleanups.push(() => late.dispose());
     const probe = await createClient({ url: late.url }).connect();
     const clients = String(await probe.sendCommand(['CLIENT', 'LIST'])).trim().split('\n');
     probe.destroy();
     expect(clients).toHaveLength(1);
-    expect(log.events.filter((event) => event.type === 'reconnecting')).toHaveLength(attemptsSoFar);
+    expect(log.events).toEqual([]);
   });
 });
+
+/** Runs fixtures/startup-without-redis.ts against `port`; fails if the child does not exit by itself. */
+async function runStartupChild(port: number, mode: 'refused' | 'timeout'): Promise<{ exitCode: number | null; output: string }> {
+  const script = fileURLToPath(new URL('./fixtures/startup-without-redis.ts', import.meta.url));
+  const child = spawn(process.execPath, ['--import', 'tsx', script, String(port), mode], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const exitCode = await new Promise<number | null>((resolve, reject) => {
+    // If a reconnect loop or a timer survived, the child would never exit on its own.
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`the process did not exit by itself after connectRedis rejected:\n${output}`));
+    }, 20_000);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      resolve(code);
+    });
+  });
+  return { exitCode, output };
+}

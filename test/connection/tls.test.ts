@@ -78,4 +78,29 @@ describe('TLS', () => {
     expect((error as Error).message).toMatch(/certificate/);
     expect((error as Error).message).toMatch(/Check the `tls` options/);
   });
+
+  it('says that TLS may be the cause when rediss:// meets a server without TLS', async () => {
+    const plain = await startRedisServer();
+    try {
+      const error = await connectRedis({
+        url: `rediss://127.0.0.1:${plain.port}`,
+        tls: { ca: files.ca },
+        // The handshake hangs (the server waits for a line of text): start-up ends at the timeout.
+        connectTimeoutMs: 1_000,
+        logger: () => {},
+      }).catch((failure: unknown) => failure);
+      expect(error).toBeInstanceOf(RedisStartupError);
+      expect((error as Error).message).toMatch(/TLS may be the cause: .*does not speak TLS.*use redis:\/\//);
+    } finally {
+      await plain.dispose();
+    }
+  });
+
+  it('says that TLS may be the cause when redis:// meets a server that expects TLS', async () => {
+    const error = await connectRedis({ url: `redis://127.0.0.1:${tlsPort}`, connectTimeoutMs: 1_000, logger: () => {} }).catch(
+      (failure: unknown) => failure,
+    );
+    expect(error).toBeInstanceOf(RedisStartupError);
+    expect((error as Error).message).toMatch(/TLS may be the cause: .*expects TLS.*use rediss:\/\//);
+  });
 });

@@ -54,3 +54,42 @@ describe('corrupt stored values', () => {
     expect(await client.get(session.keys.turns)).toBe('a string, not a list');
   });
 });
+
+describe('a corrupt stored value never travels in an error', () => {
+  const MARKER = 'sk-stored-secret-4411';
+
+  /** Message, stack and every cause below, with own properties, as a logger serialising the error would see them. */
+  function everything(error: unknown): string {
+    const seen: string[] = [];
+    for (let e: unknown = error, depth = 0; e !== undefined && e !== null && depth < 10; depth++) {
+      seen.push(JSON.stringify(e, Object.getOwnPropertyNames(e as object)), String((e as Error).stack ?? ''));
+      e = (e as Error).cause;
+    }
+    return seen.join('\n');
+  }
+
+  it.each([
+    ['a turn', 'turns', (s: AgentSession) => s.turns()],
+    ['tool-call arguments', 'tools', (s: AgentSession) => s.toolCalls()],
+    ['observer notes', 'observer', (s: AgentSession) => s.notes()],
+  ] as const)('%s that is not JSON: no message, cause or property quotes it', async (_what, key, read) => {
+    const session = await sessionWithState();
+    const broken = `{"token":"${MARKER}", oops`;
+    if (key === 'turns') await client.lSet(session.keys.turns, 0, broken);
+    else if (key === 'tools') await client.hSet(session.keys.tools, 'c1:args', broken);
+    else await client.hSet(session.keys.observer, 'notes', broken);
+    const error = await read(session).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(CorruptStateError);
+    expect((error as Error).cause).toBeUndefined();
+    expect(everything(error)).not.toContain(MARKER);
+    expect(everything(error)).not.toContain('oops');
+  });
+
+  it('a field name agent-session did not write is not quoted either', async () => {
+    const session = await sessionWithState();
+    await client.hSet(session.keys.tools, MARKER, 'x');
+    const error = await session.toolCalls().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(CorruptStateError);
+    expect(everything(error)).not.toContain(MARKER);
+  });
+});

@@ -4,6 +4,7 @@ import {
   AgentSessionError,
   CorruptStateError,
   LeaseLostError,
+  RedisPermissionError,
   SessionExistsError,
   SessionNotFoundError,
   SessionUserMismatchError,
@@ -87,7 +88,7 @@ describe('typed errors for every refusal', () => {
     await expectRefusal(session.turns({ fromTime: 0 }), CorruptStateError, { code: 'STATE_CORRUPT' });
   });
 
-  it('any other Redis error passes through as Redis raised it', async () => {
+  it('an ACL refusal (NOPERM) is a RedisPermissionError, not the raw Redis reply', async () => {
     // A Redis user that may not touch the store's keys: Redis itself refuses the script (NOPERM).
     const user = `agent-session-test-${randomBytes(4).toString('hex')}`;
     await client.sendCommand(['ACL', 'SETUSER', user, 'on', '>not-a-secret', '~elsewhere:*', '+@all']);
@@ -103,9 +104,9 @@ describe('typed errors for every refusal', () => {
           () => undefined,
           (e: unknown) => e,
         );
-      expect(error).toBeInstanceOf(Error);
-      expect(error).not.toBeInstanceOf(AgentSessionError);
-      expect((error as Error).message).toMatch(/^NOPERM/);
+      expect(error).toBeInstanceOf(RedisPermissionError);
+      expect(error).toMatchObject({ code: 'REDIS_PERMISSION_DENIED' });
+      expect((error as Error).message).toMatch(/key pattern must cover the key prefix/);
     } finally {
       await limited.close();
       await client.sendCommand(['ACL', 'DELUSER', user]);

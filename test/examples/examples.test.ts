@@ -133,7 +133,9 @@ describe.each([
     try {
       expect(await example.exited).toBe(1);
       const lines = example.output().trim().split('\n');
-      expect(lines.at(-1)).toMatch(new RegExp(`^Cannot start the example: Could not connect to redis://127\\.0\\.0\\.1:${nothingThere} .*Start redis-server`));
+      expect(lines.at(-1)).toMatch(new RegExp(`^Cannot start the example: Could not connect to redis://127\\.0\\.0\\.1:${nothingThere}: connection refused .*Start redis-server`));
+      // Refused at start-up: that line alone, at once, without connection errors logged before it.
+      expect(example.output()).not.toContain('[agent-session] Redis');
       expect(example.output()).not.toMatch(/^\s+at /m);
     } finally {
       await stop(example);

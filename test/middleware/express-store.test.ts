@@ -9,12 +9,13 @@ import { useFixture } from './fixture.js';
 
 const fixture = useFixture();
 
-function store(events: AgentSessionEvent[]): { store: AgentCookieStore; prefix: string } {
+function store(events: AgentSessionEvent[], failingGet = false): { store: AgentCookieStore; prefix: string } {
   const prefix = uniquePrefix();
+  const redis = cookieSessionRedis(fixture.redis);
   return {
     prefix,
     store: new AgentCookieStore({
-      redis: cookieSessionRedis(fixture.redis),
+      redis: failingGet ? { ...redis, get: () => Promise.reject(new Error('ERR a command that failed')) } : redis,
       client: fixture.redis.client,
       prefix: `${prefix}sess:`,
       refresh: new AgentRefresh(new SessionStore({ redis: fixture.redis, keyPrefix: prefix }), cookieSessionRedis(fixture.redis), () => {}),
@@ -46,16 +47,30 @@ describe('express: the cookie-session store and a callback that throws', () => {
 
   it('after a failed command: the promise resolves, the throw is reported', async () => {
     const events: AgentSessionEvent[] = [];
-    const { store: cookieStore, prefix } = store(events);
-    await fixture.inspector.hSet(`${prefix}sess:wrong-type`, 'a', '1'); // GET answers WRONGTYPE
+    const { store: cookieStore } = store(events, true);
     let given: unknown;
     await expect(
-      cookieStore.get('wrong-type', (error) => {
+      cookieStore.get('any', (error) => {
         given = error;
         thrown();
       }),
     ).resolves.toBeUndefined();
-    expect(String(given)).toMatch(/WRONGTYPE/);
+    expect(String(given)).toMatch(/a command that failed/);
     expect(events).toEqual([reported]);
+  });
+
+  it('a key of another type is no session (not a failed command): null, reported as session_corrupt', async () => {
+    const events: AgentSessionEvent[] = [];
+    const { store: cookieStore, prefix } = store(events);
+    await fixture.inspector.hSet(`${prefix}sess:wrong-type`, 'a', '1'); // GET answers WRONGTYPE
+    let given: unknown = 'not called';
+    let result: unknown;
+    await cookieStore.get('wrong-type', (error, value) => {
+      given = error;
+      result = value;
+    });
+    expect(given).toBeNull();
+    expect(result).toBeNull();
+    expect(events).toEqual([{ type: 'warning', code: 'session_corrupt', key: `${prefix}sess:wrong-type`, message: expect.any(String) }]);
   });
 });

@@ -76,9 +76,10 @@ describe('requesting an observation', () => {
   it('undoes the coalescing mark when the job cannot be queued', async () => {
     const store = testStore(redis.client);
     const session = await store.create();
-    // A queue key of the wrong type makes XADD fail after the session was marked "queued".
-    await redis.client.set(observerQueueKey(store.keyPrefix, 'default'), 'not a stream');
-    await expect(session.requestObservation()).rejects.toThrow(/WRONGTYPE/);
+    // A queue key of the wrong type makes the enqueue fail after the session was marked "queued".
+    const queue = observerQueueKey(store.keyPrefix, 'default');
+    await redis.client.set(queue, 'not a stream');
+    await expect(session.requestObservation()).rejects.toMatchObject({ name: 'CorruptStateError', key: queue });
     expect(await redis.client.hGet(session.keys.jobs, 'default')).toBeNull();
 
     await redis.client.del(observerQueueKey(store.keyPrefix, 'default'));

@@ -14,7 +14,13 @@
 
   Returns the entries left in the backlog, or -1 when the lease was lost
   (nothing removed).
+  Errors: CORRUPT <key> (the backlog or the lease holds another type):
+  nothing is removed.
 ]]
+--- @include "../../core/lua/includes/check-keys"
+
+local err = check_type(KEYS[1], 'list') or check_type(KEYS[2], 'string')
+if err then return err end
 if redis.call('GET', KEYS[2]) ~= ARGV[1] then return -1 end
 redis.call('LTRIM', KEYS[1], tonumber(ARGV[2]), -1)
 return redis.call('LLEN', KEYS[1])

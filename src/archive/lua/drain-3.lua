@@ -13,7 +13,13 @@
 
   Returns { 'busy' } when another archiver holds the lease (nothing read),
   else { 'ok', entries, meta as a flat field/value list }.
+  Errors: CORRUPT <key> (the meta, backlog or lease key holds another type;
+  see core's includes/check-keys): nothing is written, the lease not taken.
 ]]
+--- @include "../../core/lua/includes/check-keys"
+
+local err = check_type(KEYS[1], 'hash') or check_type(KEYS[2], 'list') or check_type(KEYS[3], 'string')
+if err then return err end
 local holder = redis.call('GET', KEYS[3])
 if holder and holder ~= ARGV[1] then return { 'busy' } end
 redis.call('SET', KEYS[3], ARGV[1], 'PX', ARGV[2])

@@ -26,17 +26,20 @@
   ARGV[7] idempotency records: '<ttlMs>:<maxKeys>' (see includes/idempotency)
 
   Returns { seq, ts }.
-  Errors: BACKLOG_FULL (see includes/archive), NO_SESSION, USER_MISMATCH
-  (see includes/guard); IDEMPOTENCY_CONFLICT (the key was used for another
-  turn), CORRUPT <KEYS[6]> (see includes/idempotency); nothing is written.
+  Errors: CORRUPT <key> (a key of the session holds what agent-session did
+  not write: see includes/check-keys, includes/idempotency),
+  BACKLOG_FULL (see includes/archive), NO_SESSION, USER_MISMATCH (see
+  includes/guard); IDEMPOTENCY_CONFLICT (the key was used for another turn).
+  Nothing is written on any error.
 ]]
 --- @include "includes/now-ms"
+--- @include "includes/check-session"
 --- @include "includes/guard"
 --- @include "includes/refresh"
 --- @include "includes/archive"
 --- @include "includes/idempotency"
 
-local err = archive_room(KEYS[5], 1) or guard()
+local err = check_session() or archive_room(KEYS[5], 1) or guard()
 if err then return err end
 
 -- Idempotency (ARGV[6]): a repeat returns the first result; checks only, before any write.
@@ -48,8 +51,9 @@ if idem_hit then
   if not hit_seq then return fail(E.CORRUPT, KEYS[6]) end
   return { tonumber(hit_seq), tonumber(hit_ts) }
 end
--- End of idempotency checks.
+-- End of the checks.
 
+bind()
 local now = now_ms()
 local ts = math.max(now, tonumber(redis.call('HGET', KEYS[1], 'lastTurnAt') or '0'))
 local seq = redis.call('HINCRBY', KEYS[1], 'turnCount', 1)

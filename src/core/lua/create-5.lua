@@ -19,14 +19,18 @@
 
   Returns the creation time (ms, Redis clock).
   Errors: SESSION_EXISTS  the session exists; nothing was changed.
+          CORRUPT <key>   a leftover key of the session (its meta hash is
+                          gone) holds another type (see includes/check-keys);
+                          nothing was written.
           BACKLOG_FULL    see includes/archive; nothing was written.
 ]]
 --- @include "includes/now-ms"
+--- @include "includes/check-session"
 --- @include "includes/refresh"
 --- @include "includes/archive"
 
 if redis.call('EXISTS', KEYS[1]) == 1 then return fail(E.SESSION_EXISTS) end
-local err = archive_room(KEYS[5], 1)
+local err = check_session() or archive_room(KEYS[5], 1)
 if err then return err end
 local now = now_ms()
 redis.call('HSET', KEYS[1], 'createdAt', now, 'lastActive', now, 'turnCount', 0, 'idleTimeoutMs', ARGV[2], unpack(ARGV, 4))

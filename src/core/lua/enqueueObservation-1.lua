@@ -10,8 +10,12 @@
   ARGV[3] the queue's maxAgeMs
 
   Returns the job's (stream entry's) id.
+  Errors: CORRUPT <KEYS[1]> (the key is not a stream; nothing written).
 ]]
+--- @include "includes/check-keys"
 --- @include "includes/now-ms"
 --- @include "includes/queue-bounds"
 
+local err = check_type(KEYS[1], 'stream')
+if err then return err end
 return add_job(KEYS[1], ARGV[1], ARGV[2], ARGV[3], now_ms())

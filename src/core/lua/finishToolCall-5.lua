@@ -18,22 +18,36 @@
   ARGV[6] 'completed': the result as JSON; 'failed': the error message
 
   Returns finishedAt (ms, Redis clock).
-  Errors: BACKLOG_FULL (see includes/archive); NO_SESSION, USER_MISMATCH (see
-  includes/guard); NO_TOOL_CALL (no
-  call with this id); TOOL_CALL_NOT_PENDING <status> (the call already
-  finished, with that status).
+  Errors: CORRUPT <key> (see includes/check-keys; CORRUPT <KEYS[3]> also when
+  the call's status, startedAt or arguments are not what startToolCall
+  wrote); BACKLOG_FULL (see includes/archive); NO_SESSION, USER_MISMATCH (see
+  includes/guard); NO_TOOL_CALL (no call with this id); TOOL_CALL_NOT_PENDING
+  <status> (the call already finished, with that status). Nothing is written
+  on any error.
 ]]
 --- @include "includes/now-ms"
+--- @include "includes/check-session"
 --- @include "includes/guard"
 --- @include "includes/refresh"
 --- @include "includes/archive"
 
-local err = archive_room(KEYS[5], 1) or guard()
+local err = check_session() or archive_room(KEYS[5], 1) or guard()
 if err then return err end
 local id = ARGV[4]
-local status = redis.call('HGET', KEYS[3], id .. ':status')
+local call = redis.call('HMGET', KEYS[3], id .. ':status', id .. ':args', id .. ':startedAt')
+local status = call[1]
 if not status then return fail(E.NO_TOOL_CALL) end
+-- The call's stored fields go into the archive entry as they are: they must be what startToolCall wrote.
+if (status ~= 'pending' and status ~= 'completed' and status ~= 'failed')
+  or not (call[3] and string.match(call[3], '^%d+$') and #call[3] <= 15) then
+  return fail(E.CORRUPT, KEYS[3])
+end
+err = check_json(KEYS[3], call[2] or 'null')
+if err then return err end
 if status ~= 'pending' then return fail(E.TOOL_CALL_NOT_PENDING, status) end
+-- End of the checks.
+
+bind()
 local now = now_ms()
 local field = 'result'
 if ARGV[5] == 'failed' then field = 'error' end

@@ -9,8 +9,13 @@
   stream (XLEN), those delivered to a worker and not yet acknowledged
   (XPENDING summary; 0 when no worker ever created the group), and the age
   of the oldest entry by the Redis clock (-1 when the stream is empty).
+  Errors: CORRUPT <KEYS[1]> (the key is not a stream).
 ]]
+--- @include "includes/check-keys"
 --- @include "includes/now-ms"
+
+local err = check_type(KEYS[1], 'stream')
+if err then return err end
 
 local length = redis.call('XLEN', KEYS[1])
 local pending = 0

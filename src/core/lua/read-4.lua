@@ -23,14 +23,17 @@
 
   Returns { meta (flat HGETALL), turns (JSON strings), tools (flat HGETALL,
   the one call's fields as flat field/value pairs, or {}), observer (flat HGETALL or {}), serverNowMs }.
-  Errors: NO_SESSION, USER_MISMATCH (see includes/guard); CORRUPT <KEYS[2]>
-  (a time range met a turn without the "seq"/"ts" prefix appendTurn writes).
+  Errors: CORRUPT <key> (see includes/check-keys), NO_SESSION, USER_MISMATCH
+  (see includes/guard); CORRUPT <KEYS[2]> (a time range met a turn without
+  the "seq"/"ts" prefix appendTurn writes). Nothing is written (binding,
+  TTLs) on any error.
 ]]
 --- @include "includes/now-ms"
+--- @include "includes/check-session"
 --- @include "includes/guard"
 --- @include "includes/refresh"
 
-local err = guard()
+local err = check_session() or guard()
 if err then return err end
 local turns = {}
 local mode = ARGV[3]
@@ -87,5 +90,7 @@ if string.sub(ARGV[6], 1, 1) == '=' then
 end
 local observer = {}
 if ARGV[7] == '1' then observer = redis.call('HGETALL', KEYS[4]) end
+-- The writes (a first caller's binding, the TTLs) come after every check above.
+bind()
 refresh()
 return { meta, turns, tools, observer, now_ms() }

@@ -19,15 +19,18 @@
   Returns 'enqueue' when the caller must now add a job to the queue (the
   state is "queued"), else the state the request coalesced into: 'queued',
   'running' or 'rerun' (a "running" state becomes "rerun").
-  Errors: NO_SESSION, USER_MISMATCH (see includes/guard); nothing is created.
+  Errors: CORRUPT <key> (see includes/check-keys; KEYS[5] not a hash),
+  NO_SESSION, USER_MISMATCH (see includes/guard); nothing is written.
 ]]
 --- @include "includes/now-ms"
+--- @include "includes/check-session"
 --- @include "includes/guard"
 --- @include "includes/refresh"
 --- @include "includes/job-state"
 
-local err = guard()
+local err = check_session() or check_type(KEYS[5], 'hash') or guard()
 if err then return err end
+bind()
 local now = now_ms()
 local state, deadline = job_state(KEYS[5], ARGV[3], now)
 refresh()

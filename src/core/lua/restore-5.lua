@@ -25,10 +25,15 @@
   ARGV[7] window: how many turns the list keeps
 
   Returns 'restored', or 'exists' when the session is there (nothing written).
+  Errors: CORRUPT <key> (a leftover key of the session, or the backlog, holds
+  another type; see includes/check-keys): nothing is written.
 ]]
 --- @include "includes/refresh"
+--- @include "includes/check-session"
 
 if redis.call('EXISTS', KEYS[1]) == 1 then return 'exists' end
+local err = check_session() or check_type(KEYS[5], 'list')
+if err then return err end
 local meta = cjson.decode(ARGV[3])
 local turns = cjson.decode(ARGV[4])
 local tools = cjson.decode(ARGV[5])

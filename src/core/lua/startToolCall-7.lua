@@ -35,19 +35,21 @@
   ARGV[9] the window: how many calls the tools hash keeps (pending ones aside)
 
   Returns startedAt (ms, Redis clock).
-  Errors: BACKLOG_FULL (see includes/archive); NO_SESSION, USER_MISMATCH (see
+  Errors: CORRUPT <key> (see includes/check-keys); BACKLOG_FULL (see
+  includes/archive); NO_SESSION, USER_MISMATCH (see
   includes/guard); TOOL_CALL_EXISTS (a call with this id was already started);
   IDEMPOTENCY_CONFLICT (the key was used for another call), CORRUPT <KEYS[6]>
   (see includes/idempotency); CORRUPT <KEYS[7]> (not a zset). Nothing is
   written.
 ]]
 --- @include "includes/now-ms"
+--- @include "includes/check-session"
 --- @include "includes/guard"
 --- @include "includes/refresh"
 --- @include "includes/archive"
 --- @include "includes/idempotency"
 
-local err = archive_room(KEYS[5], 1) or guard()
+local err = check_session() or archive_room(KEYS[5], 1) or guard()
 if err then return err end
 
 -- Idempotency (ARGV[7]) and the window's order (KEYS[7]): checks only, before any write.
@@ -61,12 +63,14 @@ if idem_hit then
   if not string.match(idem_hit, '^%d+$') then return fail(E.CORRUPT, KEYS[6]) end
   return tonumber(idem_hit)
 end
+local order_err = check_type(KEYS[7], 'zset')
+if order_err then return order_err end
 local order_type = redis.call('TYPE', KEYS[7])['ok']
-if order_type ~= 'none' and order_type ~= 'zset' then return fail(E.CORRUPT, KEYS[7]) end
--- End of the checks.
-
 local id = ARGV[4]
 if redis.call('HEXISTS', KEYS[3], id .. ':status') == 1 then return fail(E.TOOL_CALL_EXISTS) end
+-- End of the checks.
+
+bind()
 local now = now_ms()
 redis.call('HSET', KEYS[3], id .. ':name', ARGV[5], id .. ':status', 'pending', id .. ':args', ARGV[6], id .. ':startedAt', now)
 redis.call('HSET', KEYS[1], 'lastActive', now)

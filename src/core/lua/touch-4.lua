@@ -12,10 +12,13 @@
   ARGV[2] TTL in ms every key is reset to (see includes/refresh)
 
   Returns 1, or 0 when the session does not exist.
-  Errors: USER_MISMATCH (the session is another user's; it was left untouched).
+  Errors: USER_MISMATCH (the session is another user's; it was left untouched);
+  CORRUPT <key> (see includes/check-keys; nothing written).
 ]]
 --- @include "includes/touch-session"
 
+local err = check_session()
+if err then return err end
 local touched = touch_session()
 if touched == -1 then return fail(E.USER_MISMATCH) end
 return touched

@@ -19,8 +19,12 @@
 
   Returns { touched, extended }: touched 1, 0 (no such session) or -1
   (another user's session, untouched); extended 1 if KEYS[5] existed, else 0.
+  Errors: CORRUPT <key> (a key of the session; see includes/check-keys):
+  nothing is written, KEYS[5] is not extended either.
 ]]
 --- @include "includes/touch-session"
 
+local err = check_session()
+if err then return err end
 local extended = redis.call('PEXPIRE', KEYS[5], ARGV[3])
 return { touch_session(), extended }

@@ -18,16 +18,19 @@
   ARGV[5+2n ..] fields to delete
 
   Returns 1.
-  Errors: BACKLOG_FULL (see includes/archive), NO_SESSION, USER_MISMATCH
-  (see includes/guard); nothing is written.
+  Errors: CORRUPT <key> (see includes/check-keys), BACKLOG_FULL (see
+  includes/archive), NO_SESSION, USER_MISMATCH (see includes/guard); nothing
+  is written.
 ]]
 --- @include "includes/now-ms"
+--- @include "includes/check-session"
 --- @include "includes/guard"
 --- @include "includes/refresh"
 --- @include "includes/archive"
 
-local err = archive_room(KEYS[5], 1) or guard()
+local err = check_session() or archive_room(KEYS[5], 1) or guard()
 if err then return err end
+bind()
 local pairs_count = tonumber(ARGV[4])
 if pairs_count > 0 then redis.call('HSET', KEYS[1], unpack(ARGV, 5, 4 + 2 * pairs_count)) end
 if #ARGV > 4 + 2 * pairs_count then redis.call('HDEL', KEYS[1], unpack(ARGV, 5 + 2 * pairs_count)) end

@@ -22,8 +22,8 @@
   ARGV[6] the notes, as JSON
 
   Returns 1 when written, 0 when the stored notes cover a later turn (kept).
-  Errors: LEASE_LOST, NO_SESSION (see includes/fenced), BACKLOG_FULL (see
-  includes/archive); nothing is written.
+  Errors: CORRUPT <key>, LEASE_LOST, NO_SESSION (see includes/fenced),
+  BACKLOG_FULL (see includes/archive); nothing is written.
 ]]
 --- @include "includes/now-ms"
 --- @include "includes/refresh"

@@ -14,7 +14,8 @@
   ARGV[4] the error message (cut to length by the caller)
 
   Returns 1.
-  Errors: LEASE_LOST, NO_SESSION (see includes/fenced); nothing is written.
+  Errors: CORRUPT <key>, LEASE_LOST, NO_SESSION (see includes/fenced);
+  nothing is written.
 ]]
 --- @include "includes/now-ms"
 --- @include "includes/refresh"

@@ -16,9 +16,14 @@
   ARGV[5] the queue's maxAgeMs
 
   Returns the new job's id, or '' when none was queued.
+  Errors: CORRUPT <KEYS[1]> (not a stream; nothing written).
 ]]
+--- @include "../../core/lua/includes/check-keys"
 --- @include "../../core/lua/includes/now-ms"
 --- @include "../../core/lua/includes/queue-bounds"
+
+local err = check_type(KEYS[1], 'stream')
+if err then return err end
 
 redis.call('XACK', KEYS[1], ARGV[1], ARGV[2])
 redis.call('XDEL', KEYS[1], ARGV[2])

@@ -17,14 +17,19 @@
                removed and nothing is created
     'busy'     another run holds the lease (one run per session at a time)
     'started'  the lease is ours until it expires or the run ends it
+  Errors: CORRUPT <key> (the meta, lease or jobs key holds another type; see
+  core's includes/check-keys): nothing is written, the job cannot run.
 ]]
 --- @include "../../core/lua/includes/now-ms"
 --- @include "../../core/lua/includes/job-state"
+--- @include "../../core/lua/includes/check-keys"
 
 if redis.call('EXISTS', KEYS[1]) == 0 then
   redis.call('DEL', KEYS[3])
   return 'gone'
 end
+local err = check_type(KEYS[1], 'hash') or check_type(KEYS[2], 'string') or check_type(KEYS[3], 'hash')
+if err then return err end
 if not redis.call('SET', KEYS[2], ARGV[2], 'NX', 'PX', ARGV[3]) then return 'busy' end
 local now = now_ms()
 set_job_state(KEYS[3], ARGV[1], 'running', now + tonumber(ARGV[3]), now)

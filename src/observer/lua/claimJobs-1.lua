@@ -13,6 +13,7 @@
   Returns { next cursor, jobs as a flat { id, session, ... } list }; cursor
   '0-0' means the scan is complete.
   Errors: NO_GROUP (the stream or the group is gone; see includes/group-call).
+  CORRUPT <KEYS[1]> (the key is not a stream; see includes/group-call).
 ]]
 --- @include "includes/flatten-entries"
 --- @include "includes/group-call"

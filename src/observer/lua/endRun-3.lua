@@ -22,10 +22,15 @@
                or this one is being released): the state is now "queued" and
                the caller must queue a job (or leave its own pending)
     'done'     nothing more is wanted
+  Errors: CORRUPT <key> (the lease or jobs key holds another type): nothing
+  is written; the lease expires on its own.
 ]]
 --- @include "../../core/lua/includes/now-ms"
 --- @include "../../core/lua/includes/job-state"
+--- @include "../../core/lua/includes/check-keys"
 
+local err = check_type(KEYS[2], 'string') or check_type(KEYS[3], 'hash')
+if err then return err end
 local holder = redis.call('GET', KEYS[2])
 if holder and holder ~= ARGV[2] then return 'taken' end
 if holder then redis.call('DEL', KEYS[2]) end

@@ -7,13 +7,14 @@
   ARGV[1] the consumer group (named after the kind)
 
   Returns 1 if created, 0 if it existed.
-  Errors: any other error of XGROUP CREATE, as Redis reports it (e.g.
-  WRONGTYPE when KEYS[1] is not a stream).
+  Errors: CORRUPT <KEYS[1]> when KEYS[1] is not a stream; any other error of
+  XGROUP CREATE, as Redis reports it.
 ]]
 
 local reply = redis.pcall('XGROUP', 'CREATE', KEYS[1], ARGV[1], '0', 'MKSTREAM')
 if type(reply) == 'table' and reply.err then
   if string.sub(reply.err, 1, 9) == 'BUSYGROUP' then return 0 end
+  if string.sub(reply.err, 1, 9) == 'WRONGTYPE' then return fail(E.CORRUPT, KEYS[1]) end
   return reply
 end
 return 1

@@ -11,10 +11,15 @@
   ARGV[3] lease ms
 
   Returns 1, or 0 when the lease was lost (nothing changed).
+  Errors: CORRUPT <key> (the lease or jobs key holds another type): nothing
+  is written.
 ]]
 --- @include "../../core/lua/includes/now-ms"
 --- @include "../../core/lua/includes/job-state"
+--- @include "../../core/lua/includes/check-keys"
 
+local err = check_type(KEYS[1], 'string') or check_type(KEYS[2], 'hash')
+if err then return err end
 if redis.call('GET', KEYS[1]) ~= ARGV[2] then return 0 end
 redis.call('PEXPIRE', KEYS[1], ARGV[3])
 local now = now_ms()

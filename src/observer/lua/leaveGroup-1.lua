@@ -9,6 +9,7 @@
 
   Returns 1 if removed, 0 if it still holds a pending job.
   Errors: NO_GROUP (the stream or the group is gone; see includes/group-call).
+  CORRUPT <KEYS[1]> (the key is not a stream; see includes/group-call).
 ]]
 --- @include "includes/group-call"
 

@@ -15,13 +15,17 @@
 
   Returns the jobs as a flat { id, session, ... } list (see includes/flatten-entries).
   Errors: NO_GROUP (the stream or the group is gone, e.g. after FLUSHDB; see
-  includes/group-call).
+  includes/group-call); CORRUPT <KEYS[1]> (the key is not a stream).
 ]]
+--- @include "../../core/lua/includes/check-keys"
 --- @include "../../core/lua/includes/now-ms"
 --- @include "../../core/lua/includes/queue-bounds"
 --- @include "includes/flatten-entries"
 --- @include "includes/group-call"
 
+-- The type is checked before the trim, its first write.
+local err = check_type(KEYS[1], 'stream')
+if err then return err end
 if redis.call('EXISTS', KEYS[1]) == 1 then bound_queue(KEYS[1], ARGV[4], ARGV[5], now_ms()) end
 local reply, missing = group_call('XREADGROUP', 'GROUP', ARGV[1], ARGV[2], 'COUNT', ARGV[3], 'STREAMS', KEYS[1], '>')
 if missing then return missing end

@@ -10,6 +10,7 @@
 
   Returns 1 if the job was still pending (its idle time reset), else 0.
   Errors: NO_GROUP (the stream or the group is gone; see includes/group-call).
+  CORRUPT <KEYS[1]> (the key is not a stream; see includes/group-call).
 ]]
 --- @include "includes/group-call"
 

@@ -18,9 +18,12 @@
     'n' .. a version of the observer notes as JSON { coversThroughSeq, writtenAt, notes }
     'm'    the metadata changed (the archiver reads the meta hash when it drains)
 
-  archive_room(key, n): nil, or the error reply when n more entries would not fit.
+  archive_room(key, n): nil, or the error reply when n more entries would not
+    fit, or CORRUPT <key> when the backlog is not a list. Reads only.
   archive_push(key, entry): pushes one entry and resets the backlog's TTL.
 ]]
+--- @include "check-keys"
+
 local function archive_spec()
   if ARGV[3] == '' then return nil end
   local max_entries, ttl = string.match(ARGV[3], '^(%d+):(%d+)$')
@@ -29,7 +32,10 @@ end
 
 local function archive_room(key, n)
   local max_entries = archive_spec()
-  if max_entries and redis.call('LLEN', key) + n > max_entries then return fail(E.BACKLOG_FULL, tostring(max_entries)) end
+  if not max_entries then return nil end
+  local err = check_type(key, 'list')
+  if err then return err end
+  if redis.call('LLEN', key) + n > max_entries then return fail(E.BACKLOG_FULL, tostring(max_entries)) end
   return nil
 end
 
