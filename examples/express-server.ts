@@ -14,11 +14,13 @@
  *   curl -c jar -b jar 'localhost:3000/history?beforeSeq=40&limit=20'
  */
 import { randomBytes } from 'node:crypto';
-import express, { type Request, type Response } from 'express';
+import express, { type NextFunction, type Request, type Response } from 'express';
 import { connectRedis } from 'agent-session';
 import { agentSession, agentSessionErrorHandler } from 'agent-session/express';
 import { coldTierFromEnvironment, listConversations, readHistory, resumeConversation, type Answer } from './shared/cold-tier.js';
 import { chat, clientMessageId, conversationState, endConversation, leaveOtherUsersConversation, startConversation } from './shared/scripted-agent.js';
+import { errorAnswer, logLine } from './shared/errors.js';
+import { BODY_LIMIT_BYTES, checkMessage, validUserId } from './shared/requests.js';
 import { serve } from './shared/serve.js';
 
 declare module 'express-session' {
@@ -41,7 +43,8 @@ const archive = await coldTierFromEnvironment(process.env.DATABASE_URL).catch(as
 });
 
 const app = express();
-app.use(express.json());
+// A body over 64 KiB is refused (413) before it is read; errors are answered as JSON at the end.
+app.use(express.json({ limit: BODY_LIMIT_BYTES }));
 
 // Outside the session middleware: a health check needs no cookie.
 app.get('/healthz', async (_req, res) => {
@@ -67,8 +70,9 @@ app.use(
 const userOf = (req: Request) => req.session.userId;
 
 app.post('/login', async (req, res) => {
-  const userId = typeof req.body?.userId === 'string' ? req.body.userId : '';
-  if (!userId) return void res.status(400).json({ error: 'userId_required' });
+  // Checked before anything is written to the session: a refused login changes nothing.
+  const userId = validUserId(req.body?.userId);
+  if (userId === undefined) return void res.status(400).json({ error: 'invalid_user_id' });
   leaveOtherUsersConversation(req.agent, userId);
   // A new session id at login defends against session fixation; the agent state moves across.
   await new Promise<void>((resolve, reject) => req.session.regenerate((error) => (error ? reject(error) : resolve())));
@@ -78,11 +82,11 @@ app.post('/login', async (req, res) => {
 
 app.post('/chat', async (req, res) => {
   if (!userOf(req)) return void res.status(401).json({ error: 'login_required' });
-  const message = typeof req.body?.message === 'string' ? req.body.message : '';
-  if (!message) return void res.status(400).json({ error: 'message_required' });
+  const checked = checkMessage(req.body?.message);
+  if ('error' in checked) return void res.status(400).json({ error: checked.error });
   const messageId = clientMessageId(req.body?.messageId ?? req.get('idempotency-key'));
   if (messageId === false) return void res.status(400).json({ error: 'invalid_message_id' });
-  res.json(await chat(req.agent, message, messageId));
+  res.json(await chat(req.agent, checked.message, messageId));
 });
 
 app.get('/state', async (req, res) => {
@@ -113,8 +117,19 @@ if (archive) {
   });
 }
 
-// 503 while Redis or the archive is unavailable or the archive backlog is full, 403 for another user's session; everything else goes on to Express.
+app.use((_req, res) => void res.status(404).json({ error: 'not_found' }));
+
+// 503 while Redis or the archive is unavailable or the archive backlog is full, 403 for another user's session,
+// 400 / 413 for a value the library refused; everything else is answered below.
 app.use(agentSessionErrorHandler());
+// The rest (a malformed or too large body, a conversation deleted mid-request, a bug) as JSON without internals; details go to the log.
+app.use((error: unknown, req: Request, res: Response, next: NextFunction) => {
+  if (res.headersSent) return next(error);
+  const { status, body, close } = errorAnswer(error);
+  if (status >= 500) console.error(logLine(error, req.method, req.path));
+  if (close) res.set('Connection', 'close');
+  res.status(status).json(body);
+});
 
 serve('Express', app, port, async () => {
   await archive?.close();

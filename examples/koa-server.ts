@@ -10,12 +10,13 @@
  * Express example.
  */
 import { randomBytes } from 'node:crypto';
-import type { IncomingMessage } from 'node:http';
 import Koa, { type Context } from 'koa';
 import { connectRedis } from 'agent-session';
 import { agentSession } from 'agent-session/koa';
 import { coldTierFromEnvironment, listConversations, readHistory, resumeConversation, type Answer } from './shared/cold-tier.js';
 import { chat, clientMessageId, conversationState, endConversation, leaveOtherUsersConversation, startConversation } from './shared/scripted-agent.js';
+import { errorAnswer, logLine } from './shared/errors.js';
+import { checkMessage, readJsonBody, validUserId } from './shared/requests.js';
 import { serve } from './shared/serve.js';
 
 const port = Number(process.env.PORT ?? 3000);
@@ -35,6 +36,19 @@ const app = new Koa();
 // In production: fixed keys from the environment. A random one is fine for a
 // demo; it only means a restart logs everyone out. The first key signs.
 app.keys = [process.env.SESSION_SECRET ?? randomBytes(32).toString('base64url')];
+
+// Outermost: whatever no route answered (a malformed or too large body, a conversation deleted
+// mid-request, a bug) is answered as JSON without internals; details go to the log.
+app.use(async (ctx, next) => {
+  try {
+    await next();
+  } catch (error) {
+    const { status, body, close } = errorAnswer(error);
+    if (status >= 500) console.error(logLine(error, ctx.method, ctx.path));
+    if (close) ctx.set('Connection', 'close');
+    answer(ctx, status, body);
+  }
+});
 
 // Before the session middleware: a health check needs no cookie.
 app.use(async (ctx, next) => {
@@ -63,8 +77,9 @@ function userOf(ctx: Context): string | undefined {
 
 const routes: Record<string, (ctx: Context) => Promise<void>> = {
   'POST /login': async (ctx) => {
-    const { userId } = await jsonBody(ctx.req);
-    if (typeof userId !== 'string' || !userId) return answer(ctx, 400, { error: 'userId_required' });
+    // Checked before anything is written to the session: a refused login changes nothing.
+    const userId = validUserId((await readJsonBody(ctx.req)).userId);
+    if (userId === undefined) return answer(ctx, 400, { error: 'invalid_user_id' });
     leaveOtherUsersConversation(ctx.agent, userId);
     // A new session id at login defends against session fixation; the agent state moves across.
     await ctx.session.regenerate();
@@ -73,12 +88,12 @@ const routes: Record<string, (ctx: Context) => Promise<void>> = {
   },
   'POST /chat': async (ctx) => {
     if (!userOf(ctx)) return answer(ctx, 401, { error: 'login_required' });
-    const body = await jsonBody(ctx.req);
-    const { message } = body;
-    if (typeof message !== 'string' || !message) return answer(ctx, 400, { error: 'message_required' });
+    const body = await readJsonBody(ctx.req);
+    const checked = checkMessage(body.message);
+    if ('error' in checked) return answer(ctx, 400, { error: checked.error });
     const messageId = clientMessageId(body.messageId ?? ctx.get('idempotency-key'));
     if (messageId === false) return answer(ctx, 400, { error: 'invalid_message_id' });
-    answer(ctx, 200, await chat(ctx.agent, message, messageId));
+    answer(ctx, 200, await chat(ctx.agent, checked.message, messageId));
   },
   'GET /state': async (ctx) => {
     const userId = userOf(ctx);
@@ -99,18 +114,19 @@ const coldTierRoutes: Array<[method: string, path: RegExp, route: (ctx: Context,
   ['GET', /^\/history$/, (ctx) => readHistory(ctx.agent, { beforeSeq: ctx.query.beforeSeq, limit: ctx.query.limit })],
 ];
 
-// 503 while Redis or the archive is unavailable or the archive backlog is full, and 403 for another user's session, are answered by agentSession itself.
+// 503 while Redis or the archive is unavailable or the archive backlog is full, 403 for another user's session and 400 / 413
+// for a value the library refused are answered by agentSession itself; an unknown route is 404.
 app.use(async (ctx) => {
   const route = routes[`${ctx.method} ${ctx.path}`];
   if (route) return route(ctx);
-  if (!archive) return;
-  for (const [method, path, coldTierRoute] of coldTierRoutes) {
+  for (const [method, path, coldTierRoute] of archive ? coldTierRoutes : []) {
     const match = ctx.method === method ? path.exec(ctx.path) : null;
     if (!match) continue;
     if (!userOf(ctx)) return answer(ctx, 401, { error: 'login_required' });
     const { status, body } = await coldTierRoute(ctx, decodedParameter(match[1] ?? ''));
     return answer(ctx, status, body);
   }
+  answer(ctx, 404, { error: 'not_found' });
 });
 
 /** A path parameter as Express decodes it; a malformed escape is left as it is (no id has a "%", so it is answered as unknown). */
@@ -125,17 +141,6 @@ function decodedParameter(text: string): string {
 function answer(ctx: Context, status: number, body: unknown): void {
   ctx.status = status;
   ctx.body = body;
-}
-
-async function jsonBody(req: IncomingMessage): Promise<Record<string, unknown>> {
-  let text = '';
-  for await (const chunk of req) text += chunk;
-  try {
-    const value: unknown = text ? JSON.parse(text) : {};
-    return typeof value === 'object' && value !== null ? (value as Record<string, unknown>) : {};
-  } catch {
-    return {};
-  }
 }
 
 serve('Koa', app.callback(), port, async () => {

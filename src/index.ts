@@ -7,7 +7,8 @@
 export { createAgentStore } from './core/agent-store.js';
 export type { AgentSession, AgentStore, ObservationRequestOptions, ObservationRequestResult } from './core/api.js';
 export type { Caller } from './core/caller.js';
-export type { AgentStoreOptions, AgentStoreLimits, StoreArchiveOptions } from './core/config.js';
+export type { AgentStoreOptions, AgentStoreLimits, ObserverQueueOptions, StoreArchiveOptions } from './core/config.js';
+export type { ObserverBacklog } from './core/observer-backlog.js';
 export type { ColdTier, ConversationList, ConversationPage, ConversationSummary, HistoryQuery } from './core/cold-tier.js';
 export type * from './core/types.js';
 export * from './errors.js';

@@ -211,12 +211,14 @@ export class SessionHandle implements AgentSession {
     if (!Number.isSafeInteger(queuedTtlMs) || queuedTtlMs < 1) {
       throw new InvalidInputError('`queuedTtlMs` must be a whole number of milliseconds >= 1.');
     }
-    const state = String(await this.#run(scripts.REQUEST_OBSERVATION, [kind, queuedTtlMs], { withJobs: true }));
+    const { client, failFastMs, keyPrefix, observerQueue } = this.#config;
+    // The mark must not outlive its job: a job trimmed by age would otherwise swallow the requests coalesced into it.
+    const markMs = Math.min(queuedTtlMs, observerQueue.maxAgeMs);
+    const state = String(await this.#run(scripts.REQUEST_OBSERVATION, [kind, markMs], { withJobs: true }));
     if (state !== 'enqueue') return { outcome: 'coalesced', kind, into: state === 'queued' ? 'queued' : 'running' };
-    const { client, failFastMs, keyPrefix } = this.#config;
     const queue = observerQueueKey(keyPrefix, kind);
     try {
-      const jobId = await runScript(client, scripts.ENQUEUE_OBSERVATION, [queue], [this.id], failFastMs);
+      const jobId = await runScript(client, scripts.ENQUEUE_OBSERVATION, [queue], [this.id, observerQueue.maxLength, observerQueue.maxAgeMs], failFastMs);
       return { outcome: 'queued', kind, jobId: String(jobId) };
     } catch (error) {
       await runScript(client, scripts.CANCEL_OBSERVATION, [this.keys.jobs], [kind], failFastMs).catch(() => undefined);

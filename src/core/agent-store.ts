@@ -2,7 +2,9 @@ import type { AgentStore } from './api.js';
 import { SessionHandle } from './agent-session.js';
 import type { Caller } from './caller.js';
 import { resolveStoreConfig, type AgentStoreOptions, type StoreConfig } from './config.js';
-import { generateId } from './ids.js';
+import { assertValidId, generateId } from './ids.js';
+import { DEFAULT_OBSERVER_KIND } from './keys.js';
+import { readObserverBacklog, type ObserverBacklog } from './observer-backlog.js';
 import { ConfigError, InvalidInputError, SessionNotFoundError, SessionUserMismatchError } from '../errors.js';
 import { toTurn, type ColdTier, type ConversationList, type ConversationPage, type HistoryQuery } from './cold-tier.js';
 import type { AgentSessionInit, Turn } from './types.js';
@@ -66,6 +68,13 @@ export class SessionStore implements AgentStore {
   async conversations(userId: string, page: ConversationPage = {}): Promise<ConversationList> {
     if (typeof userId !== 'string' || userId.length === 0) throw new InvalidInputError('conversations(userId) needs the user id whose conversations to list.');
     return this.#tier('conversations()').listConversations(userId, page);
+  }
+
+  async observerBacklog(options: { kind?: string } = {}): Promise<ObserverBacklog> {
+    const kind = options.kind ?? DEFAULT_OBSERVER_KIND;
+    assertValidId(kind, 'observer kind');
+    const { client, keyPrefix, failFastMs } = this.#config;
+    return readObserverBacklog(client, keyPrefix, kind, failFastMs);
   }
 
   #tier(method: string): ColdTier {

@@ -1,5 +1,6 @@
 import type { Caller } from './caller.js';
 import type { ConversationList, ConversationPage, HistoryQuery } from './cold-tier.js';
+import type { ObserverBacklog } from './observer-backlog.js';
 import type {
   AgentMeta,
   AgentSessionInit,
@@ -45,6 +46,12 @@ export interface AgentStore {
   history(id: string, caller: Caller, query?: HistoryQuery): Promise<Turn[]>;
   /** A user's conversations, newest first, a page at a time (cold tier). */
   conversations(userId: string, page?: ConversationPage): Promise<ConversationList>;
+  /**
+   * How far behind the observer of `kind` (default "default") is: jobs in
+   * its queue, jobs received by a worker and not yet done, and the age of
+   * the oldest job (null when the queue is empty). One read-only round trip.
+   */
+  observerBacklog(options?: { kind?: string }): Promise<ObserverBacklog>;
 }
 
 export interface ObservationRequestOptions {
@@ -54,7 +61,9 @@ export interface ObservationRequestOptions {
    * How long the request may wait in the queue before a new request stops
    * coalescing into it and queues another job (ms, default 60 s). Also bounds
    * how long requests are swallowed if this process dies between marking the
-   * session "queued" and queueing the job.
+   * session "queued" and queueing the job. At most the store's
+   * `observerQueue.maxAgeMs` (a longer value is cut to it), so that the mark
+   * never outlives a job trimmed by age.
    */
   queuedTtlMs?: number | undefined;
 }

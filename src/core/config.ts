@@ -45,12 +45,38 @@ export interface AgentStoreOptions {
   /** Most idempotency keys kept per session (the oldest leave first). Default 256. */
   maxIdempotencyKeys?: number | undefined;
   limits?: AgentStoreLimits | undefined;
+  /** Bounds of the observation queues this store adds jobs to; see `ObserverQueueOptions`. */
+  observerQueue?: ObserverQueueOptions | undefined;
   /**
    * The cold tier: with it, every change is also queued in the session's
    * archive backlog for the archiver to copy into PostgreSQL, and sessions
    * whose keys left Redis can be resumed from there.
    */
   archive?: StoreArchiveOptions | undefined;
+}
+
+/**
+ * Bounds of an observer kind's queue (a stream), so that it stays small
+ * while no worker runs or the workers fall behind. Every XADD (a request, a
+ * rerun) trims it, and so does every worker poll. A job that leaves by the
+ * bound is dropped, not run: the next observation request of its session
+ * queues a new one.
+ */
+export interface ObserverQueueOptions {
+  /** Most jobs a queue holds; past it the oldest leave. Default 100,000. */
+  maxLength?: number | undefined;
+  /**
+   * How long a job may wait (ms); older ones leave. Default: the idle
+   * timeout (a job that old belongs to an expired session, or to one that
+   * has asked again since). Give the worker the same value as the app.
+   */
+  maxAgeMs?: number | undefined;
+}
+
+/** The bounds of an observer queue, resolved. */
+export interface ObserverQueueBounds {
+  maxLength: number;
+  maxAgeMs: number;
 }
 
 export interface StoreArchiveOptions {
@@ -85,6 +111,7 @@ export interface StoreConfig {
   /** ARGV of the scripts that take an idempotency key: '<idempotencyTtlMs>:<maxIdempotencyKeys>'. */
   idempotencySpec: string;
   limits: Required<AgentStoreLimits>;
+  observerQueue: ObserverQueueBounds;
   archive?: ArchiveConfig;
 }
 
@@ -103,6 +130,9 @@ export const STORE_DEFAULTS = {
   maxTurns: 50,
   maxToolCalls: 50,
   maxIdempotencyKeys: 256,
+  observerQueue: {
+    maxLength: 100_000,
+  },
   limits: {
     turnContentBytes: 32 * 1024,
     metaValueBytes: 4 * 1024,
@@ -116,7 +146,8 @@ export const STORE_DEFAULTS = {
   },
 } as const;
 
-const STORE_OPTIONS = ['redis', 'keyPrefix', 'idleTimeoutMs', 'maxTurns', 'maxToolCalls', 'idempotencyTtlMs', 'maxIdempotencyKeys', 'limits', 'archive'];
+const STORE_OPTIONS = ['redis', 'keyPrefix', 'idleTimeoutMs', 'maxTurns', 'maxToolCalls', 'idempotencyTtlMs', 'maxIdempotencyKeys', 'limits', 'observerQueue', 'archive'];
+const OBSERVER_QUEUE_OPTIONS = ['maxLength', 'maxAgeMs'] satisfies Array<keyof ObserverQueueOptions>;
 const ARCHIVE_OPTIONS = ['tier', 'maxBacklog', 'backlogTtlMs', 'registerEveryMs'];
 const LIMITS = ['turnContentBytes', 'metaValueBytes', 'toolPayloadBytes', 'notesBytes'] satisfies Array<keyof AgentStoreLimits>;
 
@@ -165,6 +196,23 @@ export function resolveIdempotencySpec(ttlValue: unknown, maxValue: unknown, idl
   return `${ttlMs}:${maxKeys}`;
 }
 
+/** The largest observer queue bound (`observerQueue.maxLength`) a store or worker accepts. */
+export const MAX_OBSERVER_QUEUE_LENGTH = 100_000_000;
+
+/**
+ * `observerQueue`, as the store, the middleware and the observer worker take
+ * it; the age bound defaults to `defaultAgeMs` (the store's idle timeout).
+ */
+export function resolveObserverQueue(value: unknown, defaultAgeMs: number): ObserverQueueBounds {
+  if (value === undefined) return { maxLength: STORE_DEFAULTS.observerQueue.maxLength, maxAgeMs: defaultAgeMs };
+  optionsObject(value, '`observerQueue` must be an object, e.g. { maxLength: 100000, maxAgeMs: 3600000 }.');
+  knownKeys(value, OBSERVER_QUEUE_OPTIONS, { path: 'observerQueue.' });
+  return {
+    maxLength: wholeNumber('observerQueue.maxLength', value.maxLength, STORE_DEFAULTS.observerQueue.maxLength, { max: MAX_OBSERVER_QUEUE_LENGTH }),
+    maxAgeMs: wholeMs('observerQueue.maxAgeMs', value.maxAgeMs, defaultAgeMs),
+  };
+}
+
 /** One of the size limits; `name` is where it was given (`limits.notesBytes` to the store, `notesBytes` to the worker). */
 export function resolveLimit(limit: keyof AgentStoreLimits, name: string, value: unknown): number {
   return wholeNumber(name, value, STORE_DEFAULTS.limits[limit], { unit: 'bytes' });
@@ -191,6 +239,7 @@ export function resolveStoreConfig(options: AgentStoreOptions): StoreConfig {
     maxTurns: resolveMaxTurns(options.maxTurns),
     maxToolCalls: resolveMaxToolCalls(options.maxToolCalls),
     idempotencySpec: resolveIdempotencySpec(options.idempotencyTtlMs, options.maxIdempotencyKeys, idleTimeoutMs),
+    observerQueue: resolveObserverQueue(options.observerQueue, idleTimeoutMs),
     limits: {
       turnContentBytes: resolveLimit('turnContentBytes', 'limits.turnContentBytes', limits.turnContentBytes),
       metaValueBytes: resolveLimit('metaValueBytes', 'limits.metaValueBytes', limits.metaValueBytes),

@@ -27,6 +27,7 @@
  *                                   Redis time (µs) they were last registered
  *   <prefix>observer:<kind>:jobs  stream  the observation queue of one observer kind;
  *                                   entries { session: <id> }, consumer group "<kind>"
+ *                                   bounded by length and age (observerQueue, lua/includes/queue-bounds.lua)
  *
  * The `{<id>}` hash tag puts every key of one session in the same Cluster
  * slot, so scripts and MULTI over them work on Cluster. Keys outside a session

@@ -13,7 +13,7 @@ import { SCRIPT_ERROR_CODES } from './script-errors.js';
  * observer, can write the same session at once; nothing here reads a value
  * into Node and writes it back. Every key of a session shares the `{id}` hash
  * tag, so each of these scripts runs on one Cluster node; the two that touch
- * an observer queue (enqueueObservation, and the observer's own) touch
+ * an observer queue (enqueueObservation, observerBacklog, and the observer's own) touch
  * nothing else.
  *
  * The scripts that act on a session as a whole take its four state keys
@@ -39,5 +39,6 @@ export const DELETE = load('delete-10');
 export const REQUEST_OBSERVATION = load('requestObservation-5');
 export const ENQUEUE_OBSERVATION = load('enqueueObservation-1');
 export const CANCEL_OBSERVATION = load('cancelObservation-1');
+export const OBSERVER_BACKLOG = load('observerBacklog-1');
 export const RESTORE = load('restore-5');
 export const ARCHIVE_REGISTER = load('archiveRegister-1');

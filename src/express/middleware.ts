@@ -7,6 +7,7 @@ import { DEFAULT_RETRY_AFTER_SECONDS, resolveMiddlewareOptions, resolveSecrets, 
 import { AgentRefresh } from '../request/refresh.js';
 import { startAgentRequest } from '../request/request-start.js';
 import { createHttpWarning } from '../request/secure-cookie.js';
+import { guardSessionSize } from './session-size-guard.js';
 import { AgentCookieStore } from './store.js';
 
 export interface ExpressAgentSessionOptions extends AgentSessionOptionsBase<Request> {
@@ -20,10 +21,15 @@ export interface ExpressAgentSessionOptions extends AgentSessionOptionsBase<Requ
    * (`StoreUnavailableError`), because the agent session belongs to another
    * user (`SessionUserMismatchError`), or, with the cold tier, because the
    * session's archive backlog is full (`ArchiveBacklogFullError`) or the
-   * archive did not answer in time (`ArchiveUnavailableError`). Default: 403
-   * with `{ "error": "session_user_mismatch" }`, else 503 with `Retry-After`
-   * and `{ "error": "session_store_unavailable" | "archive_backlog_full" |
-   * "archive_unavailable" }`.
+   * archive did not answer in time (`ArchiveUnavailableError`), because a
+   * value was refused (`InvalidInputError`: a user id over `maxUserIdBytes`)
+   * or was over its size limit (`PayloadTooLargeError`: a cookie session over
+   * `maxSessionBytes`, a turn over `limits.turnContentBytes`), or because an
+   * idempotency key was reused (`IdempotencyConflictError`). Default: 403
+   * `{ "error": "session_user_mismatch" }`, 400 `input_invalid`, 413
+   * `payload_too_large`, 409 `idempotency_key_conflict`, else 503 with
+   * `Retry-After` and `{ "error": "session_store_unavailable" |
+   * "archive_backlog_full" | "archive_unavailable" }`.
    */
   onError?: ((error: AgentSessionHttpError, req: Request, res: Response, next: NextFunction) => void) | undefined;
 }
@@ -56,6 +62,7 @@ export function agentSession(options: ExpressAgentSessionOptions): RequestHandle
       prefix: config.sessionPrefix,
       refresh: new AgentRefresh(config.agents, config.redis, config.log),
       idleTimeoutMs: config.idleTimeoutMs,
+      maxSessionBytes: config.maxSessionBytes,
       log: config.log,
     }),
     secret: secrets,
@@ -96,6 +103,7 @@ export function agentSession(options: ExpressAgentSessionOptions): RequestHandle
         // A failed load (Redis unavailable) is answered here, not left to the app's error handler.
         if (isAgentSessionHttpError(error)) return answer(error, req, res, next);
         warnIfHttp(req.secure);
+        guardSessionSize(req, res, config.maxSessionBytes, (error) => answer(error, req, res, next));
         const data = () => req.session as unknown as SessionData | undefined;
         req.agent = startAgentRequest(config.agents, { data, id: () => req.sessionID }, () => config.userOf(req));
       } catch (failure) {

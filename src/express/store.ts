@@ -5,6 +5,7 @@ import { carryLink, readLink, type SessionData } from '../request/agent-link.js'
 import type { CookieSessionRedis } from '../request/cookie-session-redis.js';
 import type { AgentSessionEvent } from '../request/events.js';
 import type { AgentRefresh } from '../request/refresh.js';
+import { oversizedSession } from '../request/input-limits.js';
 import { carryRequestState } from '../request/request-state.js';
 import { isRecord, parseStoredSession } from '../request/stored-session.js';
 
@@ -19,6 +20,8 @@ export interface AgentCookieStoreOptions {
   /** Resets the agent keys' TTL alongside each write or extension of a cookie session. */
   refresh: AgentRefresh;
   idleTimeoutMs: number;
+  /** Largest value stored; a larger one is refused (`PayloadTooLargeError`) and nothing is written. */
+  maxSessionBytes: number;
   log: (event: AgentSessionEvent) => void;
 }
 
@@ -34,6 +37,10 @@ export interface AgentCookieStoreOptions {
  *   cookie's remaining lifetime;
  * - `regenerate` carries the agent session over to the new cookie session,
  *   so logging in (which should regenerate) keeps the conversation;
+ * - a value over `maxSessionBytes` is refused (`PayloadTooLargeError`)
+ *   before anything is sent: the session stays as Redis had it (the
+ *   middleware answers 413 when the response is still unsent, see
+ *   session-size-guard.ts);
  * - a callback that throws is reported, never left as a rejected promise
  *   (express-session ignores the promises).
  * connect-redis still provides `all`, `ids`, `length` and `clear`.
@@ -42,6 +49,7 @@ export class AgentCookieStore extends RedisStore {
   readonly #redis: CookieSessionRedis;
   readonly #refresh: AgentRefresh;
   readonly #idleTimeoutMs: number;
+  readonly #maxSessionBytes: number;
   readonly #log: (event: AgentSessionEvent) => void;
 
   constructor(options: AgentCookieStoreOptions) {
@@ -49,6 +57,7 @@ export class AgentCookieStore extends RedisStore {
     this.#redis = options.redis;
     this.#refresh = options.refresh;
     this.#idleTimeoutMs = options.idleTimeoutMs;
+    this.#maxSessionBytes = options.maxSessionBytes;
     this.#log = options.log;
   }
 
@@ -68,7 +77,10 @@ export class AgentCookieStore extends RedisStore {
       const ttlMs = this.#ttlMs(session);
       if (ttlMs <= 0) return this.#redis.remove(this.prefix + sid);
       const data = session as unknown as SessionData;
-      await this.#refresh.write(this.prefix + sid, JSON.stringify(session), ttlMs, readLink(data), data);
+      const value = JSON.stringify(session);
+      const tooLarge = oversizedSession(value, this.#maxSessionBytes);
+      if (tooLarge) throw tooLarge;
+      await this.#refresh.write(this.prefix + sid, value, ttlMs, readLink(data), data);
     }, callback);
   }
 

@@ -18,10 +18,15 @@ export interface KoaAgentSessionOptions extends AgentSessionOptionsBase<Context>
    * (`StoreUnavailableError`), because the agent session belongs to another
    * user (`SessionUserMismatchError`), or, with the cold tier, because the
    * session's archive backlog is full (`ArchiveBacklogFullError`) or the
-   * archive did not answer in time (`ArchiveUnavailableError`). Default: 403
-   * with `{ "error": "session_user_mismatch" }`, else 503 with `Retry-After`
-   * and `{ "error": "session_store_unavailable" | "archive_backlog_full" |
-   * "archive_unavailable" }`.
+   * archive did not answer in time (`ArchiveUnavailableError`), because a
+   * value was refused (`InvalidInputError`: a user id over `maxUserIdBytes`)
+   * or was over its size limit (`PayloadTooLargeError`: a cookie session over
+   * `maxSessionBytes`, a turn over `limits.turnContentBytes`), or because an
+   * idempotency key was reused (`IdempotencyConflictError`). Default: 403
+   * `{ "error": "session_user_mismatch" }`, 400 `input_invalid`, 413
+   * `payload_too_large`, 409 `idempotency_key_conflict`, else 503 with
+   * `Retry-After` and `{ "error": "session_store_unavailable" |
+   * "archive_backlog_full" | "archive_unavailable" }`.
    */
   onError?: ((error: AgentSessionHttpError, ctx: Context) => void | Promise<void>) | undefined;
 }
@@ -65,6 +70,7 @@ export function agentSession(app: Koa, options: KoaAgentSessionOptions): Middlew
       prefix: config.sessionPrefix,
       refresh: new AgentRefresh(config.agents, config.redis, config.log),
       idleTimeoutMs: config.idleTimeoutMs,
+      maxSessionBytes: config.maxSessionBytes,
       log: config.log,
     }),
     externalKey: sessionIdCookie(cookie),

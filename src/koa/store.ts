@@ -2,6 +2,7 @@ import { readLink, type SessionData } from '../request/agent-link.js';
 import type { CookieSessionRedis } from '../request/cookie-session-redis.js';
 import type { AgentSessionEvent } from '../request/events.js';
 import type { AgentRefresh } from '../request/refresh.js';
+import { oversizedSession } from '../request/input-limits.js';
 import { parseStoredSession } from '../request/stored-session.js';
 
 export interface KoaCookieStoreOptions {
@@ -10,6 +11,8 @@ export interface KoaCookieStoreOptions {
   /** Resets the agent keys' TTL alongside each write or extension of a cookie session. */
   refresh: AgentRefresh;
   idleTimeoutMs: number;
+  /** Largest value stored; a larger one is refused (`PayloadTooLargeError`) and nothing is written. */
+  maxSessionBytes: number;
   log: (event: AgentSessionEvent) => void;
 }
 
@@ -38,12 +41,16 @@ interface StoreCallOptions {
  * - A stored value that cannot be read is no session (koa-session starts a
  *   fresh one) rather than an error, and is reported without its content.
  * - Every command is bounded by the fail-fast deadline (`StoreUnavailableError`).
+ * - A changed value over `maxSessionBytes` is refused (`PayloadTooLargeError`,
+ *   which the middleware answers 413) before anything is sent: the session
+ *   stays as Redis had it.
  */
 export class KoaCookieStore {
   readonly #redis: CookieSessionRedis;
   readonly #prefix: string;
   readonly #refresh: AgentRefresh;
   readonly #idleTimeoutMs: number;
+  readonly #maxSessionBytes: number;
   readonly #log: (event: AgentSessionEvent) => void;
   /** Per request (keyed by its context): the value Redis holds for each session key this request read or wrote. */
   readonly #known = new WeakMap<object, Map<string, string>>();
@@ -53,6 +60,7 @@ export class KoaCookieStore {
     this.#prefix = options.prefix;
     this.#refresh = options.refresh;
     this.#idleTimeoutMs = options.idleTimeoutMs;
+    this.#maxSessionBytes = options.maxSessionBytes;
     this.#log = options.log;
   }
 
@@ -73,6 +81,8 @@ export class KoaCookieStore {
     const redisKey = this.#prefix + key;
     const session = (options.ctx as { session?: object | null } | undefined)?.session ?? undefined;
     const unchanged = known?.get(key) === value;
+    const tooLarge = unchanged ? undefined : oversizedSession(value, this.#maxSessionBytes);
+    if (tooLarge) throw tooLarge;
     if (unchanged) await this.#refresh.extend(redisKey, ttlMs, readLink(kept), session);
     else await this.#refresh.write(redisKey, value, ttlMs, readLink(kept), session);
     known?.set(key, value);

@@ -1,7 +1,7 @@
 import type { ColdTier } from '../core/cold-tier.js';
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import { checkRedisOption, resolveKeyPrefix, resolveLimit, type StoreRedis } from '../core/config.js';
+import { checkRedisOption, resolveKeyPrefix, resolveLimit, resolveObserverQueue, STORE_DEFAULTS, type ObserverQueueBounds, type StoreRedis } from '../core/config.js';
 import { ConfigError } from '../errors.js';
 import { knownKeys, MAX_TIMER_MS, optionalFunction, optionalString, optionsObject, requiredFunction, wholeMs, wholeNumber } from '../options.js';
 import { assertValidId } from '../core/ids.js';
@@ -48,6 +48,8 @@ export interface WorkerConfig<T> {
   stopGraceMs: number;
   consumerName: string;
   notesBytes: number;
+  /** The queue's bounds, applied on every poll and rerun (see core's includes/queue-bounds). */
+  observerQueue: ObserverQueueBounds;
   archive?: ColdTier;
   logger: (event: ObserverEvent) => void;
   /** Lease extension and job refresh period: a third of the shorter of leaseMs and claimIdleMs. */
@@ -58,7 +60,7 @@ export interface WorkerConfig<T> {
 
 const WORKER_OPTIONS = [
   'redis', 'analyze', 'concurrency', 'kind', 'keyPrefix', 'leaseMs', 'claimIdleMs', 'maxAttempts',
-  'retryBackoff', 'pollIntervalMs', 'stopGraceMs', 'notesBytes', 'consumerName', 'logger', 'archive',
+  'retryBackoff', 'pollIntervalMs', 'stopGraceMs', 'notesBytes', 'consumerName', 'logger', 'observerQueue', 'archive',
 ] satisfies Array<keyof ObserverWorkerOptions>;
 
 /** Problems as one line each; routine events are silent. */
@@ -111,6 +113,8 @@ export function resolveWorkerConfig<T>(options: ObserverWorkerOptions<T>): Worke
     stopGraceMs: wholeMs('stopGraceMs', options.stopGraceMs, OBSERVER_DEFAULTS.stopGraceMs, { max: MAX_TIMER_MS }),
     consumerName,
     notesBytes: resolveLimit('notesBytes', 'notesBytes', options.notesBytes),
+    // The worker does not know the app's idle timeout: the age bound defaults to the store's default one.
+    observerQueue: resolveObserverQueue(options.observerQueue, STORE_DEFAULTS.idleTimeoutMs),
     ...(options.archive ? { archive: coldTier(options.archive) } : {}),
     logger: optionalFunction('logger', options.logger, 'a function that receives each observer event') ?? defaultLogger,
     heartbeatMs: Math.max(10, Math.floor(Math.min(leaseMs, claimIdleMs) / 3)),

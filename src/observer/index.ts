@@ -11,3 +11,5 @@ export { observerNotesTool, handleObserverNotesTool, type ToolDefinition, type J
 export type { Analyze, AnalyzeInput, ObserverEvent, ObserverWorkerOptions, PreviousNotes, RunOutcome } from './types.js';
 export type { ObservationRequestOptions, ObservationRequestResult } from '../core/api.js';
 export type { NotesQuery, NotesResult, ObserverError } from '../core/types.js';
+export type { ObserverBacklog } from '../core/observer-backlog.js';
+export type { ObserverQueueOptions } from '../core/config.js';

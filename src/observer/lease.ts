@@ -84,7 +84,9 @@ export class RunLease {
   async end(completed: boolean): Promise<LeaseEnd> {
     const config = this.#config;
     const { meta, lease, jobs } = this.#keys;
-    const ended = await this.#run(END_RUN, [meta, lease, jobs], [config.kind, this.token, completed ? 'finish' : 'release', OBSERVER_QUEUED_TTL_MS]);
+    // The mark must not outlive the job the caller then queues (see requestObservation).
+    const markMs = Math.min(OBSERVER_QUEUED_TTL_MS, config.observerQueue.maxAgeMs);
+    const ended = await this.#run(END_RUN, [meta, lease, jobs], [config.kind, this.token, completed ? 'finish' : 'release', markMs]);
     return ended as LeaseEnd;
   }
 }

@@ -1,4 +1,5 @@
 import { observerQueueKey } from '../core/keys.js';
+import { readObserverBacklog, type ObserverBacklog } from '../core/observer-backlog.js';
 import { SCRIPT_ERRORS, scriptFailure, toAgentSessionError } from '../core/script-errors.js';
 import type { LuaScript } from '../redis/script.js';
 import { runScript } from '../redis/script.js';
@@ -34,9 +35,10 @@ export class JobQueue {
     await this.#run(scripts.ENSURE_GROUP, [this.#config.kind]);
   }
 
-  /** Up to `count` jobs no consumer has received yet. */
+  /** Up to `count` jobs no consumer has received yet, after trimming the queue to its bounds. */
   async read(count: number): Promise<Job[]> {
-    const reply = await this.#run(scripts.READ_JOBS, [this.#config.kind, this.#config.consumerName, count]);
+    const { kind, consumerName, observerQueue } = this.#config;
+    const reply = await this.#run(scripts.READ_JOBS, [kind, consumerName, count, observerQueue.maxLength, observerQueue.maxAgeMs]);
     return toJobs(reply, false);
   }
 
@@ -57,7 +59,14 @@ export class JobQueue {
 
   /** Acknowledges and deletes a job; with `requeueSessionId`, queues a new job for that session in the same step. */
   async ack(jobId: string, requeueSessionId = ''): Promise<void> {
-    await this.#run(scripts.ACK_JOB, [this.#config.kind, jobId, requeueSessionId]);
+    const { kind, observerQueue } = this.#config;
+    await this.#run(scripts.ACK_JOB, [kind, jobId, requeueSessionId, observerQueue.maxLength, observerQueue.maxAgeMs]);
+  }
+
+  /** The queue's length, pending jobs and oldest job's age. */
+  backlog(): Promise<ObserverBacklog> {
+    const { redis, keyPrefix, kind, failFastMs } = this.#config;
+    return readObserverBacklog(redis.client, keyPrefix, kind, failFastMs);
   }
 
   /** Leaves the group if this consumer holds no pending job. */

@@ -1,5 +1,5 @@
 import type { ColdTier } from '../core/cold-tier.js';
-import type { StoreRedis } from '../core/config.js';
+import type { ObserverQueueOptions, StoreRedis } from '../core/config.js';
 import type { AgentMeta, ToolCall, Turn } from '../core/types.js';
 
 /** The notes of the run before this one, as stored in the session. */
@@ -128,6 +128,13 @@ export interface ObserverWorkerOptions<T = unknown> {
   stopGraceMs?: number | undefined;
   /** Largest notes `analyze` may return, as JSON, in UTF-8 bytes; larger ones count as a failed attempt. Default 256 KiB. */
   notesBytes?: number | undefined;
+  /**
+   * Bounds of the queue, applied on every poll and every rerun it queues:
+   * at most `maxLength` jobs (default 100,000), none older than `maxAgeMs`
+   * (default 1 h, the store's default idle timeout: give the worker the
+   * app's `observerQueue` / `idleTimeoutMs`).
+   */
+  observerQueue?: ObserverQueueOptions | undefined;
   /**
    * The cold tier (`createPgArchive()`), if the app archives: turns the
    * notes never saw that already left the window are read from it and

@@ -5,6 +5,7 @@ import { isMissingGroup, JobQueue, type Job } from './queue.js';
 import { delay, messageOf } from './abortable.js';
 import { runJob, type RunContext, type RunReport } from './run.js';
 import type { ObserverEvent, ObserverWorkerOptions } from './types.js';
+import type { ObserverBacklog } from '../core/observer-backlog.js';
 
 interface ActiveRun {
   abort: AbortController;
@@ -52,6 +53,14 @@ export class ObserverWorker<T = unknown> {
     });
     this.#queue = new JobQueue(this.#config as WorkerConfig<unknown>);
     this.#context = { config: this.#config, store, queue: this.#queue, emit: (event) => this.#emit(event) };
+  }
+
+  /**
+   * How far behind this kind's observers are: jobs in the queue, jobs
+   * received and not yet done, and the oldest job's age (null when empty).
+   */
+  backlog(): Promise<ObserverBacklog> {
+    return this.#queue.backlog();
   }
 
   /** Runs in progress right now. */

@@ -2,6 +2,8 @@ import {
   ArchiveBacklogFullError,
   ArchiveUnavailableError,
   IdempotencyConflictError,
+  InvalidInputError,
+  PayloadTooLargeError,
   SessionUserMismatchError,
   StoreUnavailableError,
 } from '../errors.js';
@@ -12,7 +14,9 @@ export type AgentSessionHttpError =
   | SessionUserMismatchError
   | ArchiveBacklogFullError
   | ArchiveUnavailableError
-  | IdempotencyConflictError;
+  | IdempotencyConflictError
+  | InvalidInputError
+  | PayloadTooLargeError;
 
 export function isAgentSessionHttpError(error: unknown): error is AgentSessionHttpError {
   return (
@@ -20,7 +24,9 @@ export function isAgentSessionHttpError(error: unknown): error is AgentSessionHt
     error instanceof SessionUserMismatchError ||
     error instanceof ArchiveBacklogFullError ||
     error instanceof ArchiveUnavailableError ||
-    error instanceof IdempotencyConflictError
+    error instanceof IdempotencyConflictError ||
+    error instanceof InvalidInputError ||
+    error instanceof PayloadTooLargeError
   );
 }
 
@@ -30,10 +36,12 @@ export type HttpErrorCode =
   | 'session_user_mismatch'
   | 'archive_backlog_full'
   | 'archive_unavailable'
-  | 'idempotency_key_conflict';
+  | 'idempotency_key_conflict'
+  | 'input_invalid'
+  | 'payload_too_large';
 
 export interface HttpErrorResponse {
-  status: 503 | 403 | 409;
+  status: 503 | 403 | 409 | 400 | 413;
   headers: Record<string, string>;
   body: { error: HttpErrorCode };
 }
@@ -49,12 +57,18 @@ export interface HttpErrorResponse {
  * - the archive (PostgreSQL) did not answer a resume, history or listing in
  *   time: 503 with `Retry-After`, as for Redis;
  * - an idempotency key repeated with another turn or tool call: 409, nothing
- *   written (the client reused a message id for a different message).
+ *   written (the client reused a message id for a different message);
+ * - a value the library refuses (`InvalidInputError`: a user id over
+ *   `maxUserIdBytes`, an unknown role...): 400; one over its size limit
+ *   (`PayloadTooLargeError`: a turn over `limits.turnContentBytes`, a cookie
+ *   session over `maxSessionBytes`...): 413. Nothing was written.
  * The bodies are stable machine-readable codes; messages stay in the logs.
  */
 export function httpErrorResponse(error: AgentSessionHttpError, retryAfterSeconds: number): HttpErrorResponse {
   if (error instanceof SessionUserMismatchError) return { status: 403, headers: {}, body: { error: 'session_user_mismatch' } };
   if (error instanceof IdempotencyConflictError) return { status: 409, headers: {}, body: { error: 'idempotency_key_conflict' } };
+  if (error instanceof InvalidInputError) return { status: 400, headers: {}, body: { error: 'input_invalid' } };
+  if (error instanceof PayloadTooLargeError) return { status: 413, headers: {}, body: { error: 'payload_too_large' } };
   const retry = { 'Retry-After': String(retryAfterSeconds) };
   if (error instanceof ArchiveBacklogFullError) return { status: 503, headers: retry, body: { error: 'archive_backlog_full' } };
   if (error instanceof ArchiveUnavailableError) return { status: 503, headers: retry, body: { error: 'archive_unavailable' } };

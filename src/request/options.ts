@@ -1,10 +1,11 @@
 import { SessionStore } from '../core/agent-store.js';
-import { resolveIdleTimeoutMs, type AgentStoreLimits, type StoreArchiveOptions } from '../core/config.js';
+import { resolveIdleTimeoutMs, type AgentStoreLimits, type ObserverQueueOptions, type StoreArchiveOptions } from '../core/config.js';
 import { ConfigError } from '../errors.js';
 import { knownKeys, oneOf, optionalFunction, optionalString, optionsObject, wholeNumber } from '../options.js';
 import type { RedisConnection } from '../redis/types.js';
 import { cookieSessionRedis, type CookieSessionRedis } from './cookie-session-redis.js';
 import type { AgentSessionEvent } from './events.js';
+import { boundedUserOf, resolveMaxSessionBytes, resolveMaxUserIdBytes } from './input-limits.js';
 import type { SecureCookiePolicy } from './secure-cookie.js';
 
 /**
@@ -49,6 +50,19 @@ export interface AgentSessionOptionsBase<Request> {
    */
   getUserId?: ((request: Request) => string | null | undefined) | undefined;
   /**
+   * Longest user id `getUserId` may return, in UTF-8 bytes: a longer one is
+   * refused with `InvalidInputError` (400 `input_invalid`) wherever the
+   * request uses it, and nothing is written. Default 256.
+   */
+  maxUserIdBytes?: number | undefined;
+  /**
+   * Largest cookie session stored, as JSON, in UTF-8 bytes: a request that
+   * leaves a larger one is answered 413 `payload_too_large`
+   * (`PayloadTooLargeError`) and nothing is stored (the session stays as it
+   * was). Default 64 KiB.
+   */
+  maxSessionBytes?: number | undefined;
+  /**
    * Inactivity after which the cookie session and the agent state expire.
    * Every request with a valid session resets it; it is also the cookie's
    * max age. Default 1 h.
@@ -65,6 +79,8 @@ export interface AgentSessionOptionsBase<Request> {
   /** Most idempotency keys kept per agent session. Default 256. */
   maxIdempotencyKeys?: number | undefined;
   limits?: AgentStoreLimits | undefined;
+  /** Bounds of the observation queues `requestObservation()` adds to (length, age); see the README's Limits. */
+  observerQueue?: ObserverQueueOptions | undefined;
   /**
    * The cold tier, as `createAgentStore()` takes it: every change is also
    * queued for the archiver (`createArchiver()`) to copy into PostgreSQL, and
@@ -99,13 +115,14 @@ export interface MiddlewareConfig<Request> {
   cookie: ResolvedCookie;
   /** Normalised: null for an anonymous request, never undefined (undefined would skip the user check). */
   userOf: (request: Request) => string | null;
+  maxSessionBytes: number;
   retryAfterSeconds: number;
   log: (event: AgentSessionEvent) => void;
 }
 
 export const DEFAULT_RETRY_AFTER_SECONDS = 2;
 
-const SHARED_OPTIONS = ['redis', 'getUserId', 'idleTimeoutMs', 'keyPrefix', 'maxTurns', 'maxToolCalls', 'idempotencyTtlMs', 'maxIdempotencyKeys', 'limits', 'archive', 'cookie', 'retryAfterSeconds', 'logger'];
+const SHARED_OPTIONS = ['redis', 'getUserId', 'maxUserIdBytes', 'maxSessionBytes', 'idleTimeoutMs', 'keyPrefix', 'maxTurns', 'maxToolCalls', 'idempotencyTtlMs', 'maxIdempotencyKeys', 'limits', 'observerQueue', 'archive', 'cookie', 'retryAfterSeconds', 'logger'];
 const COOKIE_OPTIONS = ['name', 'secure', 'sameSite', 'httpOnly', 'domain', 'path'];
 /** RFC 6265 token characters, so the name needs no quoting in any browser. */
 const COOKIE_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
@@ -129,8 +146,10 @@ export function resolveMiddlewareOptions<Request>(
     idempotencyTtlMs: options.idempotencyTtlMs,
     maxIdempotencyKeys: options.maxIdempotencyKeys,
     limits: options.limits,
+    observerQueue: options.observerQueue,
     archive: options.archive,
   });
+  const maxUserIdBytes = resolveMaxUserIdBytes(options.maxUserIdBytes);
   const getUserId = optionalFunction<(request: Request) => string | null | undefined>(
     'getUserId',
     options.getUserId,
@@ -147,7 +166,8 @@ export function resolveMiddlewareOptions<Request>(
     sessionPrefix: `${agents.keyPrefix}sess:`,
     idleTimeoutMs,
     cookie: resolveCookie(options.cookie),
-    userOf: getUserId ? (request) => getUserId(request) ?? null : () => null,
+    userOf: getUserId ? boundedUserOf(getUserId, maxUserIdBytes) : () => null,
+    maxSessionBytes: resolveMaxSessionBytes(options.maxSessionBytes),
     retryAfterSeconds: wholeNumber('retryAfterSeconds', options.retryAfterSeconds, DEFAULT_RETRY_AFTER_SECONDS, { max: 3_600, unit: 'seconds' }),
     log: (event) => {
       try {

@@ -17,19 +17,19 @@ export const ACL_LINES: Record<AclRole, readonly string[]> = {
     'hget', 'hmget', 'hset', 'hincrby', 'hgetall', 'hdel', 'hexists',
     'rpush', 'ltrim', 'lrange', 'llen', 'lindex',
     'zadd', 'zrange', 'zcard', 'zrem',
-    'xadd',
+    'xadd', 'xtrim', 'xlen', 'xrange', 'xpending',
   ],
   observer: [
     'ping', 'time', 'evalsha', 'eval',
-    'get', 'set', 'pexpire', 'del', 'exists', 'pttl',
+    'get', 'set', 'pexpire', 'del', 'exists', 'type', 'pttl',
     'hget', 'hmget', 'hset', 'hgetall', 'hdel',
     'rpush', 'lrange', 'llen', 'lindex',
-    'xadd', 'xack', 'xdel', 'xreadgroup', 'xautoclaim', 'xclaim', 'xpending', 'xgroup|create', 'xgroup|delconsumer',
+    'xadd', 'xtrim', 'xlen', 'xrange', 'xack', 'xdel', 'xreadgroup', 'xautoclaim', 'xclaim', 'xpending', 'xgroup|create', 'xgroup|delconsumer',
   ],
   archiver: [
     'ping', 'time', 'evalsha', 'eval',
-    'get', 'set', 'del',
-    'hgetall', 'ltrim', 'lrange', 'llen',
+    'get', 'set', 'del', 'type',
+    'hmget', 'hgetall', 'ltrim', 'lrange', 'llen',
     'zrange', 'zrem', 'zscore',
   ],
 };
@@ -37,8 +37,15 @@ export const ACL_LINES: Record<AclRole, readonly string[]> = {
 /** The code of each role, for the static check (paths under the repository root). */
 export const ROLE_SOURCES: Record<AclRole, readonly string[]> = {
   app: ['src/redis', 'src/core', 'src/request', 'src/express', 'src/koa'],
-  // The worker runs the store's read and its two observer writes, and its own scripts.
-  observer: ['src/redis', 'src/observer', 'src/core/lua/read-4.lua', 'src/core/lua/writeNotes-6.lua', 'src/core/lua/writeObserverError-5.lua'],
+  // The worker runs the store's read and its two observer writes, its own scripts, and the backlog read (worker.backlog()).
+  observer: [
+    'src/redis',
+    'src/observer',
+    'src/core/lua/read-4.lua',
+    'src/core/lua/writeNotes-6.lua',
+    'src/core/lua/writeObserverError-5.lua',
+    'src/core/lua/observerBacklog-1.lua',
+  ],
   archiver: ['src/redis', 'src/archive'],
 };
 

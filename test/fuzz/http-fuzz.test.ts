@@ -3,14 +3,16 @@ import { describeReport, fuzzServer, MAX_STORED_STRING_BYTES, type FuzzReport } 
 import { EXAMPLE_SERVERS, startExample, type RunningExample } from './servers.js';
 
 /*
- * RED ON THE `acl` BRANCH, on purpose: the fuzz finds defects of the example
- * servers (the userId stored in the cookie session before it is checked, so
- * a huge one makes every later request of that browser a 500, and Koa keeps
- * a 1.5 MB cookie session; no body limit or JSON error answer of our own, so
- * Express answers with its HTML stack trace; PayloadTooLargeError answered
- * 500) that the `growth` branch fixes, and one race (a /logout deleting the
+ * Written red on the `acl` branch, on purpose: the fuzz found defects of the
+ * example servers (the userId stored in the cookie session before it was
+ * checked, so a huge one made every later request of that browser a 500, and
+ * Koa kept a 1.5 MB cookie session; no body limit or JSON error answer of
+ * their own, so Express answered with its HTML stack trace;
+ * PayloadTooLargeError answered 500) and one race (a /logout deleting the
  * conversation between a /chat's startToolCall and completeToolCall: 500
- * ToolCallNotFoundError). Green once they are fixed.
+ * ToolCallNotFoundError). The `growth` branch fixed them (maxUserIdBytes,
+ * maxSessionBytes, the examples' validation, body caps, JSON errors, 409
+ * conversation_ended); green since.
  */
 
 /**

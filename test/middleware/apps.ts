@@ -47,6 +47,11 @@ const routes: Record<string, Route> = {
     session.visits = Number(session.visits ?? 0) + 1;
     return { status: 200, body: { visits: session.visits } };
   },
+  /** Writes what the client sent into the cookie session (a stand-in for an app that stores request data there). */
+  'POST /remember': async ({ session, body }) => {
+    session.note = body.note;
+    return { status: 200, body: { remembered: true } };
+  },
   /** As the examples do: another user's conversation is left behind (detached), not deleted. */
   'POST /login': async ({ logIn, body, agent }) => {
     const userId = String(body.userId);

@@ -20,6 +20,7 @@ function store(events: AgentSessionEvent[], failingGet = false): { store: AgentC
       prefix: `${prefix}sess:`,
       refresh: new AgentRefresh(new SessionStore({ redis: fixture.redis, keyPrefix: prefix }), cookieSessionRedis(fixture.redis), () => {}),
       idleTimeoutMs: 60_000,
+      maxSessionBytes: 64 * 1024,
       log: (event) => events.push(event),
     }),
   };

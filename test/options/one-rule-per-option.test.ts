@@ -158,6 +158,30 @@ const SHARED: SharedRule[] = [
     good: [1, 1_000_000],
   },
   {
+    rule: 'observerQueue.maxLength: whole number, 1 to 100000000 (the store, the middleware and the worker)',
+    where: everyStoreUser.flatMap((entry) => at(entry, 'observerQueue.maxLength')),
+    bad: [0, 2.5, 100_000_001, '100k', null],
+    good: [1, 100_000_000],
+  },
+  {
+    rule: 'observerQueue.maxAgeMs: whole ms, 1 or more (the store, the middleware and the worker)',
+    where: everyStoreUser.flatMap((entry) => at(entry, 'observerQueue.maxAgeMs')),
+    bad: [0, 1.5, '1h', null],
+    good: [1, 86_400_000],
+  },
+  {
+    rule: 'maxUserIdBytes: whole bytes, 1 to 65536 (Express and Koa)',
+    where: [express, koa].flatMap((entry) => at(entry, 'maxUserIdBytes')),
+    bad: [0, 1.5, 65_537, '1k', null],
+    good: [1, 65_536],
+  },
+  {
+    rule: 'maxSessionBytes: whole bytes, 1 to 67108864 (Express and Koa)',
+    where: [express, koa].flatMap((entry) => at(entry, 'maxSessionBytes')),
+    bad: [0, 1.5, 67_108_865, '64k', null],
+    good: [1, 67_108_864],
+  },
+  {
     rule: 'archive.maxBacklog: whole number, 1 or more',
     where: theStoreAndMiddleware.flatMap((entry) => at(entry, 'archive.maxBacklog')),
     bad: [0, 2.5, '10k', null],
@@ -243,6 +267,11 @@ describe('unknown options are refused at every entry point', () => {
       message: 'Unknown cookie option `cookie.maxAge`. Known options: name, secure, sameSite, httpOnly, domain, path.',
     },
     { entry: connect, path: 'reconnect.retries', message: 'Unknown option `reconnect.retries`. Known options: initialDelayMs, maxDelayMs.' },
+    ...everyStoreUser.map((entry) => ({
+      entry,
+      path: 'observerQueue.maxlength',
+      message: 'Unknown option `observerQueue.maxlength`. Did you mean `observerQueue.maxLength`?',
+    })),
     ...[store, express, koa].map((entry) => ({
       entry,
       path: 'archive.maxbacklog',

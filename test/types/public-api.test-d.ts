@@ -17,6 +17,7 @@ import {
   type AgentStoreOptions,
   type Caller,
   type NotesResult,
+  type ObserverBacklog,
   type RedisConnection,
   type ToolCall,
   type Turn,
@@ -137,7 +138,13 @@ void agent.history(120);
 declare const httpError: AgentSessionHttpError;
 expectTypeOf(httpErrorResponse(httpError, 2).body.error).toEqualTypeOf<HttpErrorCode>();
 expectTypeOf<HttpErrorCode>().toEqualTypeOf<
-  'session_store_unavailable' | 'session_user_mismatch' | 'archive_backlog_full' | 'archive_unavailable' | 'idempotency_key_conflict'
+  | 'session_store_unavailable'
+  | 'session_user_mismatch'
+  | 'archive_backlog_full'
+  | 'archive_unavailable'
+  | 'idempotency_key_conflict'
+  | 'input_invalid'
+  | 'payload_too_large'
 >();
 expectTypeOf(agent.appendTurn({ role: 'user', content: 'hi' }, { idempotencyKey: 'msg-1' })).resolves.toEqualTypeOf<Turn>();
 // @ts-expect-error the idempotency key is a string (a client's message id)
@@ -161,3 +168,8 @@ expectTypeOf(worker).toEqualTypeOf<ObserverWorker<{ summary: string }>>();
 expectTypeOf(handleObserverNotesTool(agent, '{}')).resolves.toEqualTypeOf<NotesResult<unknown>>();
 // @ts-expect-error analyze is required
 createObserverWorker({ redis });
+expectTypeOf(worker.backlog()).resolves.toEqualTypeOf<ObserverBacklog>();
+expectTypeOf(store.observerBacklog({ kind: 'safety' })).resolves.toEqualTypeOf<{ length: number; pending: number; oldestAgeMs: number | null }>();
+createAgentStore({ redis, observerQueue: { maxLength: 10_000, maxAgeMs: 600_000 } });
+createObserverWorker({ redis, analyze: () => ({}), observerQueue: { maxAgeMs: 600_000 } });
+agentSession({ redis, secret: 'x'.repeat(32), maxUserIdBytes: 512, maxSessionBytes: 128 * 1024, observerQueue: { maxLength: 1_000 } });

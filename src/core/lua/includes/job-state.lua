@@ -14,7 +14,9 @@
   A state reads as absent once its deadline has passed, so a marker whose job
   never made it into the queue (the requester crashed between the two steps)
   or whose run died stops swallowing requests on its own: "queued" lives as
-  long as the requester says (OBSERVER_QUEUED_TTL_MS by default),
+  long as the requester says (OBSERVER_QUEUED_TTL_MS by default, never
+  longer than the queue's maxAgeMs: a job trimmed by age must not leave a
+  mark that swallows requests; see includes/queue-bounds),
   "running"/"rerun" as long as the run's lease, which the worker extends
   while it runs.
 

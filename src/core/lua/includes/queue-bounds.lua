@@ -1,0 +1,28 @@
+--[[
+  The bounds of an observer queue (a stream), applied wherever a job is
+  added (the store's enqueueObservation, the worker's rerun) and on every
+  worker poll, so the queue stays small with no worker running:
+
+    bound_queue(key, max_length, max_age_ms, now)
+      drops the entries older than max_age_ms (their id is their Redis time
+      of creation), then the oldest past max_length. Exact trimming, not
+      '~': whole stream nodes are freed at once, so it costs little more,
+      and no job older than the bound is ever handed out.
+    add_job(key, session_id, max_length, max_age_ms, now)
+      XADD one job, then bound_queue; returns the job's id.
+
+  A trimmed entry that a worker had already received stays in the group's
+  pending list until acknowledged or reclaimed (XAUTOCLAIM then drops it).
+  `now` comes from the caller (now_ms), so one script uses one instant.
+]]
+local function bound_queue(key, max_length, max_age_ms, now)
+  local min_id = now - tonumber(max_age_ms)
+  if min_id > 0 then redis.call('XTRIM', key, 'MINID', string.format('%d', min_id)) end
+  redis.call('XTRIM', key, 'MAXLEN', max_length)
+end
+
+local function add_job(key, session_id, max_length, max_age_ms, now)
+  local id = redis.call('XADD', key, '*', 'session', session_id)
+  bound_queue(key, max_length, max_age_ms, now)
+  return id
+end
