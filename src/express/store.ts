@@ -66,7 +66,7 @@ export class AgentCookieStore extends RedisStore {
   override set(sid: string, session: ExpressSessionData, callback?: Callback<void>): Promise<void> {
     return this.#settle(async () => {
       const ttlMs = this.#ttlMs(session);
-      if (ttlMs <= 0) return this.#redis.remove(this.prefix + sid);
+      if (!(ttlMs > 0)) return this.#redis.remove(this.prefix + sid);
       const data = session as unknown as SessionData;
       await this.#refresh.write(this.prefix + sid, JSON.stringify(session), ttlMs, readLink(data), data);
     }, callback);
@@ -75,8 +75,10 @@ export class AgentCookieStore extends RedisStore {
   override touch(sid: string, session: ExpressSessionData, callback?: Callback<void>): Promise<void> {
     return this.#settle(async () => {
       // PEXPIRE never recreates a key that expired or was destroyed meanwhile.
+      const ttlMs = this.#ttlMs(session);
+      if (!(ttlMs > 0)) return this.#redis.remove(this.prefix + sid);
       const data = session as unknown as SessionData;
-      await this.#refresh.extend(this.prefix + sid, this.#ttlMs(session), readLink(data), data);
+      await this.#refresh.extend(this.prefix + sid, ttlMs, readLink(data), data);
     }, callback);
   }
 
@@ -96,7 +98,11 @@ export class AgentCookieStore extends RedisStore {
     });
   }
 
-  /** The cookie's remaining lifetime: the key expires when the cookie does. */
+  /**
+   * The cookie's remaining lifetime: the key expires when the cookie does.
+   * An expiry that is not a date gives NaN, which callers treat as expired
+   * (`!(ttlMs > 0)`), as connect-redis does; Redis would refuse it as a TTL.
+   */
   #ttlMs(session: ExpressSessionData): number {
     const expires = session.cookie?.expires;
     return expires ? new Date(expires).getTime() - Date.now() : this.#idleTimeoutMs;
