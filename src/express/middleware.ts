@@ -1,5 +1,6 @@
 import type { ErrorRequestHandler, NextFunction, Request, RequestHandler, Response } from 'express';
 import session from 'express-session';
+import { ConfigError } from '../errors.js';
 import { optionalFunction } from '../options.js';
 import type { SessionData } from '../request/agent-link.js';
 import { httpErrorResponse, isAgentSessionHttpError, type AgentSessionHttpError } from '../request/http-errors.js';
@@ -33,6 +34,9 @@ type ErrorAnswer = NonNullable<ExpressAgentSessionOptions['onError']>;
 /** How the request's errors are answered, left on the request for `agentSessionErrorHandler()`. */
 const ANSWER = Symbol('agent-session: error answer');
 type WithAnswer = Request & { [ANSWER]?: ErrorAnswer };
+/** Which agentSession() middleware loaded the request's session, to tell it from another session middleware's. */
+const LOADED_BY = Symbol('agent-session: session loaded by');
+type WithLoader = Request & { [LOADED_BY]?: RequestHandler };
 
 /**
  * The Express middleware: express-session with agent-session's Redis store
@@ -77,6 +81,12 @@ export function agentSession(options: ExpressAgentSessionOptions): RequestHandle
   const warnIfHttp = createHttpWarning(cookie.secure, config.log);
 
   return function agentSessionMiddleware(req, res, next) {
+    const loadedBy = (req as WithLoader)[LOADED_BY];
+    // The same middleware met twice (mounted on the app and a router): the session and req.agent are already there.
+    if (loadedBy === agentSessionMiddleware) return next();
+    // express-session leaves a req.session it finds alone, so ours would silently not load: refuse instead.
+    if (req.session !== undefined) return next(loadedBy ? new ConfigError(MOUNTED_TWICE) : new ConfigError(FOREIGN_SESSION));
+    (req as WithLoader)[LOADED_BY] = agentSessionMiddleware;
     (req as WithAnswer)[ANSWER] = answer;
     let routed = false;
     loadSession(req, res, (error?: unknown) => {
@@ -105,6 +115,16 @@ export function agentSession(options: ExpressAgentSessionOptions): RequestHandle
     });
   };
 }
+
+const FOREIGN_SESSION =
+  'agentSession() found req.session already set by another session middleware (express-session, cookie-session, ...) that runs before it. ' +
+  "agent-session must own the cookie session: otherwise its secure cookie defaults, idle timeout and Redis store do not apply, and req.agent would live in the other middleware's session. " +
+  'Either remove your own session middleware and let agentSession() own the session (to keep users logged in, pass your cookie name as `cookie.name`, ' +
+  "your secret as `secret`, and connect-redis's key prefix as `sessionKeyPrefix`; see \"Migrating from express-session\" in the README), " +
+  'or keep both apart: mount your session middleware and agentSession() on different routers, so that no request passes through both, with different cookie names.';
+
+const MOUNTED_TWICE =
+  'Two agentSession() middlewares ran on the same request: create it once (const agent = agentSession({ ... })) and mount that one instance wherever it is needed.';
 
 /**
  * Answers the errors the middleware answers (see `onError`) when routes throw
