@@ -1,4 +1,4 @@
-import type { ErrorRequestHandler, NextFunction, Request, RequestHandler, Response } from 'express';
+import express, { type ErrorRequestHandler, type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import session from 'express-session';
 import { ConfigError } from '../errors.js';
 import { optionalFunction } from '../options.js';
@@ -8,6 +8,7 @@ import { DEFAULT_RETRY_AFTER_SECONDS, resolveMiddlewareOptions, resolveSecrets, 
 import { AgentRefresh } from '../request/refresh.js';
 import { startAgentRequest } from '../request/request-start.js';
 import { createHttpWarning } from '../request/secure-cookie.js';
+import { guardAgentProperty } from '../request/unmounted-agent.js';
 import { AgentCookieStore } from './store.js';
 
 export interface ExpressAgentSessionOptions extends AgentSessionOptionsBase<Request> {
@@ -79,6 +80,7 @@ export function agentSession(options: ExpressAgentSessionOptions): RequestHandle
     },
   });
   const warnIfHttp = createHttpWarning(cookie.secure, config.log);
+  guardAgentProperty(express.request, 'req.agent', 'app.use(agentSession(...))');
 
   return function agentSessionMiddleware(req, res, next) {
     const loadedBy = (req as WithLoader)[LOADED_BY];

@@ -9,6 +9,7 @@ import { resolveMiddlewareOptions, resolveSecrets, type AgentSessionOptionsBase 
 import { AgentRefresh } from '../request/refresh.js';
 import { startAgentRequest } from '../request/request-start.js';
 import { createHttpWarning } from '../request/secure-cookie.js';
+import { guardAgentProperty } from '../request/unmounted-agent.js';
 import { sessionIdCookie } from './cookie.js';
 import { KoaCookieStore } from './store.js';
 
@@ -72,6 +73,7 @@ export function agentSession(app: Koa, options: KoaAgentSessionOptions): Middlew
   };
   const loadSession = createSession(app, sessionOptions);
   Object.defineProperty(app.context, OWNED, { value: true });
+  guardAgentProperty(app.context, 'ctx.agent', 'app.use(agentSession(app, ...))');
   const warnIfHttp = createHttpWarning(cookie.secure, config.log);
 
   return async function agentSessionMiddleware(ctx, next) {

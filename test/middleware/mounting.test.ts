@@ -71,6 +71,23 @@ describe('express: mounting', () => {
     expect(response.status).toBe(500);
     expect(response.body.message).toMatch(/Two agentSession\(\) middlewares ran on the same request/);
   });
+
+  it('req.agent in a route mounted before agentSession(): a ConfigError that says to mount it first', async () => {
+    const app = express();
+    app.post('/early', async (req, res) => {
+      res.json(await req.agent.appendTurn({ role: 'user', content: 'hello' }));
+    });
+    app.use(expressAgentSession({ ...options(), secret: SECRET_A }));
+    app.post('/late', async (req, res) => {
+      res.json(await req.agent.appendTurn({ role: 'user', content: 'hello' }));
+    });
+    app.use(reveal);
+    const early = await request(app).post('/early');
+    expect(early.status).toBe(500);
+    expect(early.body).toMatchObject({ name: 'ConfigError' });
+    expect(early.body.message).toMatch(/req\.agent was read where agentSession\(\) did not run.*Mount agentSession\(\) first/);
+    expect((await request(app).post('/late')).status).toBe(200);
+  });
 });
 
 describe('koa: mounting', () => {
@@ -99,5 +116,25 @@ describe('koa: mounting', () => {
     const app = koaApp();
     app.use(koaAgentSession(app, options()));
     expect(() => koaAgentSession(app, options())).toThrow(/called twice for the same Koa app/);
+  });
+
+  it('ctx.agent in middleware mounted before agentSession(): a ConfigError that says to mount it first', async () => {
+    const app = koaApp();
+    const errors: unknown[] = [];
+    app.on('error', (error) => errors.push(error));
+    app.use(async (ctx, next) => {
+      if (ctx.path !== '/early') return next();
+      ctx.body = await ctx.agent.appendTurn({ role: 'user', content: 'hello' });
+    });
+    app.use(koaAgentSession(app, options()));
+    app.use(async (ctx) => {
+      ctx.body = await ctx.agent.appendTurn({ role: 'user', content: 'hello' });
+    });
+    const server = app.callback();
+    expect((await request(server).post('/early')).status).toBe(500);
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toBeInstanceOf(ConfigError);
+    expect(String((errors[0] as Error).message)).toMatch(/ctx\.agent was read where agentSession\(\) did not run.*Mount agentSession\(\) first/);
+    expect((await request(server).post('/late')).status).toBe(200);
   });
 });
