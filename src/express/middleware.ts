@@ -4,7 +4,7 @@ import { ConfigError } from '../errors.js';
 import { optionalFunction } from '../options.js';
 import type { SessionData } from '../request/agent-link.js';
 import { httpErrorResponse, isAgentSessionHttpError, type AgentSessionHttpError } from '../request/http-errors.js';
-import { DEFAULT_RETRY_AFTER_SECONDS, resolveMiddlewareOptions, resolveSecrets, type AgentSessionOptionsBase } from '../request/options.js';
+import { DEFAULT_RETRY_AFTER_SECONDS, resolveMiddlewareOptions, resolveSecrets, type AgentSessionOptionsBase, type ResolvedCookie } from '../request/options.js';
 import { AgentRefresh } from '../request/refresh.js';
 import { startAgentRequest } from '../request/request-start.js';
 import { createHttpWarning } from '../request/secure-cookie.js';
@@ -108,6 +108,7 @@ export function agentSession(options: ExpressAgentSessionOptions): RequestHandle
         // A failed load (Redis unavailable) is answered here, not left to the app's error handler.
         if (isAgentSessionHttpError(error)) return answer(error, req, res, next);
         warnIfHttp(req.secure);
+        if (req.session) adoptCookieSettings(req.session.cookie, cookie, req.secure, config.idleTimeoutMs);
         const data = () => req.session as unknown as SessionData | undefined;
         req.agent = startAgentRequest(config.agents, { data, id: () => req.sessionID }, () => config.userOf(req));
       } catch (failure) {
@@ -116,6 +117,26 @@ export function agentSession(options: ExpressAgentSessionOptions): RequestHandle
       next();
     });
   };
+}
+
+/**
+ * express-session rebuilds a loaded session's cookie from the flags and max
+ * age stored with it, so a session written by the app's previous
+ * express-session setup (or before a change of these options) would keep its
+ * old flags and lifetime for as long as it is used. Each request puts
+ * agent-session's settings on it instead; for a session agent-session
+ * created, nothing changes.
+ */
+function adoptCookieSettings(stored: session.Cookie, cookie: ResolvedCookie, secureRequest: boolean, idleTimeoutMs: number): void {
+  stored.httpOnly = cookie.httpOnly;
+  stored.secure = cookie.secure === 'auto' ? secureRequest : cookie.secure;
+  stored.sameSite = cookie.sameSite;
+  stored.path = cookie.path;
+  stored.domain = cookie.domain;
+  if (stored.originalMaxAge !== idleTimeoutMs) {
+    stored.originalMaxAge = idleTimeoutMs;
+    stored.maxAge = idleTimeoutMs;
+  }
 }
 
 const FOREIGN_SESSION =
