@@ -4,7 +4,7 @@ import type { RedisConnection } from '../redis/types.js';
 import { failFast } from '../redis/fail-fast.js';
 
 /**
- * The four commands a cookie-session store needs, each bounded by the
+ * The commands a cookie-session store needs, each bounded by the
  * connection's fail-fast deadline: a request never waits longer than that
  * for Redis, whatever client the app handed in, and a connection failure
  * always surfaces as `StoreUnavailableError` (which the middleware turns
@@ -15,6 +15,8 @@ import { failFast } from '../redis/fail-fast.js';
  */
 export interface CookieSessionRedis {
   get(key: string): Promise<string | null>;
+  /** GET and PTTL in one round trip (issued together, so pipelined); null when the key does not exist. */
+  getWithTtl(key: string): Promise<{ value: string; pttlMs: number } | null>;
   /** SET with a TTL. */
   write(key: string, value: string, ttlMs: number): Promise<void>;
   /** PEXPIRE; false when the key no longer exists (it is not recreated). */
@@ -30,11 +32,16 @@ export interface CookieSessionRedis {
 
 export function cookieSessionRedis(redis: Pick<RedisConnection, 'client' | 'failFastMs'>): CookieSessionRedis {
   const { client, failFastMs: ms } = redis;
-  if (['get', 'set', 'pExpire', 'del'].some((command) => typeof (client as unknown as Record<string, unknown>)?.[command] !== 'function')) {
-    throw new ConfigError('`redis` must be a connection from connectRedis() (its client needs get, set, pExpire and del).');
+  if (['get', 'set', 'pExpire', 'pTTL', 'del'].some((command) => typeof (client as unknown as Record<string, unknown>)?.[command] !== 'function')) {
+    throw new ConfigError('`redis` must be a connection from connectRedis() (its client needs get, set, pExpire, pTTL and del).');
   }
   return {
     get: (key) => failFast(() => client.get(key), ms),
+    getWithTtl: async (key) => {
+      const [value, pttlMs] = await failFast(() => Promise.all([client.get(key), client.pTTL(key)]), ms);
+      // -2: the key expired or was removed between the two commands.
+      return value === null || pttlMs === -2 ? null : { value, pttlMs };
+    },
     write: async (key, value, ttlMs) => {
       await failFast(() => client.set(key, value, { expiration: { type: 'PX', value: ttlMs } }), ms);
     },
