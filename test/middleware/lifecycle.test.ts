@@ -138,7 +138,11 @@ describe.each(FRAMEWORKS)('%s: agent session lifecycle', (framework) => {
     const keys = [`${app.prefix}{${id}}:meta`, `${app.prefix}{${id}}:turns`];
 
     // The cookie session expires with them (Express), or is past its max age and kept a little longer to be reported expired (Koa).
-    await eventually('the agent keys to expire', async () => (await fixture.inspector.exists(keys)) === 0, 10_000);
+    await eventually(
+      'the agent keys to expire, and the cookie session to pass its max age',
+      async () => (await fixture.inspector.exists(keys)) === 0 && (await fixture.inspector.pTTL(sessionKey!)) < EXPIRED_GRACE_MS,
+      10_000,
+    );
 
     const late = await browser.get('/state');
     expect(late.status).toBe(200);
