@@ -7,6 +7,9 @@
  *   curl -c jar -b jar -X POST localhost:3000/chat  -H 'content-type: application/json' -d '{"message":"hello there"}'
  *   curl -c jar -b jar localhost:3000/state
  *
+ * With OPENAI_API_KEY set (and optionally OPENAI_MODEL, OPENAI_BASE_URL),
+ * /chat asks a real model, offering it the observer's notes as a tool.
+ *
  * With DATABASE_URL (PostgreSQL) set, conversations are also archived (run
  * `npm run archiver` beside it) and three more routes are served:
  *   curl -c jar -b jar localhost:3000/conversations
@@ -20,6 +23,7 @@ import { agentSession, agentSessionErrorHandler } from 'agent-session/express';
 import { coldTierFromEnvironment, listConversations, readHistory, resumeConversation, type Answer } from './shared/cold-tier.js';
 import { chat, clientMessageId, conversationState, endConversation, leaveOtherUsersConversation, startConversation } from './shared/scripted-agent.js';
 import { errorAnswer, logLine } from './shared/errors.js';
+import { modelChatFromEnvironment } from './shared/model-agent.js';
 import { BODY_LIMIT_BYTES, checkMessage, validUserId } from './shared/requests.js';
 import { serve } from './shared/serve.js';
 
@@ -30,6 +34,8 @@ declare module 'express-session' {
 }
 
 const port = Number(process.env.PORT ?? 3000);
+// With OPENAI_API_KEY, /chat runs a real model (OpenAI chat completions, tool calls recorded through req.agent); without, the scripted agent.
+const modelChat = modelChatFromEnvironment(process.env);
 const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 
 const redis = await connectRedis({ url: redisUrl }).catch((error: Error) => {
@@ -86,7 +92,7 @@ app.post('/chat', async (req, res) => {
   if ('error' in checked) return void res.status(400).json({ error: checked.error });
   const messageId = clientMessageId(req.body?.messageId ?? req.get('idempotency-key'));
   if (messageId === false) return void res.status(400).json({ error: 'invalid_message_id' });
-  res.json(await chat(req.agent, checked.message, messageId));
+  res.json(await (modelChat ?? chat)(req.agent, checked.message, messageId));
 });
 
 app.get('/state', async (req, res) => {

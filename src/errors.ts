@@ -24,13 +24,53 @@ export type AgentSessionErrorCode =
   | 'IDEMPOTENCY_CONFLICT'
   | 'REDIS_PERMISSION_DENIED';
 
+/**
+ * The HTTP status each code means. Express's final handler and Koa's default
+ * `ctx.onerror` both read `status` / `statusCode`, so an app that does not
+ * answer these errors itself still sends the right status (503 when Redis is
+ * down, 413 for an oversized message) rather than a 500.
+ */
+export const HTTP_STATUS_BY_CODE = {
+  CONFIG_INVALID: 500,
+  SESSION_ID_INVALID: 400,
+  PAYLOAD_TOO_LARGE: 413,
+  INPUT_INVALID: 400,
+  STATE_CORRUPT: 500,
+  STORE_UNAVAILABLE: 503,
+  SESSION_NOT_FOUND: 404,
+  SESSION_EXISTS: 409,
+  SESSION_USER_MISMATCH: 403,
+  TOOL_CALL_NOT_FOUND: 404,
+  TOOL_CALL_STATE: 409,
+  LEASE_LOST: 409,
+  ARCHIVE_BACKLOG_FULL: 503,
+  ARCHIVE_UNAVAILABLE: 503,
+  ARCHIVE_QUERY_FAILED: 500,
+  USER_REQUIRED: 401,
+  IDEMPOTENCY_CONFLICT: 409,
+  REDIS_PERMISSION_DENIED: 500,
+} as const satisfies Record<AgentSessionErrorCode, number>;
+
 export class AgentSessionError extends Error {
   readonly code: AgentSessionErrorCode;
+  /** The HTTP status this error means (see the README's table); read by Express and Koa's default error handling. */
+  readonly status: number;
+  /** The same as `status`, under the name some handlers (Express's, http-errors') read. */
+  readonly statusCode: number;
+  /**
+   * Whether the message may be shown to the client: true for 4xx only, as
+   * Koa and http-errors use it. A 4xx message describes the request's own
+   * mistake; a 5xx message (a Redis key, a SQLSTATE) is for operators.
+   */
+  readonly expose: boolean;
 
   constructor(code: AgentSessionErrorCode, message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = new.target.name;
     this.code = code;
+    this.status = HTTP_STATUS_BY_CODE[code];
+    this.statusCode = this.status;
+    this.expose = this.status < 500;
   }
 }
 
@@ -48,8 +88,12 @@ export class InvalidSessionIdError extends AgentSessionError {
   }
 }
 
-/** A value is larger than the configured limit; nothing was written. */
-export class PayloadTooLargeError extends AgentSessionError {
+/**
+ * A value is larger than the configured limit; nothing was written (413).
+ * Named apart from body-parser's `PayloadTooLargeError` (Express's own
+ * request-body limit), which an app may import beside it.
+ */
+export class AgentPayloadTooLargeError extends AgentSessionError {
   readonly limitBytes: number;
   readonly actualBytes: number;
 

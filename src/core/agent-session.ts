@@ -3,7 +3,7 @@ import { callerArguments, type Caller, type CallerArguments } from './caller.js'
 import type { RestoreData } from './cold-tier.js';
 import type { StoreConfig } from './config.js';
 import { decodeMeta, decodeObserver, decodeToolCalls, decodeTurns } from './decode.js';
-import { InvalidInputError, PayloadTooLargeError, SessionUserMismatchError, ToolCallNotFoundError } from '../errors.js';
+import { InvalidInputError, AgentPayloadTooLargeError, SessionUserMismatchError, ToolCallNotFoundError } from '../errors.js';
 import { assertValidId, checkedIdempotencyKey } from './ids.js';
 import {
   APP_FIELD_PREFIX,
@@ -361,11 +361,11 @@ export class SessionHandle implements AgentSession {
     return this.#fit(`Metadata \`${name}\``, value, 'metaValueBytes');
   }
 
-  /** Returns `text` if its UTF-8 size is within the named limit; else `PayloadTooLargeError`, before anything is sent. */
+  /** Returns `text` if its UTF-8 size is within the named limit; else `AgentPayloadTooLargeError`, before anything is sent. */
   #fit(what: string, text: string, limit: keyof StoreConfig['limits']): string {
     const size = Buffer.byteLength(text, 'utf8');
     const max = this.#config.limits[limit];
-    if (size > max) throw new PayloadTooLargeError(what, size, max, `limits.${limit}`);
+    if (size > max) throw new AgentPayloadTooLargeError(what, size, max, `limits.${limit}`);
     return text;
   }
 

@@ -1,13 +1,15 @@
-import type { ErrorRequestHandler, NextFunction, Request, RequestHandler, Response } from 'express';
+import express, { type ErrorRequestHandler, type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import session from 'express-session';
+import { ConfigError } from '../errors.js';
 import { optionalFunction } from '../options.js';
 import type { SessionData } from '../request/agent-link.js';
 import { httpErrorResponse, isAgentSessionHttpError, type AgentSessionHttpError } from '../request/http-errors.js';
-import { DEFAULT_RETRY_AFTER_SECONDS, resolveMiddlewareOptions, resolveSecrets, type AgentSessionOptionsBase } from '../request/options.js';
+import { DEFAULT_RETRY_AFTER_SECONDS, resolveMiddlewareOptions, resolveSecrets, type AgentSessionOptionsBase, type ResolvedCookie } from '../request/options.js';
 import { AgentRefresh } from '../request/refresh.js';
 import { startAgentRequest } from '../request/request-start.js';
 import { createHttpWarning } from '../request/secure-cookie.js';
 import { guardSessionSize } from './session-size-guard.js';
+import { guardAgentProperty } from '../request/unmounted-agent.js';
 import { AgentCookieStore } from './store.js';
 
 export interface ExpressAgentSessionOptions extends AgentSessionOptionsBase<Request> {
@@ -23,7 +25,7 @@ export interface ExpressAgentSessionOptions extends AgentSessionOptionsBase<Requ
    * session's archive backlog is full (`ArchiveBacklogFullError`) or the
    * archive did not answer in time (`ArchiveUnavailableError`), because a
    * value was refused (`InvalidInputError`: a user id over `maxUserIdBytes`)
-   * or was over its size limit (`PayloadTooLargeError`: a cookie session over
+   * or was over its size limit (`AgentPayloadTooLargeError`: a cookie session over
    * `maxSessionBytes`, a turn over `limits.turnContentBytes`), or because an
    * idempotency key was reused (`IdempotencyConflictError`). Default: 403
    * `{ "error": "session_user_mismatch" }`, 400 `input_invalid`, 413
@@ -39,6 +41,9 @@ type ErrorAnswer = NonNullable<ExpressAgentSessionOptions['onError']>;
 /** How the request's errors are answered, left on the request for `agentSessionErrorHandler()`. */
 const ANSWER = Symbol('agent-session: error answer');
 type WithAnswer = Request & { [ANSWER]?: ErrorAnswer };
+/** Which agentSession() middleware loaded the request's session, to tell it from another session middleware's. */
+const LOADED_BY = Symbol('agent-session: session loaded by');
+type WithLoader = Request & { [LOADED_BY]?: RequestHandler };
 
 /**
  * The Express middleware: express-session with agent-session's Redis store
@@ -82,8 +87,15 @@ export function agentSession(options: ExpressAgentSessionOptions): RequestHandle
     },
   });
   const warnIfHttp = createHttpWarning(cookie.secure, config.log);
+  guardAgentProperty(express.request, 'req.agent', 'app.use(agentSession(...))');
 
   return function agentSessionMiddleware(req, res, next) {
+    const loadedBy = (req as WithLoader)[LOADED_BY];
+    // The same middleware met twice (mounted on the app and a router): the session and req.agent are already there.
+    if (loadedBy === agentSessionMiddleware) return next();
+    // express-session leaves a req.session it finds alone, so ours would silently not load: refuse instead.
+    if (req.session !== undefined) return next(loadedBy ? new ConfigError(MOUNTED_TWICE) : new ConfigError(FOREIGN_SESSION));
+    (req as WithLoader)[LOADED_BY] = agentSessionMiddleware;
     (req as WithAnswer)[ANSWER] = answer;
     let routed = false;
     loadSession(req, res, (error?: unknown) => {
@@ -104,6 +116,7 @@ export function agentSession(options: ExpressAgentSessionOptions): RequestHandle
         if (isAgentSessionHttpError(error)) return answer(error, req, res, next);
         warnIfHttp(req.secure);
         guardSessionSize(req, res, config.maxSessionBytes, (error) => answer(error, req, res, next));
+        if (req.session) adoptCookieSettings(req.session.cookie, cookie, req.secure, config.idleTimeoutMs);
         const data = () => req.session as unknown as SessionData | undefined;
         req.agent = startAgentRequest(config.agents, { data, id: () => req.sessionID }, () => config.userOf(req));
       } catch (failure) {
@@ -113,6 +126,36 @@ export function agentSession(options: ExpressAgentSessionOptions): RequestHandle
     });
   };
 }
+
+/**
+ * express-session rebuilds a loaded session's cookie from the flags and max
+ * age stored with it, so a session written by the app's previous
+ * express-session setup (or before a change of these options) would keep its
+ * old flags and lifetime for as long as it is used. Each request puts
+ * agent-session's settings on it instead; for a session agent-session
+ * created, nothing changes.
+ */
+function adoptCookieSettings(stored: session.Cookie, cookie: ResolvedCookie, secureRequest: boolean, idleTimeoutMs: number): void {
+  stored.httpOnly = cookie.httpOnly;
+  stored.secure = cookie.secure === 'auto' ? secureRequest : cookie.secure;
+  stored.sameSite = cookie.sameSite;
+  stored.path = cookie.path;
+  stored.domain = cookie.domain;
+  if (stored.originalMaxAge !== idleTimeoutMs) {
+    stored.originalMaxAge = idleTimeoutMs;
+    stored.maxAge = idleTimeoutMs;
+  }
+}
+
+const FOREIGN_SESSION =
+  'agentSession() found req.session already set by another session middleware (express-session, cookie-session, ...) that runs before it. ' +
+  "agent-session must own the cookie session: otherwise its secure cookie defaults, idle timeout and Redis store do not apply, and req.agent would live in the other middleware's session. " +
+  'Either remove your own session middleware and let agentSession() own the session (to keep users logged in, pass your cookie name as `cookie.name`, ' +
+  "your secret as `secret`, and connect-redis's key prefix as `sessionKeyPrefix`; see \"Migrating from express-session\" in the README), " +
+  'or keep both apart: mount your session middleware and agentSession() on different routers, so that no request passes through both, with different cookie names.';
+
+const MOUNTED_TWICE =
+  'Two agentSession() middlewares ran on the same request: create it once (const agent = agentSession({ ... })) and mount that one instance wherever it is needed.';
 
 /**
  * Answers the errors the middleware answers (see `onError`) when routes throw

@@ -1,5 +1,5 @@
 import type { Request, Response } from 'express';
-import type { PayloadTooLargeError } from '../errors.js';
+import type { AgentPayloadTooLargeError } from '../errors.js';
 import { oversizedSession } from '../request/input-limits.js';
 
 /**
@@ -16,7 +16,7 @@ import { oversizedSession } from '../request/input-limits.js';
  * only those): one stored before the limit was lowered is left to expire,
  * and the user is not locked out by it.
  */
-export function guardSessionSize(req: Request, res: Response, maxBytes: number, refuse: (error: PayloadTooLargeError) => void): void {
+export function guardSessionSize(req: Request, res: Response, maxBytes: number, refuse: (error: AgentPayloadTooLargeError) => void): void {
   const loaded = withoutCookie(req.session);
   const end = res.end;
   let checked = false;

@@ -20,7 +20,7 @@ export interface AgentCookieStoreOptions {
   /** Resets the agent keys' TTL alongside each write or extension of a cookie session. */
   refresh: AgentRefresh;
   idleTimeoutMs: number;
-  /** Largest value stored; a larger one is refused (`PayloadTooLargeError`) and nothing is written. */
+  /** Largest value stored; a larger one is refused (`AgentPayloadTooLargeError`) and nothing is written. */
   maxSessionBytes: number;
   log: (event: AgentSessionEvent) => void;
 }
@@ -37,7 +37,7 @@ export interface AgentCookieStoreOptions {
  *   cookie's remaining lifetime;
  * - `regenerate` carries the agent session over to the new cookie session,
  *   so logging in (which should regenerate) keeps the conversation;
- * - a value over `maxSessionBytes` is refused (`PayloadTooLargeError`)
+ * - a value over `maxSessionBytes` is refused (`AgentPayloadTooLargeError`)
  *   before anything is sent: the session stays as Redis had it (the
  *   middleware answers 413 when the response is still unsent, see
  *   session-size-guard.ts);
@@ -75,7 +75,7 @@ export class AgentCookieStore extends RedisStore {
   override set(sid: string, session: ExpressSessionData, callback?: Callback<void>): Promise<void> {
     return this.#settle(async () => {
       const ttlMs = this.#ttlMs(session);
-      if (ttlMs <= 0) return this.#redis.remove(this.prefix + sid);
+      if (!(ttlMs > 0)) return this.#redis.remove(this.prefix + sid);
       const data = session as unknown as SessionData;
       const value = JSON.stringify(session);
       const tooLarge = oversizedSession(value, this.#maxSessionBytes);
@@ -87,8 +87,10 @@ export class AgentCookieStore extends RedisStore {
   override touch(sid: string, session: ExpressSessionData, callback?: Callback<void>): Promise<void> {
     return this.#settle(async () => {
       // PEXPIRE never recreates a key that expired or was destroyed meanwhile.
+      const ttlMs = this.#ttlMs(session);
+      if (!(ttlMs > 0)) return this.#redis.remove(this.prefix + sid);
       const data = session as unknown as SessionData;
-      await this.#refresh.extend(this.prefix + sid, this.#ttlMs(session), readLink(data), data);
+      await this.#refresh.extend(this.prefix + sid, ttlMs, readLink(data), data);
     }, callback);
   }
 
@@ -108,7 +110,11 @@ export class AgentCookieStore extends RedisStore {
     });
   }
 
-  /** The cookie's remaining lifetime: the key expires when the cookie does. */
+  /**
+   * The cookie's remaining lifetime: the key expires when the cookie does.
+   * An expiry that is not a date gives NaN, which callers treat as expired
+   * (`!(ttlMs > 0)`), as connect-redis does; Redis would refuse it as a TTL.
+   */
   #ttlMs(session: ExpressSessionData): number {
     const expires = session.cookie?.expires;
     return expires ? new Date(expires).getTime() - Date.now() : this.#idleTimeoutMs;

@@ -9,6 +9,7 @@ import { resolveMiddlewareOptions, resolveSecrets, type AgentSessionOptionsBase 
 import { AgentRefresh } from '../request/refresh.js';
 import { startAgentRequest } from '../request/request-start.js';
 import { createHttpWarning } from '../request/secure-cookie.js';
+import { guardAgentProperty } from '../request/unmounted-agent.js';
 import { sessionIdCookie } from './cookie.js';
 import { KoaCookieStore } from './store.js';
 
@@ -20,7 +21,7 @@ export interface KoaAgentSessionOptions extends AgentSessionOptionsBase<Context>
    * session's archive backlog is full (`ArchiveBacklogFullError`) or the
    * archive did not answer in time (`ArchiveUnavailableError`), because a
    * value was refused (`InvalidInputError`: a user id over `maxUserIdBytes`)
-   * or was over its size limit (`PayloadTooLargeError`: a cookie session over
+   * or was over its size limit (`AgentPayloadTooLargeError`: a cookie session over
    * `maxSessionBytes`, a turn over `limits.turnContentBytes`), or because an
    * idempotency key was reused (`IdempotencyConflictError`). Default: 403
    * `{ "error": "session_user_mismatch" }`, 400 `input_invalid`, 413
@@ -45,6 +46,7 @@ export function agentSession(app: Koa, options: KoaAgentSessionOptions): Middlew
   if (typeof app?.use !== 'function') {
     throw new ConfigError('agentSession(app, options) needs the Koa app first: app.use(agentSession(app, { redis })).');
   }
+  refuseOtherSession(app);
   const config = resolveMiddlewareOptions(options, 'agentSession(app, options)', ['onError']);
   resolveSecrets(app.keys, { name: '`app.keys`', example: 'app.keys = [process.env.SESSION_KEY] (set before calling agentSession)' });
   const answer =
@@ -76,6 +78,8 @@ export function agentSession(app: Koa, options: KoaAgentSessionOptions): Middlew
     externalKey: sessionIdCookie(cookie),
   };
   const loadSession = createSession(app, sessionOptions);
+  Object.defineProperty(app.context, OWNED, { value: true });
+  guardAgentProperty(app.context, 'ctx.agent', 'app.use(agentSession(app, ...))');
   const warnIfHttp = createHttpWarning(cookie.secure, config.log);
 
   return async function agentSessionMiddleware(ctx, next) {
@@ -92,6 +96,34 @@ export function agentSession(app: Koa, options: KoaAgentSessionOptions): Middlew
       await answer(error, ctx);
     }
   };
+}
+
+/** Marks an app whose ctx.session agentSession() defined. */
+const OWNED = Symbol('agent-session: owns ctx.session');
+
+/**
+ * koa-session defines ctx.session on app.context once, with the options of
+ * its first call, and ignores every later call's options: an app that
+ * mounted koa-session (or another middleware defining ctx.session) first
+ * would silently keep its own cookie, store and flags, and ctx.agent would
+ * live in that session. Refuse at start-up instead.
+ */
+function refuseOtherSession(app: Koa): void {
+  if (!Object.getOwnPropertyDescriptor(app.context, 'session')) return;
+  if (Object.getOwnPropertyDescriptor(app.context, OWNED)) {
+    throw new ConfigError(
+      'agentSession(app, ...) was called twice for the same Koa app; the second call\'s options would be ignored. ' +
+        'Call it once and mount that middleware wherever it is needed.',
+    );
+  }
+  throw new ConfigError(
+    'agentSession(app, ...) found ctx.session already defined on this Koa app, by koa-session (or another session middleware) set up before it. ' +
+      "agent-session must own the cookie session: koa-session keeps the options of its first call, so agent-session's secure cookie defaults, " +
+      "idle timeout and Redis store would not apply, and ctx.agent would live in the other session. " +
+      'Either remove your own session middleware and let agentSession() own the session (to keep users logged in, pass your cookie name as `cookie.name`, ' +
+      'keep `app.keys`, and pass koa-redis\'s key prefix as `sessionKeyPrefix`; see "Migrating from koa-session" in the README), ' +
+      'or keep both apart: give the routes that need ctx.agent a Koa app of their own (mounted with koa-mount), with a different cookie name.',
+  );
 }
 
 function defaultAnswer(retryAfterSeconds: number): (error: AgentSessionHttpError, ctx: Context) => void {

@@ -1,5 +1,5 @@
 import { readLink, type SessionData } from '../request/agent-link.js';
-import type { CookieSessionRedis } from '../request/cookie-session-redis.js';
+import { NOT_A_STRING, type CookieSessionRedis } from '../request/cookie-session-redis.js';
 import type { AgentSessionEvent } from '../request/events.js';
 import type { AgentRefresh } from '../request/refresh.js';
 import { oversizedSession } from '../request/input-limits.js';
@@ -11,10 +11,18 @@ export interface KoaCookieStoreOptions {
   /** Resets the agent keys' TTL alongside each write or extension of a cookie session. */
   refresh: AgentRefresh;
   idleTimeoutMs: number;
-  /** Largest value stored; a larger one is refused (`PayloadTooLargeError`) and nothing is written. */
+  /** Largest value stored; a larger one is refused (`AgentPayloadTooLargeError`) and nothing is written. */
   maxSessionBytes: number;
   log: (event: AgentSessionEvent) => void;
 }
+
+/**
+ * How long a session is kept past its max age, so that a request that comes
+ * back just after the end is told `session:expired` (koa-session's event)
+ * rather than `session:missed`: koa-session itself asks a store to keep a
+ * session this much longer than its cookie, and koa-redis does.
+ */
+export const EXPIRED_GRACE_MS = 10_000;
 
 /** What koa-session passes to a store besides the key (and, for set, the data and max age). */
 interface StoreCallOptions {
@@ -27,9 +35,12 @@ interface StoreCallOptions {
  * koa-session's external store on agent-session's Redis connection (koa-redis
  * is tied to ioredis 4; this is the same three methods on node-redis).
  *
- * - The Redis TTL is the cookie's max age, so the key expires when the cookie
- *   does. koa-session's own `_expire` field is not stored: it would change on
- *   every request, and the TTL already says when the session ends.
+ * - The Redis TTL is the cookie's max age plus `EXPIRED_GRACE_MS`. koa-session's
+ *   own `_expire` field is not stored (it would change on every request, and
+ *   an unchanged session is only extended, never rewritten); `get` derives it
+ *   from the key's remaining TTL, so koa-session still tells an expired
+ *   session (`session:expired`, within the grace) from a missing one
+ *   (`session:missed`), and refuses a session past its max age.
  * - A session that did not change since this request loaded (or last wrote)
  *   it has its expiry extended with PEXPIRE instead of being rewritten, and
  *   a PEXPIRE never recreates a key that expired or was destroyed (a logout in
@@ -41,7 +52,7 @@ interface StoreCallOptions {
  * - A stored value that cannot be read is no session (koa-session starts a
  *   fresh one) rather than an error, and is reported without its content.
  * - Every command is bounded by the fail-fast deadline (`StoreUnavailableError`).
- * - A changed value over `maxSessionBytes` is refused (`PayloadTooLargeError`,
+ * - A changed value over `maxSessionBytes` is refused (`AgentPayloadTooLargeError`,
  *   which the middleware answers 413) before anything is sent: the session
  *   stays as Redis had it.
  */
@@ -66,17 +77,20 @@ export class KoaCookieStore {
 
   async get(key: string, _maxAge: unknown, options: StoreCallOptions = {}): Promise<SessionData | null> {
     const redisKey = this.#prefix + key;
-    const raw = await this.#redis.get(redisKey);
-    if (raw === null) return null;
-    const data = parseStoredSession(raw, redisKey, this.#log);
-    if (data && typeof raw === 'string') this.#knownValues(options.ctx)?.set(key, raw);
+    const stored = await this.#redis.getWithTtl(redisKey);
+    if (stored === null) return null;
+    const data = parseStoredSession(stored === NOT_A_STRING ? NOT_A_STRING : stored.value, redisKey, this.#log);
+    if (!data || stored === NOT_A_STRING) return null;
+    this.#knownValues(options.ctx)?.set(key, stored.value);
+    // -1: a key without a TTL (not one this store wrote); koa-session then goes by a stored _expire, if any.
+    if (stored.pttlMs >= 0) data._expire = Date.now() + stored.pttlMs - EXPIRED_GRACE_MS;
     return data;
   }
 
   async set(key: string, data: SessionData, _maxAge: unknown, options: StoreCallOptions = {}): Promise<void> {
     const { _expire: _ignored, ...kept } = data;
     const value = JSON.stringify(kept);
-    const ttlMs = typeof kept._maxAge === 'number' && kept._maxAge > 0 ? kept._maxAge : this.#idleTimeoutMs;
+    const ttlMs = (typeof kept._maxAge === 'number' && kept._maxAge > 0 ? kept._maxAge : this.#idleTimeoutMs) + EXPIRED_GRACE_MS;
     const known = this.#knownValues(options.ctx);
     const redisKey = this.#prefix + key;
     const session = (options.ctx as { session?: object | null } | undefined)?.session ?? undefined;

@@ -7,7 +7,7 @@
 export { createObserverWorker } from './worker.js';
 export type { ObserverWorker } from './worker.js';
 export { exponentialBackoff } from './config.js';
-export { observerNotesTool, handleObserverNotesTool, type ToolDefinition, type JsonSchema, type NotesReader } from './tool.js';
+export { observerNotesTool, observerNotesToolStrict, handleObserverNotesTool, type ToolDefinition, type JsonSchema, type NotesReader } from './tool.js';
 export type { Analyze, AnalyzeInput, ObserverEvent, ObserverWorkerOptions, PreviousNotes, RunOutcome } from './types.js';
 export type { ObservationRequestOptions, ObservationRequestResult } from '../core/api.js';
 export type { NotesQuery, NotesResult, ObserverError } from '../core/types.js';

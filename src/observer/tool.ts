@@ -6,13 +6,15 @@ import type { NotesQuery, NotesResult } from '../core/types.js';
  * definition to offer the model and the handler to answer its calls with.
  *
  *   OpenAI:    tools: [{ type: 'function', function: observerNotesTool }]
+ *              or, with strict function calling: tools: [{ type: 'function', function: observerNotesToolStrict }]
  *   Anthropic: tools: [{ name, description, input_schema: parameters }] from observerNotesTool
  *   then:      JSON.stringify(await handleObserverNotesTool(req.agent, call.arguments))
  */
 
 /** A JSON Schema as tool-calling APIs take it. */
 export interface JsonSchema {
-  type?: string;
+  /** One type, or several (`['integer', 'null']`: a nullable integer, as OpenAI's strict mode writes an optional field). */
+  type?: string | readonly string[];
   description?: string;
   properties?: Record<string, JsonSchema>;
   required?: readonly string[];
@@ -24,6 +26,8 @@ export interface ToolDefinition {
   name: string;
   description: string;
   parameters: JsonSchema;
+  /** OpenAI: `true` makes the model's arguments always match `parameters` (structured outputs). */
+  strict?: boolean;
 }
 
 export const observerNotesTool = {
@@ -48,6 +52,29 @@ export const observerNotesTool = {
         description: 'Notes that miss more than this many of the latest turns count as stale.',
       },
     },
+    additionalProperties: false,
+  },
+} as const satisfies ToolDefinition;
+
+/**
+ * The same tool for OpenAI's strict function calling (`strict: true`), whose
+ * schema rules are: every property listed in `required`, an optional one
+ * written as nullable instead (`null` means "left out", which
+ * `handleObserverNotesTool` accepts), and `additionalProperties: false` on
+ * every object. The model then always sends both fields, `null` for "any
+ * staleness".
+ */
+export const observerNotesToolStrict = {
+  name: observerNotesTool.name,
+  description: `${observerNotesTool.description} Pass null for a tolerance you do not need.`,
+  strict: true,
+  parameters: {
+    type: 'object',
+    properties: {
+      maxAgeMs: { ...observerNotesTool.parameters.properties.maxAgeMs, type: ['integer', 'null'] },
+      maxLagTurns: { ...observerNotesTool.parameters.properties.maxLagTurns, type: ['integer', 'null'] },
+    },
+    required: ['maxAgeMs', 'maxLagTurns'],
     additionalProperties: false,
   },
 } as const satisfies ToolDefinition;

@@ -3,7 +3,7 @@ import {
   ArchiveUnavailableError,
   IdempotencyConflictError,
   InvalidInputError,
-  PayloadTooLargeError,
+  AgentPayloadTooLargeError,
   SessionUserMismatchError,
   StoreUnavailableError,
 } from '../errors.js';
@@ -16,7 +16,7 @@ export type AgentSessionHttpError =
   | ArchiveUnavailableError
   | IdempotencyConflictError
   | InvalidInputError
-  | PayloadTooLargeError;
+  | AgentPayloadTooLargeError;
 
 export function isAgentSessionHttpError(error: unknown): error is AgentSessionHttpError {
   return (
@@ -26,7 +26,7 @@ export function isAgentSessionHttpError(error: unknown): error is AgentSessionHt
     error instanceof ArchiveUnavailableError ||
     error instanceof IdempotencyConflictError ||
     error instanceof InvalidInputError ||
-    error instanceof PayloadTooLargeError
+    error instanceof AgentPayloadTooLargeError
   );
 }
 
@@ -60,7 +60,7 @@ export interface HttpErrorResponse {
  *   written (the client reused a message id for a different message);
  * - a value the library refuses (`InvalidInputError`: a user id over
  *   `maxUserIdBytes`, an unknown role...): 400; one over its size limit
- *   (`PayloadTooLargeError`: a turn over `limits.turnContentBytes`, a cookie
+ *   (`AgentPayloadTooLargeError`: a turn over `limits.turnContentBytes`, a cookie
  *   session over `maxSessionBytes`...): 413. Nothing was written.
  * The bodies are stable machine-readable codes; messages stay in the logs.
  */
@@ -68,7 +68,7 @@ export function httpErrorResponse(error: AgentSessionHttpError, retryAfterSecond
   if (error instanceof SessionUserMismatchError) return { status: 403, headers: {}, body: { error: 'session_user_mismatch' } };
   if (error instanceof IdempotencyConflictError) return { status: 409, headers: {}, body: { error: 'idempotency_key_conflict' } };
   if (error instanceof InvalidInputError) return { status: 400, headers: {}, body: { error: 'input_invalid' } };
-  if (error instanceof PayloadTooLargeError) return { status: 413, headers: {}, body: { error: 'payload_too_large' } };
+  if (error instanceof AgentPayloadTooLargeError) return { status: 413, headers: {}, body: { error: 'payload_too_large' } };
   const retry = { 'Retry-After': String(retryAfterSeconds) };
   if (error instanceof ArchiveBacklogFullError) return { status: 503, headers: retry, body: { error: 'archive_backlog_full' } };
   if (error instanceof ArchiveUnavailableError) return { status: 503, headers: retry, body: { error: 'archive_unavailable' } };

@@ -1,4 +1,4 @@
-import { InvalidInputError, PayloadTooLargeError } from '../errors.js';
+import { InvalidInputError, AgentPayloadTooLargeError } from '../errors.js';
 import { wholeNumber } from '../options.js';
 
 /**
@@ -48,9 +48,9 @@ export function boundedUserOf<Request>(getUserId: (request: Request) => string |
 }
 
 /** The refusal of a cookie session `value` (as it would be stored) over `maxBytes`, or undefined when it fits. */
-export function oversizedSession(value: string, maxBytes: number): PayloadTooLargeError | undefined {
+export function oversizedSession(value: string, maxBytes: number): AgentPayloadTooLargeError | undefined {
   // A UTF-8 byte is at least one UTF-16 unit and at most three: most values are decided without counting.
   if (value.length * 3 <= maxBytes) return undefined;
   const bytes = Buffer.byteLength(value, 'utf8');
-  return bytes > maxBytes ? new PayloadTooLargeError('The cookie session', bytes, maxBytes, 'maxSessionBytes') : undefined;
+  return bytes > maxBytes ? new AgentPayloadTooLargeError('The cookie session', bytes, maxBytes, 'maxSessionBytes') : undefined;
 }

@@ -58,7 +58,7 @@ export interface AgentSessionOptionsBase<Request> {
   /**
    * Largest cookie session stored, as JSON, in UTF-8 bytes: a request that
    * leaves a larger one is answered 413 `payload_too_large`
-   * (`PayloadTooLargeError`) and nothing is stored (the session stays as it
+   * (`AgentPayloadTooLargeError`) and nothing is stored (the session stays as it
    * was). Default 64 KiB.
    */
   maxSessionBytes?: number | undefined;
@@ -70,6 +70,13 @@ export interface AgentSessionOptionsBase<Request> {
   idleTimeoutMs?: number | undefined;
   /** Prefix of every Redis key (cookie sessions under `<prefix>sess:`). Default "agent:". */
   keyPrefix?: string | undefined;
+  /**
+   * Prefix of the cookie-session keys only. Default `<keyPrefix>sess:`. For
+   * an app moving from connect-redis or koa-redis: their prefix (connect-redis
+   * "sess:", koa-redis "koa:sess:" by default), so the sessions they wrote
+   * are read, and users stay logged in across the switch.
+   */
+  sessionKeyPrefix?: string | undefined;
   /** How many of the newest turns an agent session keeps. Default 50. */
   maxTurns?: number | undefined;
   /** How many tool calls an agent session keeps (the oldest finished ones leave first). Default 50. */
@@ -122,7 +129,7 @@ export interface MiddlewareConfig<Request> {
 
 export const DEFAULT_RETRY_AFTER_SECONDS = 2;
 
-const SHARED_OPTIONS = ['redis', 'getUserId', 'maxUserIdBytes', 'maxSessionBytes', 'idleTimeoutMs', 'keyPrefix', 'maxTurns', 'maxToolCalls', 'idempotencyTtlMs', 'maxIdempotencyKeys', 'limits', 'observerQueue', 'archive', 'cookie', 'retryAfterSeconds', 'logger'];
+const SHARED_OPTIONS = ['redis', 'getUserId', 'maxUserIdBytes', 'maxSessionBytes', 'idleTimeoutMs', 'keyPrefix', 'sessionKeyPrefix', 'maxTurns', 'maxToolCalls', 'idempotencyTtlMs', 'maxIdempotencyKeys', 'limits', 'observerQueue', 'archive', 'cookie', 'retryAfterSeconds', 'logger'];
 const COOKIE_OPTIONS = ['name', 'secure', 'sameSite', 'httpOnly', 'domain', 'path'];
 /** RFC 6265 token characters, so the name needs no quoting in any browser. */
 const COOKIE_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
@@ -163,7 +170,11 @@ export function resolveMiddlewareOptions<Request>(
   return {
     agents,
     redis: cookieSessionRedis(options.redis),
-    sessionPrefix: `${agents.keyPrefix}sess:`,
+    sessionPrefix:
+      optionalString('sessionKeyPrefix', options.sessionKeyPrefix, {
+        must: 'a non-empty string of at most 64 characters without spaces, e.g. "sess:" (connect-redis\'s default)',
+        valid: (prefix) => prefix.length > 0 && prefix.length <= 64 && !/\s/.test(prefix),
+      }) ?? `${agents.keyPrefix}sess:`,
     idleTimeoutMs,
     cookie: resolveCookie(options.cookie),
     userOf: getUserId ? boundedUserOf(getUserId, maxUserIdBytes) : () => null,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, createAgentStore, InvalidInputError, PayloadTooLargeError } from 'agent-session';
+import { ConfigError, createAgentStore, InvalidInputError, AgentPayloadTooLargeError } from 'agent-session';
 import { clientForThisFile, testStore } from '../harness/store.js';
 
 const client = clientForThisFile();
@@ -21,14 +21,14 @@ describe('limits', () => {
     const before = await dump(keys);
 
     // Multi-byte characters count by their UTF-8 size.
-    await expect(session.appendTurn({ role: 'user', content: '\u00e9'.repeat(51) })).rejects.toThrow(PayloadTooLargeError);
-    await expect(session.update({ model: 'x'.repeat(21) })).rejects.toThrow(PayloadTooLargeError);
+    await expect(session.appendTurn({ role: 'user', content: '\u00e9'.repeat(51) })).rejects.toThrow(AgentPayloadTooLargeError);
+    await expect(session.update({ model: 'x'.repeat(21) })).rejects.toThrow(AgentPayloadTooLargeError);
     // A patch with one bad field writes none of its fields.
-    await expect(session.update({ currentTask: 'fine', fields: { big: 'y'.repeat(21) } })).rejects.toThrow(PayloadTooLargeError);
-    await expect(session.startToolCall({ id: 'c2', name: 't', args: { blob: 'z'.repeat(60) } })).rejects.toThrow(PayloadTooLargeError);
-    await expect(session.completeToolCall('c1', 'r'.repeat(60))).rejects.toThrow(PayloadTooLargeError);
-    await expect(session.failToolCall('c1', 'e'.repeat(60))).rejects.toThrow(PayloadTooLargeError);
-    await expect(session.writeNotes({ text: 'n'.repeat(60) }, { coversThroughSeq: 1 })).rejects.toThrow(PayloadTooLargeError);
+    await expect(session.update({ currentTask: 'fine', fields: { big: 'y'.repeat(21) } })).rejects.toThrow(AgentPayloadTooLargeError);
+    await expect(session.startToolCall({ id: 'c2', name: 't', args: { blob: 'z'.repeat(60) } })).rejects.toThrow(AgentPayloadTooLargeError);
+    await expect(session.completeToolCall('c1', 'r'.repeat(60))).rejects.toThrow(AgentPayloadTooLargeError);
+    await expect(session.failToolCall('c1', 'e'.repeat(60))).rejects.toThrow(AgentPayloadTooLargeError);
+    await expect(session.writeNotes({ text: 'n'.repeat(60) }, { coversThroughSeq: 1 })).rejects.toThrow(AgentPayloadTooLargeError);
 
     expect(await dump(keys)).toEqual(before);
   });
@@ -36,7 +36,7 @@ describe('limits', () => {
   it('says which limit to raise', async () => {
     const session = await testStore(client, { limits }).create();
     const error = await session.appendTurn({ role: 'user', content: 'x'.repeat(101) }).catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(PayloadTooLargeError);
+    expect(error).toBeInstanceOf(AgentPayloadTooLargeError);
     expect((error as Error).message).toMatch(/101 bytes.*100 bytes.*limits\.turnContentBytes/);
   });
 

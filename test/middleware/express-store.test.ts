@@ -74,3 +74,29 @@ describe('express: the cookie-session store and a callback that throws', () => {
     expect(events).toEqual([{ type: 'warning', code: 'session_corrupt', key: `${prefix}sess:wrong-type`, message: expect.any(String) }]);
   });
 });
+
+/**
+ * A cookie whose expiry is not a date (a stored `expires` that no longer
+ * parses) has no remaining lifetime: it is an expired session, as
+ * connect-redis treats it, not a TTL of NaN sent to Redis (which refuses it).
+ */
+describe('express: the cookie-session store and an expiry that is not a date', () => {
+  const invalid = () => ({ cookie: { expires: new Date(Number.NaN), originalMaxAge: 60_000 } }) as never;
+
+  it('set: removes the session instead of failing', async () => {
+    const events: AgentSessionEvent[] = [];
+    const { store: cookieStore, prefix } = store(events);
+    await fixture.inspector.set(`${prefix}sess:bad-expiry`, JSON.stringify({ cookie: {} }));
+    await expect(cookieStore.set('bad-expiry', invalid())).resolves.toBeUndefined();
+    expect(await fixture.inspector.exists(`${prefix}sess:bad-expiry`)).toBe(0);
+    expect(events).toEqual([]);
+  });
+
+  it('touch: removes the session instead of failing', async () => {
+    const events: AgentSessionEvent[] = [];
+    const { store: cookieStore, prefix } = store(events);
+    await fixture.inspector.set(`${prefix}sess:bad-expiry`, JSON.stringify({ cookie: {} }));
+    await expect(cookieStore.touch('bad-expiry', invalid())).resolves.toBeUndefined();
+    expect(await fixture.inspector.exists(`${prefix}sess:bad-expiry`)).toBe(0);
+  });
+});

@@ -12,6 +12,8 @@ const fixture = useFixture(() => privateRedis.server.url);
 const names = (commands: string[]) => commands.map((command) => command.split(' ')[0]!.toUpperCase());
 
 describe.each(FRAMEWORKS)('%s: Redis commands per request', (framework) => {
+  // Koa loads a cookie session with GET and PTTL, issued together (one round trip): the TTL gives koa-session its _expire.
+  const withLoad = (expected: string[]) => (framework === 'koa' ? [...expected, 'PTTL'] : expected).sort();
   it('a request that does not use req.agent sends GET + one script that extends the cookie session and touches the agent keys', async () => {
     const app = await fixture.app(framework);
     const browser = new Browser(app);
@@ -22,12 +24,12 @@ describe.each(FRAMEWORKS)('%s: Redis commands per request', (framework) => {
     await browser.get('/noop');
 
     const touch = names(await privateRedis.counter.during(() => browser.get('/noop')));
-    expect(touch.sort()).toEqual(['EVALSHA', 'GET']);
+    expect(touch.sort()).toEqual(withLoad(['EVALSHA', 'GET']));
     // An agent call already reset the agent TTL, so the end of the request sends no TOUCH.
     const read = names(await privateRedis.counter.during(() => browser.get('/state')));
-    expect(read.sort()).toEqual(['EVALSHA', 'GET', 'PEXPIRE']);
+    expect(read.sort()).toEqual(withLoad(['EVALSHA', 'GET', 'PEXPIRE']));
     const append = names(await privateRedis.counter.during(() => browser.post('/turn', { content: 'hello' })));
-    expect(append.sort()).toEqual(['EVALSHA', 'GET', 'PEXPIRE']);
+    expect(append.sort()).toEqual(withLoad(['EVALSHA', 'GET', 'PEXPIRE']));
   });
 
   it('the first write sends three commands: CREATE and the write (issued together), then the new cookie session', async () => {
@@ -46,9 +48,9 @@ describe.each(FRAMEWORKS)('%s: Redis commands per request', (framework) => {
     const bob = browser.clone({ ...VIA_HTTPS_PROXY, 'x-user': 'bob' });
 
     const noop = await privateRedis.counter.during(() => bob.get('/noop'));
-    expect(names(noop).sort()).toEqual(['GET', 'PEXPIRE']);
+    expect(names(noop).sort()).toEqual(withLoad(['GET', 'PEXPIRE']));
     const refused = await privateRedis.counter.during(() => bob.get('/state'));
-    expect(names(refused).sort()).toEqual(['GET', 'PEXPIRE']);
+    expect(names(refused).sort()).toEqual(withLoad(['GET', 'PEXPIRE']));
   });
 
   it('a call the binding in Redis refuses is the last agent command of the request: no end-of-request TOUCH follows', async () => {
@@ -65,7 +67,7 @@ describe.each(FRAMEWORKS)('%s: Redis commands per request', (framework) => {
       status = (await dave.post('/turn', { content: 'hello?' })).status;
     });
     expect(status).toBe(403);
-    expect(names(commands).sort()).toEqual(['EVALSHA', 'GET', 'PEXPIRE']);
+    expect(names(commands).sort()).toEqual(withLoad(['EVALSHA', 'GET', 'PEXPIRE']));
   });
 
   it('detach() sends nothing for the agent session: the request only rewrites its cookie session', async () => {
@@ -75,7 +77,7 @@ describe.each(FRAMEWORKS)('%s: Redis commands per request', (framework) => {
     const { agentSessionId: id } = (await browser.post('/turn', { content: 'hello' })).body as { agentSessionId: string };
 
     const detach = await privateRedis.counter.during(() => browser.post('/detach'));
-    expect(names(detach).sort()).toEqual(['GET', 'SET']);
+    expect(names(detach).sort()).toEqual(withLoad(['GET', 'SET']));
     expect(detach.filter((command) => command.includes(id))).toEqual([]);
     expect((await browser.get('/state')).body).toMatchObject({ agentSessionId: null, turnCount: 0 });
   });

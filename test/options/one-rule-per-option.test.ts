@@ -23,6 +23,7 @@ const client = {
   get: async () => null,
   set: async () => 'OK',
   pExpire: async () => 1,
+  pTTL: async () => -2,
   del: async () => 1,
 };
 
