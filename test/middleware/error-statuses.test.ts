@@ -166,7 +166,9 @@ describe.each(cases)('%s', (_name, build, options) => {
   it('413 for a 40 KB message', async () => {
     const response = await request(app).post('/oversized');
     expect(response.status).toBe(413);
-    expect(response.text).toMatch(/over the limit of 32768 bytes/);
+    // The middleware answers the 413 itself where it can (Koa, Express with the error handler).
+    if (build === koaServer || options.errorHandler) expect(response.body).toEqual({ error: 'payload_too_large' });
+    else expect(response.text).toMatch(/over the limit of 32768 bytes/);
   });
 
   it('400 for a turn with an unknown role', async () => {
