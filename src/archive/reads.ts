@@ -115,7 +115,7 @@ export async function readForRestore(client: PoolClient, tables: Tables, session
   );
   const tools = await client.query<ToolRow>(
     `SELECT call_id, name, status, args, result, args IS NULL AS args_absent, result IS NULL AS result_absent, error, started_at, finished_at
-       FROM ${tables.toolCalls} WHERE conversation_id = $1 ORDER BY started_at, call_id`,
+       FROM ${tables.toolCalls} WHERE conversation_id = $1 ORDER BY started_at, start_order`,
     [sessionId],
   );
   const notes = await client.query<NotesRow>(

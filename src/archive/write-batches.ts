@@ -154,7 +154,9 @@ export async function writePlan(client: PoolClient, tables: Tables, plan: Plan):
               (conversation_id, call_id, name, status, args, result, error, started_at, finished_at)
        SELECT conversation_id, call_id, name, status, args::jsonb, result::jsonb, error, started_at, finished_at
          FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::bigint[], $9::bigint[])
-              AS u(conversation_id, call_id, name, status, args, result, error, started_at, finished_at)
+              WITH ORDINALITY AS u(conversation_id, call_id, name, status, args, result, error, started_at, finished_at, position)
+       -- In backlog order, so a new row's start_order (identity) follows the order the calls started in.
+       ORDER BY position
        ON CONFLICT (conversation_id, call_id) DO UPDATE SET
          name = excluded.name, status = excluded.status, args = excluded.args, result = excluded.result,
          error = excluded.error, started_at = excluded.started_at, finished_at = excluded.finished_at

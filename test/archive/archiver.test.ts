@@ -13,7 +13,7 @@ import { eventually } from '../harness/wait.js';
  * between. Each test uses its own key prefix; the file has its own schema.
  */
 const client = clientForThisFile();
-const { archive, schema } = archiveForThisFile();
+const { archive, schema, sql } = archiveForThisFile();
 const redis = { client, failFastMs: 2_000 };
 const archivers: Archiver[] = [];
 
@@ -215,9 +215,22 @@ describe('resume from the cold tier', () => {
     const keys = sessionKeys(keyPrefix, session.id);
     await client.del([keys.meta, keys.turns, keys.tools, keys.observer, keys.toolOrder]);
     const { session: resumed } = await store.resume(session.id, { user: 'ada' });
-    // Membership, not order: the archive orders calls by start time, and calls
-    // started in the same millisecond come back in id order ('c10' before 'c9').
-    expect((await resumed.toolCalls()).map((call) => call.id).sort()).toEqual(['c10', 'c11', 'c9', 'slow']);
+    expect((await resumed.toolCalls()).map((call) => call.id)).toEqual(['slow', 'c9', 'c10', 'c11']);
+  });
+
+  it('restores tool calls started in the same millisecond in the order they started, not by id', async () => {
+    const { store, keyPrefix } = storeWithArchive({ maxToolCalls: 50 });
+    const session = await store.create({ userId: 'ada' });
+    // Ids whose string order is not their start order ('c10' < 'c9'); the
+    // same startedAt for all of them is what a fast loop gives, made certain here.
+    const ids = Array.from({ length: 12 }, (_, i) => `c${i}`);
+    for (const id of ids) await session.startToolCall({ id, name: 'lookup' });
+    const keys = sessionKeys(keyPrefix, session.id);
+    await createArchiver({ redis, archive, keyPrefix }).drainAll();
+    await sql.query(`UPDATE ${schema}.tool_calls SET started_at = 1 WHERE conversation_id = $1`, [session.id]);
+    await client.del([keys.meta, keys.turns, keys.tools, keys.observer, keys.toolOrder]);
+    const { session: resumed } = await store.resume(session.id, { user: 'ada' });
+    expect((await resumed.toolCalls()).map((call) => call.id)).toEqual(ids);
   });
 
   it('converges when many requests resume the same conversation at once', async () => {

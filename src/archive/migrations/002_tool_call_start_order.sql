@@ -1,0 +1,11 @@
+-- agent-session cold tier, migration 002: the order in which tool calls started.
+--
+-- started_at is Redis's clock in milliseconds, so calls started in the same
+-- millisecond tie, and a restore that broke the tie by call id put 'c10'
+-- before 'c9'. The archiver copies a session's backlog in the order it was
+-- written, and a call's first entry is written when it starts, so the order
+-- in which rows are first inserted is the start order: an identity column
+-- records it (an upsert that finishes the call keeps the value).
+-- Rows archived before this migration are numbered in no particular order;
+-- only their ties keep the old (call id) order.
+ALTER TABLE tool_calls ADD COLUMN start_order bigint GENERATED ALWAYS AS IDENTITY;
