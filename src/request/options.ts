@@ -1,5 +1,5 @@
 import { SessionStore } from '../core/agent-store.js';
-import { resolveIdleTimeoutMs, type AgentStoreLimits, type ObserverQueueOptions, type StoreArchiveOptions } from '../core/config.js';
+import { resolveIdleTimeoutMs, type AgentStoreOptions, type StoreArchiveOptions } from '../core/config.js';
 import { ConfigError } from '../errors.js';
 import { knownKeys, oneOf, optionalFunction, optionalString, optionsObject, wholeNumber } from '../options.js';
 import type { RedisConnection } from '../redis/types.js';
@@ -34,7 +34,10 @@ export interface SessionCookieOptions {
   path?: string | undefined;
 }
 
-export interface AgentSessionOptionsBase<Request> {
+/** The store's options the middleware passes on as they are (documented on `AgentStoreOptions`). */
+type StoreOptionsPassedOn = Pick<AgentStoreOptions, 'maxTurns' | 'maxToolCalls' | 'idempotencyTtlMs' | 'maxIdempotencyKeys' | 'limits' | 'observerQueue'>;
+
+export interface AgentSessionOptionsBase<Request> extends StoreOptionsPassedOn {
   /**
    * The Redis connection from `connectRedis()`. The cookie sessions and the
    * agent state share it: one connection pool per app.
@@ -77,17 +80,6 @@ export interface AgentSessionOptionsBase<Request> {
    * are read, and users stay logged in across the switch.
    */
   sessionKeyPrefix?: string | undefined;
-  /** How many of the newest turns an agent session keeps. Default 50. */
-  maxTurns?: number | undefined;
-  /** How many tool calls an agent session keeps (the oldest finished ones leave first). Default 50. */
-  maxToolCalls?: number | undefined;
-  /** How long an idempotency key of `appendTurn` / `startToolCall` is kept (ms). Default: `idleTimeoutMs`. */
-  idempotencyTtlMs?: number | undefined;
-  /** Most idempotency keys kept per agent session. Default 256. */
-  maxIdempotencyKeys?: number | undefined;
-  limits?: AgentStoreLimits | undefined;
-  /** Bounds of the observation queues `requestObservation()` adds to (length, age); see the README's Limits. */
-  observerQueue?: ObserverQueueOptions | undefined;
   /**
    * The cold tier, as `createAgentStore()` takes it: every change is also
    * queued for the archiver (`createArchiver()`) to copy into PostgreSQL, and
