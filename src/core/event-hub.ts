@@ -153,7 +153,7 @@ function safely(call: () => void): void {
 async function openSubscriber(client: NodeRedisClient, onGap: () => void): Promise<Subscriber> {
   if ('nodeClient' in client) return clusterSubscriber(client, onGap);
   // A single client's and a sentinel's duplicates subscribe alike, but the unions of their overloads do not type-check as one.
-  return connectionSubscriber(client.duplicate() as unknown as SubscribingClient, onGap);
+  return connectionSubscriber(client.duplicate() as unknown as SubscribingClient, onGap, 'getSentinelNode' in client);
 }
 
 /** What the hub uses of a node-redis client (or a sentinel) of its own. */
@@ -166,12 +166,16 @@ interface SubscribingClient {
 }
 
 /** A connection of its own (a single server's or a Sentinel-managed master's duplicate), opened here. */
-async function connectionSubscriber(client: SubscribingClient, onGap: () => void): Promise<Subscriber> {
+async function connectionSubscriber(client: SubscribingClient, onGap: () => void, sentinel: boolean): Promise<Subscriber> {
   const events = client as unknown as EventSource;
-  // A connection error must never crash the process; node-redis reconnects on its own.
-  const onError = () => undefined;
   // The first 'ready' is the connect below; any later one is a reconnect, after which node-redis has subscribed again.
   let connected = false;
+  // A connection error must never crash the process; node-redis reconnects on its own.
+  // A Sentinel-managed client subscribes on a pub/sub connection of its own whose reconnects it does not
+  // report, only its errors: each is taken as a possible gap (a spurious one only costs a re-read).
+  const onError = () => {
+    if (sentinel && connected) onGap();
+  };
   const onReady = () => {
     if (connected) onGap();
   };
@@ -189,6 +193,7 @@ async function connectionSubscriber(client: SubscribingClient, onGap: () => void
     subscribe: (channel, handler) => client.subscribe(channel, handler),
     unsubscribe: (channel, handler) => client.unsubscribe(channel, handler),
     close: async () => {
+      connected = false;
       events.off('ready', onReady);
       try {
         await client.close();
