@@ -90,4 +90,19 @@ describe('session events on Redis Cluster', () => {
     expect(types).toEqual(['meta_updated', 'deleted']);
     await eventually('unsubscribed', async () => (await shardChannelsPerMaster()).flat().length === 0);
   });
+
+  it('a lost sharded subscriber connection is reported as a gap, and events flow again', async () => {
+    const session = await store.create();
+    const channel = `${keyPrefix}{${session.id}}:events`;
+    const seen: string[] = [];
+    let gaps = 0;
+    const unsubscribe = await store.subscribe(session.id, (event) => seen.push(event.type), { onGap: () => (gaps += 1) });
+    const owner = masters[(await shardChannelsPerMaster()).findIndex((channels) => channels.includes(channel))]!;
+    await owner.sendCommand(['CLIENT', 'KILL', 'TYPE', 'pubsub']);
+    await eventually('a gap', () => gaps > 0);
+    await eventually('subscribed again', async () => ((await owner.sendCommand(['PUBSUB', 'SHARDNUMSUB', channel])) as [string, number])[1] === 1);
+    await session.appendTurn({ role: 'user', content: 'after' });
+    await eventually('the event after the reconnect', () => seen.includes('turn_appended'));
+    await unsubscribe();
+  });
 });
