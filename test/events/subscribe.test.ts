@@ -253,3 +253,37 @@ describe('a reconnect of the subscriber connection', () => {
     }
   });
 });
+
+describe('many subscribes and unsubscribes at once', () => {
+  it('leave no channel, no listener and no connection behind', async () => {
+    const own = await rawClient(privateServer.url);
+    try {
+      const store = testStore(own);
+      const ids = Array.from({ length: 10 }, (_, i) => `s${i}`);
+      // 300 listeners join and leave in a shuffled, overlapping order.
+      await Promise.all(
+        Array.from({ length: 300 }, async (_, i) => {
+          const controller = new AbortController();
+          const unsubscribe = await store.subscribe(ids[i % ids.length]!, () => undefined, { signal: controller.signal });
+          if (i % 3 === 0) controller.abort();
+          else await unsubscribe();
+        }),
+      );
+      // And iterators, each ended by its signal once it is subscribed.
+      await Promise.all(
+        ids.map(async (id) => {
+          const controller = new AbortController();
+          const iterator = store.events(id, { signal: controller.signal })[Symbol.asyncIterator]();
+          const next = iterator.next();
+          await eventually('the iterator subscribed', async () => (await channelsUnder(`${store.keyPrefix}{${id}}`, admin)).length === 1);
+          controller.abort();
+          expect(await next).toEqual({ done: true, value: undefined });
+        }),
+      );
+      await eventually('no channel left', async () => (await channelsUnder(store.keyPrefix, admin)).length === 0);
+      await eventually('no subscriber connection left', async () => (await pubsubConnections(admin)).length === 0);
+    } finally {
+      await own.close();
+    }
+  });
+});
