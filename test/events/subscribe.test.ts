@@ -289,6 +289,31 @@ describe('many subscribes and unsubscribes at once', () => {
   });
 });
 
+describe('a reconnect of the subscriber of a connectRedis connection', () => {
+  it('is reported as a gap (the duplicate inherits the connection\'s reconnect strategy), and events flow again', async () => {
+    const redis = await connectRedis({ url: privateServer.url, logger: () => {} });
+    try {
+      const store = testStore(admin, { redis });
+      const session = await store.create();
+      const channel = `${store.keyPrefix}{${session.id}}:events`;
+      const seen: string[] = [];
+      let gaps = 0;
+      const unsubscribe = await store.subscribe(session.id, (event) => seen.push(event.type), { onGap: () => (gaps += 1) });
+      const [subscriber, ...others] = await pubsubConnections(admin);
+      expect(others).toEqual([]);
+      await admin.sendCommand(['CLIENT', 'KILL', 'ID', subscriber?.id ?? '']);
+      await eventually('the gap', () => gaps === 1);
+      await eventually('subscribed again', async () => (await subscribers(channel, admin)) === 1);
+      await session.appendTurn({ role: 'user', content: 'after' });
+      await eventually('the event after the reconnect', () => seen.includes('turn_appended'));
+      await unsubscribe();
+      await eventually('the subscriber connection closed', async () => (await pubsubConnections(admin)).length === 0);
+    } finally {
+      await redis.close();
+    }
+  });
+});
+
 describe('a consumer of events() that does not read', () => {
   it('holds at most MAX_BUFFERED_EVENTS; what it did not read gives way to one gap', async () => {
     const store = testStore(client);
