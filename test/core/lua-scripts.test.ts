@@ -93,6 +93,18 @@ describe('Lua script files', () => {
   });
 });
 
+describe('session events (includes/events.lua)', () => {
+  // The scripts that change a session; reads and touches (activity, not a change) publish nothing.
+  const PUBLISHING = ['create-5', 'appendTurn-6', 'updateMeta-5', 'startToolCall-7', 'finishToolCall-5', 'writeNotes-6', 'writeObserverError-5', 'requestObservation-5', 'delete-10', 'restore-5'];
+
+  it.each(FILES.map((file) => [file.name, file] as const))('%s publishes an event if and only if it changes a session', (name, { text }) => {
+    const publishes = PUBLISHING.includes(name.slice(0, -'.lua'.length));
+    expect(code(text).includes('publish_event(')).toBe(publishes);
+    // Its header says which argument turns events on and where they go.
+    if (publishes) expect(/^--\[\[([\s\S]*?)\]\]/.exec(text)?.[1]).toMatch(/ARGV\[\d+\] events: .*\n.*includes\/events/);
+  });
+});
+
 describe('a script printed by `npm run lua` runs with redis-cli --eval', () => {
   const run = promisify(execFile);
   const repo = fileURLToPath(new URL('../../', import.meta.url));
@@ -121,15 +133,15 @@ describe('a script printed by `npm run lua` runs with redis-cli --eval', () => {
     const keys = [...stateKeys(sessionKeyNames), sessionKeyNames.archive];
     const appendKeys = [...keys, sessionKeyNames.idem];
 
-    const [createdAt] = await evalByHand(create, keys, ['', '60000', '', 'userId', 'u']);
+    const [createdAt] = await evalByHand(create, keys, ['', '60000', '', '', 'userId', 'u']);
     expect(Number(createdAt)).toBeGreaterThan(0);
-    const reply = await evalByHand(appendTurn, appendKeys, ['=u', '60000', '', '50', JSON.stringify({ role: 'user', content: 'typed by hand' }), '', '60000:10']);
+    const reply = await evalByHand(appendTurn, appendKeys, ['=u', '60000', '', '50', JSON.stringify({ role: 'user', content: 'typed by hand' }), '', '60000:10', '']);
     expect(reply).toEqual(['1', expect.stringMatching(/^\d+$/)]);
 
     expect(await client.lRange(keys[1]!, 0, -1)).toEqual([`{"seq":1,"ts":${reply[1]},"role":"user","content":"typed by hand"}`]);
     expect(await client.hGet(keys[0]!, 'turnCount')).toBe('1');
     // A refusal reads as the script's error reply.
-    expect(await evalByHand(appendTurn, appendKeys, ['=mallory', '60000', '', '50', '{"role":"user","content":"x"}', '', '60000:10'])).toEqual([
+    expect(await evalByHand(appendTurn, appendKeys, ['=mallory', '60000', '', '50', '{"role":"user","content":"x"}', '', '60000:10', ''])).toEqual([
       expect.stringMatching(/^(ERR )?USER_MISMATCH$/),
     ]);
     // A call past its deadline (ms of the Redis clock; 1 is long past) writes nothing.
