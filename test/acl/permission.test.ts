@@ -104,6 +104,25 @@ describe('a library call as an ACL user that lacks a command', () => {
     expect(String(errors[0])).not.toContain('hello');
   });
 
+  it('an observation refused for lack of +xtrim adds no job (the queue bound comes before the XADD)', async () => {
+    const redis = await connectAs('no-xtrim', ['xtrim']);
+    const admin = createClient({ url: server.url });
+    await admin.connect();
+    try {
+      const store = createAgentStore({ redis, keyPrefix: 'agent:xtrim:' });
+      const session = await store.create();
+      for (let attempt = 0; attempt < 3; attempt++) {
+        await expect(session.requestObservation()).rejects.toBeInstanceOf(RedisPermissionError);
+      }
+      const queues = await admin.keys('agent:xtrim:*');
+      const lengths = await Promise.all(queues.filter((key) => !key.includes('{')).map((key) => admin.xLen(key)));
+      expect(lengths.reduce((sum, length) => sum + length, 0)).toBe(0);
+    } finally {
+      await admin.close();
+      await redis.close();
+    }
+  });
+
   it('a command inside a script raises RedisPermissionError naming the command or, on Redis 7.0, the script', async () => {
     const redis = await connectAs('no-rpush', ['rpush']);
     try {

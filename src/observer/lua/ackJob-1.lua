@@ -25,7 +25,9 @@
 local err = check_type(KEYS[1], 'stream')
 if err then return err end
 
+-- The new job first: its steps are the ones an ACL could refuse, so a refusal writes nothing.
+local job = ''
+if ARGV[3] ~= '' then job = add_job(KEYS[1], ARGV[3], ARGV[4], ARGV[5], now_ms()) end
 redis.call('XACK', KEYS[1], ARGV[1], ARGV[2])
 redis.call('XDEL', KEYS[1], ARGV[2])
-if ARGV[3] == '' then return '' end
-return add_job(KEYS[1], ARGV[3], ARGV[4], ARGV[5], now_ms())
+return job
