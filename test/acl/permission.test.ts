@@ -123,6 +123,18 @@ describe('a library call as an ACL user that lacks a command', () => {
     }
   });
 
+  it('the observer backlog report refused +xpending raises RedisPermissionError, not pending: 0', async () => {
+    const redis = await connectAs('no-xpending', ['xpending']);
+    try {
+      const store = createAgentStore({ redis, keyPrefix: 'agent:xpending:' });
+      const session = await store.create();
+      await session.requestObservation();
+      await expect(store.observerBacklog()).rejects.toBeInstanceOf(RedisPermissionError);
+    } finally {
+      await redis.close();
+    }
+  });
+
   it('a command inside a script raises RedisPermissionError naming the command or, on Redis 7.0, the script', async () => {
     const redis = await connectAs('no-rpush', ['rpush']);
     try {

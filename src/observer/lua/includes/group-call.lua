@@ -5,7 +5,8 @@
   NO_GROUP, with Redis's own wording as the detail; the worker recreates the
   group on it. When the queue's key is not a stream (WRONGTYPE), the reply is
   CORRUPT <key> (KEYS[1]). Any other error is raised, as redis.call would.
-  Group commands fail on the first command, before any write.
+  A script that trims the queue first (readJobs) may have trimmed it when
+  the group call fails; trimming again is harmless.
 ]]
 local function group_call(...)
   local reply = redis.pcall(...)
