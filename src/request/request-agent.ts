@@ -298,7 +298,7 @@ export class RequestAgent {
   #requireCookieSession(): SessionData {
     const data = this.#cookieSession.data();
     if (!data) {
-      throw new InvalidInputError(
+      throw new ConfigError(
         'req.agent / ctx.agent was used after the cookie session was destroyed in this request; use it before destroying the session.',
       );
     }
@@ -442,7 +442,7 @@ export class RequestAgent {
 
   #cookieSessionId(): string {
     const id = this.#cookieSession.id();
-    if (!id) throw new InvalidInputError('req.agent / ctx.agent needs a cookie session; mount agentSession() before the routes that use it.');
+    if (!id) throw new ConfigError('req.agent / ctx.agent needs a cookie session; mount agentSession() before the routes that use it.');
     return id;
   }
 

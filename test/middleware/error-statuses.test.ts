@@ -104,7 +104,7 @@ afterAll(async () => {
 });
 
 /** Routes that make `req.agent` / `ctx.agent` throw each kind of error, as an app's code would. */
-const routes: Record<string, (agent: RequestAgent) => Promise<unknown>> = {
+const routes: Record<string, (agent: RequestAgent, destroySession: () => Promise<void>) => Promise<unknown>> = {
   '/turn': (agent) => agent.appendTurn({ role: 'user', content: 'hello' }),
   // 40 KB: over the default 32 KB limit of a turn.
   '/oversized': (agent) => agent.appendTurn({ role: 'user', content: 'x'.repeat(40 * 1024) }),
@@ -118,6 +118,12 @@ const routes: Record<string, (agent: RequestAgent) => Promise<unknown>> = {
     await agent.completeToolCall('call_1', { ok: true });
     return agent.completeToolCall('call_1', { ok: true });
   },
+  // The app's own mistake, not the client's: a 500, not a 400.
+  '/after-destroy': async (agent, destroySession) => {
+    await agent.appendTurn({ role: 'user', content: 'hello' });
+    await destroySession();
+    return agent.appendTurn({ role: 'user', content: 'again' });
+  },
 };
 
 type Build = (options: { errorHandler: boolean }) => Server;
@@ -127,7 +133,8 @@ const expressServer: Build = ({ errorHandler }) => {
   app.use(expressAgentSession({ redis, secret: SECRET_A, keyPrefix: uniquePrefix(), cookie: { secure: 'auto' }, logger: () => {} }));
   for (const [path, route] of Object.entries(routes)) {
     app.post(path, async (req, res) => {
-      res.json(await route(req.agent));
+      const destroySession = () => new Promise<void>((resolve, reject) => req.session.destroy((error) => (error ? reject(error) : resolve())));
+      res.json(await route(req.agent, destroySession));
     });
   }
   if (errorHandler) app.use(agentSessionErrorHandler());
@@ -142,7 +149,10 @@ const koaServer: Build = () => {
   app.use(koaAgentSession(app, { redis, keyPrefix: uniquePrefix(), cookie: { secure: 'auto' }, logger: () => {} }));
   app.use(async (ctx) => {
     const route = routes[ctx.path];
-    if (route && ctx.method === 'POST') ctx.body = (await route(ctx.agent)) ?? {};
+    const destroySession = async () => {
+      ctx.session = null;
+    };
+    if (route && ctx.method === 'POST') ctx.body = (await route(ctx.agent, destroySession)) ?? {};
   });
   return createServer(app.callback());
 };
@@ -177,6 +187,10 @@ describe.each(cases)('%s', (_name, build, options) => {
 
   it('404 for a tool call that was never started', async () => {
     expect((await request(app).post('/unknown-tool-call')).status).toBe(404);
+  });
+
+  it('500 for req.agent used after the route destroyed the cookie session (a mistake in the app)', async () => {
+    expect((await request(app).post('/after-destroy')).status).toBe(500);
   });
 
   it('409 for a tool call that is no longer pending', async () => {
