@@ -1,6 +1,6 @@
 import express, { type ErrorRequestHandler, type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import session from 'express-session';
-import { ConfigError } from '../errors.js';
+import { AgentPayloadTooLargeError, ConfigError } from '../errors.js';
 import { optionalFunction } from '../options.js';
 import type { SessionData } from '../request/agent-link.js';
 import { httpErrorResponse, isAgentSessionHttpError, type AgentSessionHttpError } from '../request/http-errors.js';
@@ -98,12 +98,14 @@ export function agentSession(options: ExpressAgentSessionOptions): RequestHandle
     (req as WithLoader)[LOADED_BY] = agentSessionMiddleware;
     (req as WithAnswer)[ANSWER] = answer;
     let routed = false;
+    // The size guard answered 413; express-session's save then fails on the same size, which is no news.
+    let refusedForSize = false;
     loadSession(req, res, (error?: unknown) => {
       if (routed) {
         // express-session reports a failed save or refresh by calling next()
         // again, once the response is already under way: log it rather than
         // run the routes a second time.
-        if (error) config.log({ type: 'error', code: 'session_commit_failed', message: `The session could not be saved: ${describe(error)}` });
+        if (error && !(refusedForSize && error instanceof AgentPayloadTooLargeError)) config.log({ type: 'error', code: 'session_commit_failed', message: `The session could not be saved: ${describe(error)}` });
         return;
       }
       routed = true;
@@ -115,7 +117,10 @@ export function agentSession(options: ExpressAgentSessionOptions): RequestHandle
         // A failed load (Redis unavailable) is answered here, not left to the app's error handler.
         if (isAgentSessionHttpError(error)) return answer(error, req, res, next);
         warnIfHttp(req.secure);
-        guardSessionSize(req, res, config.maxSessionBytes, (error) => answer(error, req, res, next));
+        guardSessionSize(req, res, config.maxSessionBytes, (error) => {
+          refusedForSize = true;
+          answer(error, req, res, next);
+        });
         if (req.session) adoptCookieSettings(req.session.cookie, cookie, req.secure, config.idleTimeoutMs);
         const data = () => req.session as unknown as SessionData | undefined;
         req.agent = startAgentRequest(config.agents, { data, id: () => req.sessionID }, () => config.userOf(req));

@@ -3,7 +3,6 @@ import type { SessionStore } from '../core/agent-store.js';
 import type { ConversationList, ConversationPage, HistoryQuery } from '../core/cold-tier.js';
 import {
   ConfigError,
-  InvalidInputError,
   SessionExistsError,
   SessionNotFoundError,
   SessionUserMismatchError,

@@ -46,7 +46,8 @@ describe.each(FRAMEWORKS)('%s: input limits', (framework) => {
   });
 
   it('refuses to store a cookie session over maxSessionBytes (default 64 KiB) with 413 payload_too_large, keeping the stored one', async () => {
-    const app = await fixture.app(framework);
+    const logged: string[] = [];
+    const app = await fixture.app(framework, { logger: (event) => logged.push(`${event.type}:${event.code}`) });
     const browser = new Browser(app);
     expect((await browser.post('/visit')).status).toBe(200);
     const before = await dump(fixture.inspector, app.prefix);
@@ -56,6 +57,8 @@ describe.each(FRAMEWORKS)('%s: input limits', (framework) => {
     expect(refused.status).toBe(413);
     expect(refused.body).toEqual({ error: 'payload_too_large' });
     expect(refused.text).not.toContain('nnnn');
+    // The refusal is the answer, not a failure to report as well.
+    expect(logged.filter((entry) => entry.startsWith('error:'))).toEqual([]);
     // The stored session is the one from before; its TTL may only have counted down.
     const after = await dump(fixture.inspector, app.prefix);
     expect(Object.keys(after)).toEqual(Object.keys(before));
