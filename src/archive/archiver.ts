@@ -4,7 +4,7 @@ import type { ColdTier } from '../core/cold-tier.js';
 import { checkRedisOption, resolveKeyPrefix, STORE_DEFAULTS, type StoreRedis } from '../core/config.js';
 import { archiveIndexKey, sessionKeys } from '../core/keys.js';
 import { toAgentSessionError } from '../core/script-errors.js';
-import { ConfigError, CorruptStateError } from '../errors.js';
+import { ConfigError, CorruptStateError, InvalidInputError } from '../errors.js';
 import { knownKeys, optionalFunction, optionsObject, wholeMs, wholeNumber } from '../options.js';
 import { reconnectDelay } from '../redis/backoff.js';
 import { resolveFailFastMs } from '../redis/options.js';
@@ -243,8 +243,9 @@ export class Archiver {
       return copied;
     } catch (error) {
       // One corrupt session must not hold back the others (a failure here fails the whole page and backs off):
-      // reported, left in the index as it is, tried again next pass.
-      if (!(error instanceof CorruptStateError)) throw error;
+      // reported, left in the index as it is, tried again next pass. InvalidInputError is the tier refusing
+      // a record of the wrong shape (valid JSON in the backlog, but not what a script writes), before any SQL.
+      if (!(error instanceof CorruptStateError || error instanceof InvalidInputError)) throw error;
       this.#log({ type: 'error', sessionId, message: describe(error), retryInMs: this.#pollIntervalMs });
       return copied;
     } finally {

@@ -50,4 +50,21 @@ describe('a corrupt session and the cold tier', () => {
     await corrupt.delete();
     expect(await client.exists(corrupt.keys.archive)).toBe(0);
   });
+
+  it('a backlog entry of the wrong shape (valid JSON): the archiver reports that session and archives the others', async () => {
+    const keyPrefix = uniquePrefix();
+    const store = new SessionStore({ redis, keyPrefix, archive: { tier: archive } });
+    const odd = await store.create({ userId: 'ada' });
+    const healthy = await store.create({ userId: 'bob' });
+    await odd.appendTurn({ role: 'user', content: 'one' });
+    // A turn entry without role, content or ts: JSON, but not a turn.
+    await client.rPush(odd.keys.archive, 't{"seq":2}');
+    await healthy.appendTurn({ role: 'user', content: 'fine' });
+    const events: ArchiverEvent[] = [];
+    const archiver = createArchiver({ redis, archive, keyPrefix, pollIntervalMs: 20, logger: (event) => events.push(event) });
+    archivers.push(archiver);
+    archiver.start();
+    await eventually('the healthy session archived', async () => (await archive.history(healthy.id, {})).length === 1);
+    await eventually('the odd session reported', () => events.some((event) => event.type === 'error' && event.sessionId === odd.id));
+  });
 });
