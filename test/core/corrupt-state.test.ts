@@ -29,6 +29,14 @@ describe('corrupt stored values', () => {
     await expectCorrupt(session.turns(), session.keys.turns);
   });
 
+  it('a pending call with a stored result that is not JSON: failing it is refused, nothing written (the archive entry would copy it)', async () => {
+    const session = await sessionWithState();
+    await client.hSet(session.keys.tools, 'c1:result', '{not json');
+    const before = await client.hGetAll(session.keys.tools);
+    await expectCorrupt(session.failToolCall('c1', 'timeout'), session.keys.tools);
+    expect(await client.hGetAll(session.keys.tools)).toEqual(before);
+  });
+
   it('a turn with the wrong shape raises CorruptStateError', async () => {
     const session = await sessionWithState();
     await client.lSet(session.keys.turns, 0, JSON.stringify({ seq: 1, ts: 1, role: 'wizard', content: 'x' }));

@@ -37,7 +37,7 @@
 local err = check_session() or archive_room(KEYS[5], 1) or guard()
 if err then return err end
 local id = ARGV[4]
-local call = redis.call('HMGET', KEYS[3], id .. ':status', id .. ':args', id .. ':startedAt')
+local call = redis.call('HMGET', KEYS[3], id .. ':status', id .. ':args', id .. ':startedAt', id .. ':result')
 local status = call[1]
 if not status then return fail(E.NO_TOOL_CALL) end
 -- The call's stored fields go into the archive entry as they are: they must be what startToolCall wrote.
@@ -45,7 +45,7 @@ if (status ~= 'pending' and status ~= 'completed' and status ~= 'failed')
   or not (call[3] and string.match(call[3], '^%d+$') and #call[3] <= 15) then
   return fail(E.CORRUPT, KEYS[3])
 end
-err = check_json(KEYS[3], call[2] or 'null')
+err = check_json(KEYS[3], call[2] or 'null') or check_json(KEYS[3], call[4])
 if err then return err end
 if status ~= 'pending' then return fail(E.TOOL_CALL_NOT_PENDING, status) end
 -- End of the checks.
