@@ -293,7 +293,7 @@ export class SessionHandle implements AgentSession {
     const strings = (values: Array<string | number>) => JSON.stringify(values.map(String));
     const reply = await this.#run(scripts.RESTORE, [strings(fields), JSON.stringify(turns), strings(tools), strings(observer), this.#config.maxTurns, this.#config.events], {
       owner: '',
-      extraKeys: [this.keys.archive],
+      extraKeys: [this.keys.archive, this.keys.toolOrder],
     });
     return reply === 'restored' ? 'restored' : 'exists';
   }

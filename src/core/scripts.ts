@@ -40,5 +40,5 @@ export const REQUEST_OBSERVATION = load('requestObservation-5');
 export const ENQUEUE_OBSERVATION = load('enqueueObservation-1');
 export const CANCEL_OBSERVATION = load('cancelObservation-1');
 export const OBSERVER_BACKLOG = load('observerBacklog-1');
-export const RESTORE = load('restore-5');
+export const RESTORE = load('restore-6');
 export const ARCHIVE_REGISTER = load('archiveRegister-1');

@@ -219,7 +219,7 @@ describe('resume from the cold tier', () => {
   });
 
   it('restores tool calls started in the same millisecond in the order they started, not by id', async () => {
-    const { store, keyPrefix } = storeWithArchive({ maxToolCalls: 50 });
+    const { store, keyPrefix } = storeWithArchive({ maxToolCalls: 12 });
     const session = await store.create({ userId: 'ada' });
     // Ids whose string order is not their start order ('c10' < 'c9'); the
     // same startedAt for all of them is what a fast loop gives, made certain here.
@@ -231,6 +231,13 @@ describe('resume from the cold tier', () => {
     await client.del([keys.meta, keys.turns, keys.tools, keys.observer, keys.toolOrder]);
     const { session: resumed } = await store.resume(session.id, { user: 'ada' });
     expect((await resumed.toolCalls()).map((call) => call.id)).toEqual(ids);
+    // The window keeps that order too: a 13th call in a window of 12 evicts
+    // the oldest finished one, c2 (by id, 'c10' would rank before 'c2').
+    for (const id of ['c2', 'c10', 'c11']) await resumed.completeToolCall(id, 'done');
+    await resumed.startToolCall({ id: 'c12', name: 'lookup' });
+    const kept = (await resumed.toolCalls()).map((call) => call.id);
+    expect(kept).not.toContain('c2');
+    expect(kept).toEqual(expect.arrayContaining(['c10', 'c11', 'c12']));
   });
 
   it('converges when many requests resume the same conversation at once', async () => {

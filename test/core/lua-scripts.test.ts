@@ -95,7 +95,7 @@ describe('Lua script files', () => {
 
 describe('session events (includes/events.lua)', () => {
   // The scripts that change a session; reads and touches (activity, not a change) publish nothing.
-  const PUBLISHING = ['create-5', 'appendTurn-6', 'updateMeta-5', 'startToolCall-7', 'finishToolCall-5', 'writeNotes-6', 'writeObserverError-5', 'requestObservation-5', 'delete-10', 'restore-5'];
+  const PUBLISHING = ['create-5', 'appendTurn-6', 'updateMeta-5', 'startToolCall-7', 'finishToolCall-5', 'writeNotes-6', 'writeObserverError-5', 'requestObservation-5', 'delete-10', 'restore-6'];
 
   it.each(FILES.map((file) => [file.name, file] as const))('%s publishes an event if and only if it changes a session', (name, { text }) => {
     const publishes = PUBLISHING.includes(name.slice(0, -'.lua'.length));

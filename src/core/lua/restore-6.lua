@@ -15,6 +15,9 @@
                          lags, and the backlog outlives the session) are
                          put back after the archived ones, so the restored
                          turnCount is the newest seq ever assigned
+  KEYS[6] tool-order zset  written: the restored calls in the order ARGV[5]
+                         lists them (their start order), so the tool-call
+                         window evicts the same calls it would have before
 
   ARGV[1] the caller; not read (the store checked the archived owner first)
   ARGV[2] idle timeout in ms: the TTL of every key
@@ -35,7 +38,7 @@
 --- @include "includes/events"
 
 if redis.call('EXISTS', KEYS[1]) == 1 then return 'exists' end
-local err = check_session() or check_type(KEYS[5], 'list')
+local err = check_session() or check_type(KEYS[5], 'list') or check_type(KEYS[6], 'zset')
 if err then return err end
 local meta = cjson.decode(ARGV[3])
 local turns = cjson.decode(ARGV[4])
@@ -63,7 +66,20 @@ if newest > last_seq then
   redis.call('LTRIM', KEYS[2], -tonumber(ARGV[7]), -1)
 end
 for i = 1, #tools, 500 do redis.call('HSET', KEYS[3], unpack(tools, i, math.min(i + 499, #tools))) end
+-- The window's order, as startToolCall keeps it (rank 1, 2, ...): rebuilt
+-- from the hash instead, calls started in the same millisecond would rank by id.
+redis.call('DEL', KEYS[6])
+local rank = 0
+for i = 1, #tools - 1, 2 do
+  local call_id = string.match(tools[i], '^(.*):name$')
+  if call_id then
+    rank = rank + 1
+    redis.call('ZADD', KEYS[6], rank, call_id)
+  end
+end
 if #observer > 0 then redis.call('HSET', KEYS[4], unpack(observer)) end
 refresh()
+-- The order lives as long as the tools hash (refresh() just set its TTL).
+if rank > 0 then redis.call('PEXPIRE', KEYS[6], redis.call('PTTL', KEYS[3])) end
 publish_event(ARGV[8], 'restored')
 return 'restored'
