@@ -26,6 +26,7 @@ import { errorAnswer, logLine } from './shared/errors.js';
 import { modelChatFromEnvironment } from './shared/model-agent.js';
 import { BODY_LIMIT_BYTES, checkMessage, validUserId } from './shared/requests.js';
 import { serve } from './shared/serve.js';
+import { webPage } from './shared/web.js';
 
 declare module 'express-session' {
   interface SessionData {
@@ -52,7 +53,13 @@ const app = express();
 // A body over 64 KiB is refused (413) before it is read; errors are answered as JSON at the end.
 app.use(express.json({ limit: BODY_LIMIT_BYTES }));
 
-// Outside the session middleware: a health check needs no cookie.
+// Outside the session middleware: the page and a health check need no cookie.
+const page = webPage();
+app.use((req, res, next) => {
+  const asset = page(req.method, req.path);
+  if (!asset) return next();
+  res.status(asset.status).set(asset.headers).send(asset.body);
+});
 app.get('/healthz', async (_req, res) => {
   const health = await redis.health();
   res.status(health.state === 'ready' ? 200 : 503).json({ redis: health.state, latencyMs: health.latencyMs });

@@ -18,6 +18,7 @@ import { chat, clientMessageId, conversationState, endConversation, leaveOtherUs
 import { errorAnswer, logLine } from './shared/errors.js';
 import { checkMessage, readJsonBody, validUserId } from './shared/requests.js';
 import { serve } from './shared/serve.js';
+import { webPage } from './shared/web.js';
 
 const port = Number(process.env.PORT ?? 3000);
 const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -50,7 +51,15 @@ app.use(async (ctx, next) => {
   }
 });
 
-// Before the session middleware: a health check needs no cookie.
+// Before the session middleware: the page and a health check need no cookie.
+const page = webPage();
+app.use(async (ctx, next) => {
+  const asset = page(ctx.method, ctx.path);
+  if (!asset) return next();
+  ctx.status = asset.status;
+  ctx.set(asset.headers);
+  ctx.body = asset.body;
+});
 app.use(async (ctx, next) => {
   if (ctx.path !== '/healthz') return next();
   const health = await redis.health();
