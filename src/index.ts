@@ -9,6 +9,7 @@ export type { AgentSession, AgentStore, ObservationRequestOptions, ObservationRe
 export type { Caller } from './core/caller.js';
 export type { AgentStoreOptions, AgentStoreLimits, ObserverQueueOptions, StoreArchiveOptions } from './core/config.js';
 export type { ObserverBacklog } from './core/observer-backlog.js';
+export type { SessionEvent, SessionEventGap, SessionEventType, SubscribeOptions } from './core/session-events.js';
 export type { ColdTier, ConversationList, ConversationPage, ConversationSummary, HistoryQuery } from './core/cold-tier.js';
 export type * from './core/types.js';
 export * from './errors.js';

@@ -63,7 +63,7 @@ export class SessionHandle implements AgentSession {
     const fields: string[] = [];
     if (init.userId !== undefined) fields.push('userId', this.#checkedValue('userId', init.userId));
     fields.push(...this.#metaFields({ agentId: init.agentId, model: init.model, currentTask: init.currentTask, fields: init.fields }).set);
-    await this.#run(scripts.CREATE, fields, { owner: '', archived: true });
+    await this.#run(scripts.CREATE, [this.#config.events, ...fields], { owner: '', archived: true });
   }
 
   async meta(): Promise<AgentMeta> {
@@ -75,7 +75,7 @@ export class SessionHandle implements AgentSession {
   async update(patch: MetaPatch): Promise<void> {
     const { set, remove } = this.#metaFields(patch);
     if (set.length === 0 && remove.length === 0) return;
-    await this.#run(scripts.UPDATE_META, [set.length / 2, ...set, ...remove], { archived: true });
+    await this.#run(scripts.UPDATE_META, [this.#config.events, set.length / 2, ...set, ...remove], { archived: true });
   }
 
   async appendTurn(input: TurnInput, options: IdempotentWriteOptions = {}): Promise<Turn> {
@@ -87,7 +87,7 @@ export class SessionHandle implements AgentSession {
     this.#fit('Turn content', input.content, 'turnContentBytes');
     if (input.toolCallId !== undefined) assertValidId(input.toolCallId, 'tool call id');
     const body = JSON.stringify({ role: input.role, content: input.content, toolCallId: input.toolCallId });
-    const [seq, ts] = (await this.#run(scripts.APPEND_TURN, [this.#config.maxTurns, body, idempotencyKey, this.#config.idempotencySpec], {
+    const [seq, ts] = (await this.#run(scripts.APPEND_TURN, [this.#config.maxTurns, body, idempotencyKey, this.#config.idempotencySpec, this.#config.events], {
       archived: true,
       afterArchive: [this.keys.idem],
     })) as [number, number];
@@ -124,7 +124,7 @@ export class SessionHandle implements AgentSession {
     const args = this.#toolPayload('Tool call arguments', input.args ?? null);
     const { idempotencySpec, maxToolCalls } = this.#config;
     const startedAt = Number(
-      await this.#run(scripts.START_TOOL_CALL, [input.id, input.name, args, idempotencyKey, idempotencySpec, maxToolCalls], {
+      await this.#run(scripts.START_TOOL_CALL, [input.id, input.name, args, idempotencyKey, idempotencySpec, maxToolCalls, this.#config.events], {
         toolCallId: input.id,
         archived: true,
         afterArchive: [this.keys.idem, this.keys.toolOrder],
@@ -136,14 +136,14 @@ export class SessionHandle implements AgentSession {
   async completeToolCall(callId: string, result: unknown): Promise<void> {
     assertValidId(callId, 'tool call id');
     const payload = this.#toolPayload('Tool call result', result ?? null);
-    await this.#run(scripts.FINISH_TOOL_CALL, [callId, 'completed', payload], { toolCallId: callId, archived: true });
+    await this.#run(scripts.FINISH_TOOL_CALL, [callId, 'completed', payload, this.#config.events], { toolCallId: callId, archived: true });
   }
 
   async failToolCall(callId: string, error: string | Error): Promise<void> {
     assertValidId(callId, 'tool call id');
     const message = error instanceof Error ? error.message : String(error);
     this.#fit('Tool call error', message, 'toolPayloadBytes');
-    await this.#run(scripts.FINISH_TOOL_CALL, [callId, 'failed', message], { toolCallId: callId, archived: true });
+    await this.#run(scripts.FINISH_TOOL_CALL, [callId, 'failed', message, this.#config.events], { toolCallId: callId, archived: true });
   }
 
   async toolCalls(): Promise<ToolCall[]> {
@@ -178,7 +178,7 @@ export class SessionHandle implements AgentSession {
       throw new InvalidInputError('`coversThroughSeq` must be the seq (a whole number >= 0) of the last turn the notes cover.');
     }
     const json = this.#fit('Observer notes', JSON.stringify(notes ?? null), 'notesBytes');
-    const written = await this.#run(scripts.WRITE_NOTES, [options.fencingToken ?? '', options.coversThroughSeq, json], {
+    const written = await this.#run(scripts.WRITE_NOTES, [options.fencingToken ?? '', options.coversThroughSeq, json, this.#config.events], {
       owner: '',
       withLease: true,
       archived: true,
@@ -189,7 +189,7 @@ export class SessionHandle implements AgentSession {
   /** Records the observer's last failure for the primary to see; keeps existing notes. */
   async writeObserverError(message: string, options: { fencingToken?: string } = {}): Promise<void> {
     const bounded = message.length > OBSERVER_ERROR_CHARS ? `${message.slice(0, OBSERVER_ERROR_CHARS)}…` : message;
-    await this.#run(scripts.WRITE_OBSERVER_ERROR, [options.fencingToken ?? '', bounded], { owner: '', withLease: true });
+    await this.#run(scripts.WRITE_OBSERVER_ERROR, [options.fencingToken ?? '', bounded, this.#config.events], { owner: '', withLease: true });
   }
 
   /**
@@ -214,7 +214,7 @@ export class SessionHandle implements AgentSession {
     const { client, failFastMs, keyPrefix, observerQueue } = this.#config;
     // The mark must not outlive its job: a job trimmed by age would otherwise swallow the requests coalesced into it.
     const markMs = Math.min(queuedTtlMs, observerQueue.maxAgeMs);
-    const state = String(await this.#run(scripts.REQUEST_OBSERVATION, [kind, markMs], { withJobs: true }));
+    const state = String(await this.#run(scripts.REQUEST_OBSERVATION, [kind, markMs, this.#config.events], { withJobs: true }));
     if (state !== 'enqueue') return { outcome: 'coalesced', kind, into: state === 'queued' ? 'queued' : 'running' };
     const queue = observerQueueKey(keyPrefix, kind);
     try {
@@ -251,7 +251,7 @@ export class SessionHandle implements AgentSession {
    */
   async delete(): Promise<void> {
     const { keys } = this;
-    await this.#run(scripts.DELETE, [], { refresh: false, withLease: true, withJobs: true, extraKeys: [keys.archive, keys.archiveLease, keys.toolOrder, keys.idem] });
+    await this.#run(scripts.DELETE, [this.#config.events], { refresh: false, withLease: true, withJobs: true, extraKeys: [keys.archive, keys.archiveLease, keys.toolOrder, keys.idem] });
     const tier = this.#config.archive?.tier;
     if (!tier) return;
     const archived = await tier.owner(this.id);
@@ -291,7 +291,7 @@ export class SessionHandle implements AgentSession {
       observer.push('notes', JSON.stringify(data.notes.notes), 'writtenAt', data.notes.writtenAt, 'coversThroughSeq', data.notes.coversThroughSeq);
     }
     const strings = (values: Array<string | number>) => JSON.stringify(values.map(String));
-    const reply = await this.#run(scripts.RESTORE, [strings(fields), JSON.stringify(turns), strings(tools), strings(observer), this.#config.maxTurns], {
+    const reply = await this.#run(scripts.RESTORE, [strings(fields), JSON.stringify(turns), strings(tools), strings(observer), this.#config.maxTurns, this.#config.events], {
       owner: '',
       extraKeys: [this.keys.archive],
     });

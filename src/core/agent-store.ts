@@ -8,6 +8,7 @@ import { readObserverBacklog, type ObserverBacklog } from './observer-backlog.js
 import { ConfigError, InvalidInputError, SessionNotFoundError, SessionUserMismatchError } from '../errors.js';
 import { toTurn, type ColdTier, type ConversationList, type ConversationPage, type HistoryQuery } from './cold-tier.js';
 import type { AgentSessionInit, Turn } from './types.js';
+import { sessionEvents, subscribeToSession, type SessionEvent, type SessionEventGap, type SubscribeOptions } from './session-events.js';
 
 /**
  * The store behind the public `AgentStore` type: validates options once,
@@ -75,6 +76,14 @@ export class SessionStore implements AgentStore {
     assertValidId(kind, 'observer kind');
     const { client, keyPrefix, failFastMs } = this.#config;
     return readObserverBacklog(client, keyPrefix, kind, failFastMs);
+  }
+
+  subscribe(sessionId: string, listener: (event: SessionEvent) => void, options?: SubscribeOptions): Promise<() => Promise<void>> {
+    return subscribeToSession(this.#config.client, this.#config.keyPrefix, sessionId, listener, options);
+  }
+
+  events(sessionId: string, options?: { signal?: AbortSignal | undefined }): AsyncIterable<SessionEvent | SessionEventGap> {
+    return sessionEvents(this.#config.client, this.#config.keyPrefix, sessionId, options);
   }
 
   #tier(method: string): ColdTier {

@@ -1,6 +1,7 @@
 import type { Caller } from './caller.js';
 import type { ConversationList, ConversationPage, HistoryQuery } from './cold-tier.js';
 import type { ObserverBacklog } from './observer-backlog.js';
+import type { SessionEvent, SessionEventGap, SubscribeOptions } from './session-events.js';
 import type {
   AgentMeta,
   AgentSessionInit,
@@ -52,6 +53,22 @@ export interface AgentStore {
    * the oldest job (null when the queue is empty). One read-only round trip.
    */
   observerBacklog(options?: { kind?: string }): Promise<ObserverBacklog>;
+  /**
+   * Listens to the events of one session (README "Session events"):
+   * resolves once subscribed, with the function that unsubscribes. Does NOT
+   * check the user binding: check that the caller may see the session first
+   * (e.g. `await store.session(id, caller).touch()`). Events carry no
+   * content. At most once: after the subscriber connection was lost and is
+   * back, `onGap` is called (re-read the state). One shared connection per
+   * Redis connection, one SUBSCRIBE per session however many listeners.
+   */
+  subscribe(sessionId: string, listener: (event: SessionEvent) => void, options?: SubscribeOptions): Promise<() => Promise<void>>;
+  /**
+   * The same as an async iterable: yields each event, and `{ type: 'gap' }`
+   * where events may have been missed. Ends when `signal` aborts (or the
+   * loop is left). The binding is not checked, as for `subscribe`.
+   */
+  events(sessionId: string, options?: { signal?: AbortSignal | undefined }): AsyncIterable<SessionEvent | SessionEventGap>;
 }
 
 export interface ObservationRequestOptions {

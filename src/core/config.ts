@@ -1,5 +1,5 @@
 import { ConfigError } from '../errors.js';
-import { knownKeys, optionalString, optionsObject, wholeMs, wholeNumber } from '../options.js';
+import { knownKeys, oneOf, optionalString, optionsObject, wholeMs, wholeNumber } from '../options.js';
 import type { RedisCommandClient } from '../redis/client.js';
 import { resolveFailFastMs } from '../redis/options.js';
 import { ArchiveRegistry } from './archive-registry.js';
@@ -53,6 +53,13 @@ export interface AgentStoreOptions {
    * whose keys left Redis can be resumed from there.
    */
   archive?: StoreArchiveOptions | undefined;
+  /**
+   * Session events (README "Session events"): every change publishes one
+   * event on the session's channel, from the script that makes it. Default
+   * true; false publishes nothing (`subscribe()` then hears nothing from
+   * this store's writes).
+   */
+  events?: boolean | undefined;
 }
 
 /**
@@ -113,6 +120,8 @@ export interface StoreConfig {
   limits: Required<AgentStoreLimits>;
   observerQueue: ObserverQueueBounds;
   archive?: ArchiveConfig;
+  /** The events argument of the scripts that change a session: '' (off), 'PUBLISH', or 'SPUBLISH' on a Cluster (lua/includes/events.lua). */
+  events: '' | 'PUBLISH' | 'SPUBLISH';
 }
 
 /** The largest turn window a store accepts (`maxTurns`). */
@@ -146,7 +155,7 @@ export const STORE_DEFAULTS = {
   },
 } as const;
 
-const STORE_OPTIONS = ['redis', 'keyPrefix', 'idleTimeoutMs', 'maxTurns', 'maxToolCalls', 'idempotencyTtlMs', 'maxIdempotencyKeys', 'limits', 'observerQueue', 'archive'];
+const STORE_OPTIONS = ['redis', 'keyPrefix', 'idleTimeoutMs', 'maxTurns', 'maxToolCalls', 'idempotencyTtlMs', 'maxIdempotencyKeys', 'limits', 'observerQueue', 'archive', 'events'];
 const OBSERVER_QUEUE_OPTIONS = ['maxLength', 'maxAgeMs'] satisfies Array<keyof ObserverQueueOptions>;
 const ARCHIVE_OPTIONS = ['tier', 'maxBacklog', 'backlogTtlMs', 'registerEveryMs'];
 const LIMITS = ['turnContentBytes', 'metaValueBytes', 'toolPayloadBytes', 'notesBytes'] satisfies Array<keyof AgentStoreLimits>;
@@ -246,8 +255,15 @@ export function resolveStoreConfig(options: AgentStoreOptions): StoreConfig {
       toolPayloadBytes: resolveLimit('toolPayloadBytes', 'limits.toolPayloadBytes', limits.toolPayloadBytes),
       notesBytes: resolveLimit('notesBytes', 'limits.notesBytes', limits.notesBytes),
     },
+    events: resolveEvents(options.events, redis.client),
     ...(archive ? { archive } : {}),
   };
+}
+
+/** Sharded pub/sub on a Cluster, so that the publish stays on the node of the session's slot. */
+export function resolveEvents(value: unknown, client: RedisCommandClient): StoreConfig['events'] {
+  if (!oneOf('events', value, [true, false], true, 'true (the default) or false')) return '';
+  return 'nodeClient' in client ? 'SPUBLISH' : 'PUBLISH';
 }
 
 function resolveArchive(value: StoreArchiveOptions | undefined, client: RedisCommandClient, keyPrefix: string, failFastMs: number): ArchiveConfig | undefined {

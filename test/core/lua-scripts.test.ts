@@ -121,15 +121,15 @@ describe('a script printed by `npm run lua` runs with redis-cli --eval', () => {
     const keys = [...stateKeys(sessionKeyNames), sessionKeyNames.archive];
     const appendKeys = [...keys, sessionKeyNames.idem];
 
-    const [createdAt] = await evalByHand(create, keys, ['', '60000', '', 'userId', 'u']);
+    const [createdAt] = await evalByHand(create, keys, ['', '60000', '', '', 'userId', 'u']);
     expect(Number(createdAt)).toBeGreaterThan(0);
-    const reply = await evalByHand(appendTurn, appendKeys, ['=u', '60000', '', '50', JSON.stringify({ role: 'user', content: 'typed by hand' }), '', '60000:10']);
+    const reply = await evalByHand(appendTurn, appendKeys, ['=u', '60000', '', '50', JSON.stringify({ role: 'user', content: 'typed by hand' }), '', '60000:10', '']);
     expect(reply).toEqual(['1', expect.stringMatching(/^\d+$/)]);
 
     expect(await client.lRange(keys[1]!, 0, -1)).toEqual([`{"seq":1,"ts":${reply[1]},"role":"user","content":"typed by hand"}`]);
     expect(await client.hGet(keys[0]!, 'turnCount')).toBe('1');
     // A refusal reads as the script's error reply.
-    expect(await evalByHand(appendTurn, appendKeys, ['=mallory', '60000', '', '50', '{"role":"user","content":"x"}', '', '60000:10'])).toEqual([
+    expect(await evalByHand(appendTurn, appendKeys, ['=mallory', '60000', '', '50', '{"role":"user","content":"x"}', '', '60000:10', ''])).toEqual([
       expect.stringMatching(/^(ERR )?USER_MISMATCH$/),
     ]);
     // A call past its deadline (ms of the Redis clock; 1 is long past) writes nothing.

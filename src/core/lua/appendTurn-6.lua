@@ -24,6 +24,8 @@
           key (and this turn) returns the first one's { seq, ts } and writes
           nothing
   ARGV[7] idempotency records: '<ttlMs>:<maxKeys>' (see includes/idempotency)
+  ARGV[8] events: '' for none, 'PUBLISH' or 'SPUBLISH' (Cluster): how the
+          change is announced on '<prefix>{<id>}:events' (see includes/events)
 
   Returns { seq, ts }.
   Errors: CORRUPT <key> (a key of the session holds what agent-session did
@@ -38,6 +40,7 @@
 --- @include "includes/refresh"
 --- @include "includes/archive"
 --- @include "includes/idempotency"
+--- @include "includes/events"
 
 local err = check_session() or archive_room(KEYS[5], 1) or guard()
 if err then return err end
@@ -64,4 +67,5 @@ archive_push(KEYS[5], 't' .. turn)
 redis.call('LTRIM', KEYS[2], -tonumber(ARGV[4]), -1)
 idem_store(KEYS[6], ARGV[6], ARGV[7], idem_fp, now, seq .. ':' .. string.format('%d', ts))
 refresh()
+publish_event(ARGV[8], 'turn_appended', seq)
 return { seq, ts }

@@ -9,12 +9,14 @@
   KEYS[5] archive backlog  'm', when archiving (see includes/archive)
 
   ARGV[1] the caller; not read (the store passes ''): a session is bound to a
-          user by a userId pair in ARGV[4..]
+          user by a userId pair in ARGV[5..]
   ARGV[2] idle timeout in ms: the TTL of every key, also kept in the session
           as idleTimeoutMs for background writers that refresh with 'session'
   ARGV[3] archive: '' when the store does not archive, else
           '<maxEntries>:<ttlMs>' for the backlog (see includes/archive)
-  ARGV[4..] field/value pairs for the meta hash (userId, agentId, model,
+  ARGV[4] events: '' for none, 'PUBLISH' or 'SPUBLISH' (Cluster): how the
+          change is announced on '<prefix>{<id>}:events' (see includes/events)
+  ARGV[5..] field/value pairs for the meta hash (userId, agentId, model,
           currentTask, app fields "f:<name>")
 
   Returns the creation time (ms, Redis clock).
@@ -28,12 +30,14 @@
 --- @include "includes/check-session"
 --- @include "includes/refresh"
 --- @include "includes/archive"
+--- @include "includes/events"
 
 if redis.call('EXISTS', KEYS[1]) == 1 then return fail(E.SESSION_EXISTS) end
 local err = check_session() or archive_room(KEYS[5], 1)
 if err then return err end
 local now = now_ms()
-redis.call('HSET', KEYS[1], 'createdAt', now, 'lastActive', now, 'turnCount', 0, 'idleTimeoutMs', ARGV[2], unpack(ARGV, 4))
+redis.call('HSET', KEYS[1], 'createdAt', now, 'lastActive', now, 'turnCount', 0, 'idleTimeoutMs', ARGV[2], unpack(ARGV, 5))
 archive_push(KEYS[5], 'm')
 refresh()
+publish_event(ARGV[4], 'created')
 return now

@@ -18,6 +18,9 @@
   ARGV[1] the caller: '' no user check, '-' anonymous, '=<userId>' that user
           (see includes/foreign)
   ARGV[2] not read (the store passes '0': nothing is left to refresh)
+  ARGV[3] events: '' for none, 'PUBLISH' or 'SPUBLISH' (Cluster): how the
+          change is announced on '<prefix>{<id>}:events' (see includes/events);
+          published only when there was something to remove
 
   Returns the number of keys removed (0 for a session that does not exist).
   Errors: USER_MISMATCH (another user's session; nothing was removed).
@@ -28,6 +31,9 @@
   an unbound session).
 ]]
 --- @include "includes/foreign"
+--- @include "includes/events"
 
 if redis.call('TYPE', KEYS[1])['ok'] == 'hash' and foreign() then return fail(E.USER_MISMATCH) end
-return redis.call('DEL', unpack(KEYS))
+local removed = redis.call('DEL', unpack(KEYS))
+if removed > 0 then publish_event(ARGV[3], 'deleted') end
+return removed

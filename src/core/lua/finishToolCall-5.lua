@@ -16,6 +16,8 @@
   ARGV[4] the call's id
   ARGV[5] the new status: 'completed' | 'failed'
   ARGV[6] 'completed': the result as JSON; 'failed': the error message
+  ARGV[7] events: '' for none, 'PUBLISH' or 'SPUBLISH' (Cluster): how the
+          change is announced on '<prefix>{<id>}:events' (see includes/events)
 
   Returns finishedAt (ms, Redis clock).
   Errors: CORRUPT <key> (see includes/check-keys; CORRUPT <KEYS[3]> also when
@@ -30,6 +32,7 @@
 --- @include "includes/guard"
 --- @include "includes/refresh"
 --- @include "includes/archive"
+--- @include "includes/events"
 
 local err = check_session() or archive_room(KEYS[5], 1) or guard()
 if err then return err end
@@ -55,4 +58,5 @@ redis.call('HSET', KEYS[3], id .. ':status', ARGV[5], id .. ':' .. field, ARGV[6
 redis.call('HSET', KEYS[1], 'lastActive', now)
 archive_push(KEYS[5], archive_tool_entry(id))
 refresh()
+publish_event(ARGV[7], ARGV[5] == 'failed' and 'tool_call_failed' or 'tool_call_completed', nil, id)
 return now

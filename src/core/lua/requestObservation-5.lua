@@ -15,6 +15,10 @@
   ARGV[2] TTL in ms the state keys are reset to (see includes/refresh)
   ARGV[3] the observer kind
   ARGV[4] how long a new "queued" state may wait for its run (ms)
+  ARGV[5] events: '' for none, 'PUBLISH' or 'SPUBLISH' (Cluster): how the
+          change is announced on '<prefix>{<id>}:events' (see includes/events);
+          published only when a new job is to be queued ('enqueue'), not when
+          the request coalesced
 
   Returns 'enqueue' when the caller must now add a job to the queue (the
   state is "queued"), else the state the request coalesced into: 'queued',
@@ -27,6 +31,7 @@
 --- @include "includes/guard"
 --- @include "includes/refresh"
 --- @include "includes/job-state"
+--- @include "includes/events"
 
 local err = check_session() or check_type(KEYS[5], 'hash') or guard()
 if err then return err end
@@ -36,6 +41,7 @@ local state, deadline = job_state(KEYS[5], ARGV[3], now)
 refresh()
 if not state then
   set_job_state(KEYS[5], ARGV[3], 'queued', now + tonumber(ARGV[4]), now)
+  publish_event(ARGV[5], 'observation_queued')
   return 'enqueue'
 end
 if state == 'running' then set_job_state(KEYS[5], ARGV[3], 'rerun', deadline, now) end

@@ -23,6 +23,8 @@
   ARGV[5] tool calls as a JSON array of field, value ... for the tools hash
   ARGV[6] observer fields as a JSON array of field, value ... ('[]' for none)
   ARGV[7] window: how many turns the list keeps
+  ARGV[8] events: '' for none, 'PUBLISH' or 'SPUBLISH' (Cluster): how the
+          change is announced on '<prefix>{<id>}:events' (see includes/events)
 
   Returns 'restored', or 'exists' when the session is there (nothing written).
   Errors: CORRUPT <key> (a leftover key of the session, or the backlog, holds
@@ -30,6 +32,7 @@
 ]]
 --- @include "includes/refresh"
 --- @include "includes/check-session"
+--- @include "includes/events"
 
 if redis.call('EXISTS', KEYS[1]) == 1 then return 'exists' end
 local err = check_session() or check_type(KEYS[5], 'list')
@@ -62,4 +65,5 @@ end
 for i = 1, #tools, 500 do redis.call('HSET', KEYS[3], unpack(tools, i, math.min(i + 499, #tools))) end
 if #observer > 0 then redis.call('HSET', KEYS[4], unpack(observer)) end
 refresh()
+publish_event(ARGV[8], 'restored')
 return 'restored'

@@ -33,6 +33,8 @@
           and writes nothing
   ARGV[8] idempotency records: '<ttlMs>:<maxKeys>' (see includes/idempotency)
   ARGV[9] the window: how many calls the tools hash keeps (pending ones aside)
+  ARGV[10] events: '' for none, 'PUBLISH' or 'SPUBLISH' (Cluster): how the
+          change is announced on '<prefix>{<id>}:events' (see includes/events)
 
   Returns startedAt (ms, Redis clock).
   Errors: CORRUPT <key> (see includes/check-keys); BACKLOG_FULL (see
@@ -48,6 +50,7 @@
 --- @include "includes/refresh"
 --- @include "includes/archive"
 --- @include "includes/idempotency"
+--- @include "includes/events"
 
 local err = check_session() or archive_room(KEYS[5], 1) or guard()
 if err then return err end
@@ -115,4 +118,5 @@ if order_ttl <= 0 then order_ttl = redis.call('PTTL', KEYS[3]) end
 if order_ttl > 0 then redis.call('PEXPIRE', KEYS[7], order_ttl) end
 idem_store(KEYS[6], ARGV[7], ARGV[8], idem_fp, now, tostring(now))
 refresh()
+publish_event(ARGV[10], 'tool_call_started', nil, id)
 return now

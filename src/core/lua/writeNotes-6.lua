@@ -20,6 +20,9 @@
   ARGV[4] fencing token ('' = unfenced)
   ARGV[5] seq of the last turn the notes cover
   ARGV[6] the notes, as JSON
+  ARGV[7] events: '' for none, 'PUBLISH' or 'SPUBLISH' (Cluster): how the
+          change is announced on '<prefix>{<id>}:events' (see includes/events);
+          the event's seq is coversThroughSeq
 
   Returns 1 when written, 0 when the stored notes cover a later turn (kept).
   Errors: CORRUPT <key>, LEASE_LOST, NO_SESSION (see includes/fenced),
@@ -29,6 +32,7 @@
 --- @include "includes/refresh"
 --- @include "includes/fenced"
 --- @include "includes/archive"
+--- @include "includes/events"
 
 local err = fenced(KEYS[5], ARGV[4]) or archive_room(KEYS[6], 1)
 if err then return err end
@@ -40,4 +44,5 @@ redis.call('HSET', KEYS[4], 'notes', ARGV[6], 'writtenAt', written_at, 'coversTh
 archive_push(KEYS[6], 'n{"coversThroughSeq":' .. string.format('%d', covers) .. ',"writtenAt":' .. string.format('%d', written_at) .. ',"notes":' .. ARGV[6] .. '}')
 redis.call('HDEL', KEYS[4], 'lastError', 'lastErrorAt')
 refresh()
+publish_event(ARGV[7], 'notes_written', covers)
 return 1

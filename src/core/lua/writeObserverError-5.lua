@@ -12,6 +12,8 @@
   ARGV[2] TTL in ms every key is reset to (see includes/refresh)
   ARGV[3] fencing token ('' = unfenced)
   ARGV[4] the error message (cut to length by the caller)
+  ARGV[5] events: '' for none, 'PUBLISH' or 'SPUBLISH' (Cluster): how the
+          change is announced on '<prefix>{<id>}:events' (see includes/events)
 
   Returns 1.
   Errors: CORRUPT <key>, LEASE_LOST, NO_SESSION (see includes/fenced);
@@ -20,9 +22,11 @@
 --- @include "includes/now-ms"
 --- @include "includes/refresh"
 --- @include "includes/fenced"
+--- @include "includes/events"
 
 local err = fenced(KEYS[5], ARGV[3])
 if err then return err end
 redis.call('HSET', KEYS[4], 'lastError', ARGV[4], 'lastErrorAt', now_ms())
 refresh()
+publish_event(ARGV[5], 'observer_error')
 return 1

@@ -1,0 +1,216 @@
+/**
+ * One shared pub/sub connection per hub, reference-counted per channel: any
+ * number of listeners on a channel cost one SUBSCRIBE, the last one to leave
+ * sends the UNSUBSCRIBE, and the connection is closed when no channel is
+ * left (opened again by the next listener). Why shared: a subscribed
+ * connection can do nothing else, and one per listener (one per open
+ * browser tab) would exhaust the server's connections.
+ *
+ * Where the connection comes from:
+ * - a single server or a Sentinel-managed master: `client.duplicate()`, the
+ *   same options (credentials, TLS, reconnect backoff) on a connection of
+ *   its own;
+ * - a Cluster: the cluster client itself, with sharded pub/sub
+ *   (`sSubscribe`), which node-redis sends to the master of the channel's
+ *   slot on a pub/sub connection it keeps per master.
+ *
+ * Pub/sub stores nothing: messages published while the connection was down
+ * are gone. node-redis subscribes again on its own after a reconnect; the
+ * hub then calls every listener's `gap()`, so that it re-reads whatever
+ * state it shows instead of trusting that it saw every change.
+ *
+ * Operations are queued one after another, so a listener that leaves while
+ * another joins the same channel never loses the subscription.
+ */
+import type { NodeRedisClient } from './types.js';
+
+export interface ChannelListener {
+  message(text: string): void;
+  /** Messages may have been missed (the connection was lost and is back). */
+  gap(): void;
+}
+
+export interface ChannelHub {
+  /** Resolves once `channel` is subscribed; returns the function that removes this listener again. */
+  add(channel: string, listener: ChannelListener): Promise<() => Promise<void>>;
+  /** Channels currently subscribed (for tests and diagnostics). */
+  readonly channelCount: number;
+  /** Unsubscribes everything and closes the connection; listeners are dropped silently. */
+  close(): Promise<void>;
+}
+
+type MessageHandler = (message: string, channel: string) => void;
+
+/** The part of a node-redis client (or of a cluster) that subscribes. */
+interface Subscriber {
+  subscribe(channel: string, handler: MessageHandler): Promise<unknown>;
+  unsubscribe(channel: string, handler: MessageHandler): Promise<unknown>;
+  /** Closes what the hub opened (nothing for a cluster, whose pub/sub connections node-redis closes with its last channel). */
+  close(): Promise<void>;
+}
+
+interface Channel {
+  listeners: Set<ChannelListener>;
+  handler: MessageHandler;
+}
+
+interface EventSource {
+  on(event: string, listener: (...args: unknown[]) => void): unknown;
+  off(event: string, listener: (...args: unknown[]) => void): unknown;
+}
+
+export function createChannelHub(client: NodeRedisClient): ChannelHub {
+  const channels = new Map<string, Channel>();
+  let subscriber: Subscriber | undefined;
+  let queue: Promise<unknown> = Promise.resolve();
+  let closed = false;
+
+  /** Runs `step` after every earlier operation of this hub. */
+  const serial = <T>(step: () => Promise<T>): Promise<T> => {
+    const run = queue.then(step, step);
+    queue = run.catch(() => undefined);
+    return run;
+  };
+
+  const gapAll = () => {
+    for (const channel of channels.values()) for (const listener of [...channel.listeners]) safely(() => listener.gap());
+  };
+
+  const remove = (name: string, listener: ChannelListener) =>
+    serial(async () => {
+      const channel = channels.get(name);
+      if (!channel || !channel.listeners.delete(listener) || channel.listeners.size > 0) return;
+      channels.delete(name);
+      const current = subscriber;
+      if (!current) return;
+      if (channels.size === 0) subscriber = undefined;
+      // The connection may be down: the unsubscribe then fails, and closing forgets the subscription anyway.
+      await current.unsubscribe(name, channel.handler).catch(() => undefined);
+      if (channels.size === 0) await current.close().catch(() => undefined);
+    });
+
+  return {
+    get channelCount() {
+      return channels.size;
+    },
+    add: (name, listener) =>
+      serial(async () => {
+        if (closed) throw new Error('The session event subscriber is closed (the store or its Redis connection was closed).');
+        const existing = channels.get(name);
+        if (existing) {
+          existing.listeners.add(listener);
+        } else {
+          subscriber ??= await openSubscriber(client, gapAll);
+          const channel: Channel = {
+            listeners: new Set([listener]),
+            handler: (message) => {
+              for (const each of [...channel.listeners]) safely(() => each.message(message));
+            },
+          };
+          try {
+            await subscriber.subscribe(name, channel.handler);
+          } catch (error) {
+            if (channels.size === 0) {
+              const failed = subscriber;
+              subscriber = undefined;
+              await failed.close().catch(() => undefined);
+            }
+            throw error;
+          }
+          channels.set(name, channel);
+        }
+        let removed = false;
+        return () => {
+          if (removed) return Promise.resolve();
+          removed = true;
+          return remove(name, listener);
+        };
+      }),
+    close: () =>
+      serial(async () => {
+        closed = true;
+        channels.clear();
+        const current = subscriber;
+        subscriber = undefined;
+        await current?.close().catch(() => undefined);
+      }),
+  };
+}
+
+/** A listener's exception must not stop the others, nor reach node-redis's message loop. */
+function safely(call: () => void): void {
+  try {
+    call();
+  } catch {
+    // The listener's own failure; nothing the hub can do about it.
+  }
+}
+
+async function openSubscriber(client: NodeRedisClient, onGap: () => void): Promise<Subscriber> {
+  if ('nodeClient' in client) return clusterSubscriber(client, onGap);
+  const connection = client.duplicate();
+  const events = connection as unknown as EventSource;
+  // A connection error must never crash the process; node-redis reconnects on its own.
+  const onError = () => undefined;
+  // The first 'ready' is the connect below; any later one is a reconnect, after which node-redis has subscribed again.
+  let connected = false;
+  const onReady = () => {
+    if (connected) onGap();
+  };
+  events.on('error', onError);
+  events.on('ready', onReady);
+  try {
+    await connection.connect();
+  } catch (error) {
+    events.off('ready', onReady);
+    connection.destroy();
+    throw error;
+  }
+  connected = true;
+  return {
+    subscribe: (channel, handler) => connection.subscribe(channel, handler),
+    // The duplicate of a single client or of a sentinel: both unsubscribe alike, but their unions of overloads do not type-check as one.
+    unsubscribe: (channel, handler) => (connection as Pick<typeof connection, 'subscribe'> & { unsubscribe(channel: string, handler: MessageHandler): Promise<unknown> }).unsubscribe(channel, handler),
+    close: async () => {
+      events.off('ready', onReady);
+      try {
+        await connection.close();
+      } catch {
+        connection.destroy();
+      }
+      // Late socket errors after the close stay swallowed: onError is left attached.
+    },
+  };
+}
+
+/**
+ * A cluster: sharded subscriptions on the cluster client. node-redis keeps a
+ * pub/sub connection per master and re-subscribes when it comes back; the
+ * cluster reports that connection's reconnect as `node-ready` (like any node
+ * client's), which is taken as a possible gap. A `node-ready` of a node that
+ * never dropped (a new node client) only costs a spurious re-read.
+ */
+function clusterSubscriber(cluster: Extract<NodeRedisClient, { nodeClient: unknown }>, onGap: () => void): Subscriber {
+  const events = cluster as unknown as EventSource;
+  const dropped = new Set<string>();
+  const address = (info: unknown) => {
+    const node = info as { host?: string; port?: number } | undefined;
+    return `${node?.host ?? ''}:${node?.port ?? ''}`;
+  };
+  const onDown = (info: unknown) => {
+    dropped.add(address(info));
+  };
+  const onReady = (info: unknown) => {
+    if (dropped.delete(address(info))) onGap();
+  };
+  events.on('node-reconnecting', onDown);
+  events.on('node-ready', onReady);
+  return {
+    subscribe: (channel, handler) => cluster.sSubscribe(channel, handler),
+    unsubscribe: (channel, handler) => cluster.sUnsubscribe(channel, handler),
+    close: async () => {
+      events.off('node-reconnecting', onDown);
+      events.off('node-ready', onReady);
+    },
+  };
+}
