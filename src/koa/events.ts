@@ -23,6 +23,13 @@ export function agentEvents(options?: AgentEventsOptions): Middleware {
         ctx.req.socket.setNoDelay(true);
         ctx.req.socket.setKeepAlive(true);
         const body = new PassThrough();
+        // A client that leaves is how a stream normally ends: Koa's pipeline reports it as a "Premature close"
+        // to ctx.onerror (and so to app.on('error') and the log). That one error is dropped for this response.
+        const reportError = ctx.onerror;
+        ctx.onerror = (error) => {
+          if ((error as { code?: unknown } | null)?.code === 'ERR_STREAM_PREMATURE_CLOSE') return;
+          reportError.call(ctx, error);
+        };
         ctx.status = 200;
         ctx.set(headers);
         // Koa pipes it into the response once the middleware chain is done (the cookie session committed).

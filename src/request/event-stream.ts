@@ -1,6 +1,6 @@
 import type { Writable } from 'node:stream';
 import { knownKeys, MAX_TIMER_MS, optionsObject, wholeMs, wholeNumber } from '../options.js';
-import type { SessionEvent } from '../core/events.js';
+import type { SessionEvent } from '../core/session-events.js';
 import type { RequestAgent } from './request-agent.js';
 
 /**

@@ -28,7 +28,7 @@ import { agentIdFor, successorIdFor } from './agent-id.js';
 import { boundToSomeoneElse, detachLink, readLink, writeLink, type AgentLink, type SessionData } from './agent-link.js';
 import type { RequestState } from './request-state.js';
 import { checkedIdempotencyKey } from '../core/ids.js';
-import type { SessionEvent } from '../core/events.js';
+import type { SessionEvent } from '../core/session-events.js';
 
 /** How a `RequestAgent` reaches the request's cookie session; each adapter supplies one. */
 export interface CookieSessionAccess {
