@@ -19,7 +19,7 @@
 import { randomBytes } from 'node:crypto';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { connectRedis } from 'agent-session';
-import { agentSession, agentSessionErrorHandler } from 'agent-session/express';
+import { agentEvents, agentSession, agentSessionErrorHandler } from 'agent-session/express';
 import { coldTierFromEnvironment, listConversations, readHistory, resumeConversation, type Answer } from './shared/cold-tier.js';
 import { chat, clientMessageId, conversationState, endConversation, leaveOtherUsersConversation, startConversation } from './shared/scripted-agent.js';
 import { errorAnswer, logLine } from './shared/errors.js';
@@ -106,6 +106,13 @@ app.get('/state', async (req, res) => {
   const userId = userOf(req);
   if (!userId) return void res.status(401).json({ error: 'login_required' });
   res.json(await conversationState(req.agent, userId));
+});
+
+// Live updates for the page: the conversation's events as server-sent events (they say what changed; the page reads /state).
+const events = agentEvents();
+app.get('/events', (req, res, next) => {
+  if (!userOf(req)) return void res.status(401).json({ error: 'login_required' });
+  events(req, res, next);
 });
 
 app.post('/logout', async (req, res) => {

@@ -12,7 +12,7 @@
 import { randomBytes } from 'node:crypto';
 import Koa, { type Context } from 'koa';
 import { connectRedis } from 'agent-session';
-import { agentSession } from 'agent-session/koa';
+import { agentEvents, agentSession } from 'agent-session/koa';
 import { coldTierFromEnvironment, listConversations, readHistory, resumeConversation, type Answer } from './shared/cold-tier.js';
 import { chat, clientMessageId, conversationState, endConversation, leaveOtherUsersConversation, startConversation } from './shared/scripted-agent.js';
 import { errorAnswer, logLine } from './shared/errors.js';
@@ -84,6 +84,9 @@ function userOf(ctx: Context): string | undefined {
   return typeof userId === 'string' ? userId : undefined;
 }
 
+// Live updates for the page: the conversation's events as server-sent events (they say what changed; the page reads /state).
+const events = agentEvents();
+
 const routes: Record<string, (ctx: Context) => Promise<void>> = {
   'POST /login': async (ctx) => {
     // Checked before anything is written to the session: a refused login changes nothing.
@@ -108,6 +111,10 @@ const routes: Record<string, (ctx: Context) => Promise<void>> = {
     const userId = userOf(ctx);
     if (!userId) return answer(ctx, 401, { error: 'login_required' });
     answer(ctx, 200, await conversationState(ctx.agent, userId));
+  },
+  'GET /events': async (ctx) => {
+    if (!userOf(ctx)) return answer(ctx, 401, { error: 'login_required' });
+    await events(ctx, async () => undefined);
   },
   'POST /logout': async (ctx) => {
     await endConversation(ctx.agent, { keep: archive !== undefined });
