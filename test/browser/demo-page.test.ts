@@ -1,5 +1,6 @@
+import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { listening, printed, runExample, stop, type Example } from '../examples/processes.js';
 import { freePort, startRedisServer, type RedisServer } from '../harness/redis-server.js';
@@ -108,6 +109,54 @@ describe.skipIf(missing !== undefined).each([
     } finally {
       await browser.close();
       await stop(server);
+    }
+  });
+});
+
+describe.skipIf(missing !== undefined)('Express example with the cold tier: the page in Chromium', () => {
+  it('lists the past conversations and resumes one, which then streams live again', { timeout: 90_000 }, async () => {
+    const port = await freePort();
+    const env = { REDIS_URL: redis.url, DATABASE_URL: inject('pgUrl') };
+    const server = runExample('examples/express-server.ts', { ...env, PORT: String(port) });
+    const archiver = runExample('examples/archiver-worker.ts', env);
+    const browser = await launchChromium();
+    const user = `ada-${randomBytes(4).toString('hex')}`;
+    try {
+      await Promise.all([listening(server, `http://localhost:${port}`), printed(archiver, 'archiver: copying')]);
+      const page = browser.context.pages()[0] ?? (await browser.context.newPage());
+      await page.goto(`http://localhost:${port}/`);
+      await page.getByLabel('User id').fill(user);
+      await page.getByRole('button', { name: 'Log in' }).click();
+      await page.locator('#live[data-state="live"]').waitFor();
+      await page.getByLabel('Message').fill('Where is my refund?');
+      await page.getByRole('button', { name: 'Send' }).click();
+      await page.locator('#conversation li.turn-assistant').first().waitFor();
+
+      // With the cold tier, logout keeps the conversation; the next login starts a new one and lists the first.
+      await page.getByRole('button', { name: 'Log out' }).click();
+      await page.getByLabel('User id').fill(user);
+      await page.getByRole('button', { name: 'Log in' }).click();
+      await page.locator('#history').waitFor();
+      expect(await page.locator('#conversation li').count()).toBe(0);
+      const archived = page.locator('#conversations li', { hasText: '2 turns' });
+      for (const deadline = Date.now() + 30_000; (await archived.count()) === 0; ) {
+        // The archiver copies in the background: ask for the list again, as a user would.
+        if (Date.now() > deadline) throw new Error(`the first conversation was not listed: ${await page.locator('#conversations').innerText()}`);
+        await page.getByRole('button', { name: 'Refresh the list' }).click();
+        await page.waitForTimeout(200);
+      }
+      await archived.getByRole('button', { name: /^Resume/ }).click();
+      await page.locator('#conversation li.turn-user', { hasText: 'Where is my refund?' }).waitFor();
+      await page.locator('#live[data-state="live"]').waitFor();
+
+      // The stream now follows the resumed conversation: a new message shows up through it.
+      await page.getByLabel('Message').fill('Any news?');
+      await page.getByLabel('Message').press('Enter');
+      await page.locator('#conversation li.turn-assistant').nth(1).waitFor();
+      expect(await page.locator('#turn-count').innerText()).toBe('(4 turns)');
+    } finally {
+      await browser.close();
+      await Promise.all([stop(server), stop(archiver)]);
     }
   });
 });
