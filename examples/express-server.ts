@@ -3,6 +3,7 @@
  * the README) over plain http on your machine.
  *
  *   npm run demo                       # PORT=3000, REDIS_URL=redis://127.0.0.1:6379
+ *   open http://localhost:3000/        # the demo page (examples/shared/web/), live over GET /events
  *   curl -c jar -b jar -X POST localhost:3000/login -H 'content-type: application/json' -d '{"userId":"ada"}'
  *   curl -c jar -b jar -X POST localhost:3000/chat  -H 'content-type: application/json' -d '{"message":"hello there"}'
  *   curl -c jar -b jar localhost:3000/state

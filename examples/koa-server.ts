@@ -3,6 +3,7 @@
  * (see the README), over plain http on your machine.
  *
  *   PORT=3001 npx tsx examples/koa-server.ts    # REDIS_URL defaults to redis://127.0.0.1:6379
+ *   open http://localhost:3001/                  # the demo page (examples/shared/web/), live over GET /events
  *
  * With DATABASE_URL (PostgreSQL) set, conversations are also archived (run
  * `npm run archiver` beside it), and GET /conversations,
