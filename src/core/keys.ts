@@ -22,6 +22,9 @@
  *                                   one entry each, oldest first (only when archiving);
  *                                   own TTL, longer than the session's (see archive.lua)
  *   <prefix>{<id>}:archive-lease  string  the archiver draining this backlog (fencing token)
+ *   <prefix>{<id>}:events    channel  not a key: the pub/sub channel of the session's events
+ *                                   (session-events.ts, lua/includes/events.lua); the Lua side
+ *                                   derives it from the meta key, so the two names must stay siblings
  *
  *   <prefix>archive:pending  zset   sessions whose backlog may hold entries, scored by the
  *                                   Redis time (µs) they were last registered

@@ -1,6 +1,6 @@
 import { InvalidInputError } from '../errors.js';
 import type { RedisCommandClient } from '../redis/client.js';
-import { createChannelHub, type ChannelHub } from '../redis/pubsub.js';
+import { createChannelHub, type ChannelHub } from './event-hub.js';
 import type { NodeRedisClient } from '../redis/types.js';
 import { assertValidId } from './ids.js';
 

@@ -97,6 +97,8 @@ export interface AgentSessionOptionsBase<Request> {
    * `{ tier: createPgArchive({ connectionString }) }` (agent-session/archive).
    */
   archive?: StoreArchiveOptions | undefined;
+  /** Session events, as `createAgentStore()` takes it: one event per change (default true); false publishes none. */
+  events?: boolean | undefined;
   cookie?: SessionCookieOptions | undefined;
   /** The `Retry-After` of a 503 (Redis or the archive unavailable, a full archive backlog), in seconds. Default 2. */
   retryAfterSeconds?: number | undefined;
@@ -129,7 +131,7 @@ export interface MiddlewareConfig<Request> {
 
 export const DEFAULT_RETRY_AFTER_SECONDS = 2;
 
-const SHARED_OPTIONS = ['redis', 'getUserId', 'maxUserIdBytes', 'maxSessionBytes', 'idleTimeoutMs', 'keyPrefix', 'sessionKeyPrefix', 'maxTurns', 'maxToolCalls', 'idempotencyTtlMs', 'maxIdempotencyKeys', 'limits', 'observerQueue', 'archive', 'cookie', 'retryAfterSeconds', 'logger'];
+const SHARED_OPTIONS = ['redis', 'getUserId', 'maxUserIdBytes', 'maxSessionBytes', 'idleTimeoutMs', 'keyPrefix', 'sessionKeyPrefix', 'maxTurns', 'maxToolCalls', 'idempotencyTtlMs', 'maxIdempotencyKeys', 'limits', 'observerQueue', 'archive', 'events', 'cookie', 'retryAfterSeconds', 'logger'];
 const COOKIE_OPTIONS = ['name', 'secure', 'sameSite', 'httpOnly', 'domain', 'path'];
 /** RFC 6265 token characters, so the name needs no quoting in any browser. */
 const COOKIE_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
@@ -155,6 +157,7 @@ export function resolveMiddlewareOptions<Request>(
     limits: options.limits,
     observerQueue: options.observerQueue,
     archive: options.archive,
+    events: options.events,
   });
   const maxUserIdBytes = resolveMaxUserIdBytes(options.maxUserIdBytes);
   const getUserId = optionalFunction<(request: Request) => string | null | undefined>(

@@ -36,6 +36,10 @@ const METHOD_TO_COMMAND: Map<string, string> = (() => {
     const [first = '', second] = upper.toLowerCase().split('_');
     map.set(name, second !== undefined && CONTAINERS.has(first) ? `${first}|${second}` : upper.toLowerCase());
   }
+  // Pub/sub subscriptions are client methods, not in node-redis's command table.
+  for (const [method, command] of [['subscribe', 'subscribe'], ['unsubscribe', 'unsubscribe'], ['sSubscribe', 'ssubscribe'], ['sUnsubscribe', 'sunsubscribe']]) {
+    map.set(method as string, command as string);
+  }
   return map;
 })();
 

@@ -18,6 +18,7 @@ export const ACL_LINES: Record<AclRole, readonly string[]> = {
     'rpush', 'ltrim', 'lrange', 'llen', 'lindex',
     'zadd', 'zrange', 'zcard', 'zrem',
     'xadd', 'xtrim', 'xlen', 'xrange', 'xpending',
+    'publish', 'spublish', 'subscribe', 'unsubscribe', 'ssubscribe', 'sunsubscribe',
   ],
   observer: [
     'ping', 'time', 'evalsha', 'eval',
@@ -25,6 +26,7 @@ export const ACL_LINES: Record<AclRole, readonly string[]> = {
     'hget', 'hmget', 'hset', 'hgetall', 'hdel',
     'rpush', 'lrange', 'llen', 'lindex',
     'xadd', 'xtrim', 'xlen', 'xrange', 'xack', 'xdel', 'xreadgroup', 'xautoclaim', 'xclaim', 'xpending', 'xgroup|create', 'xgroup|delconsumer',
+    'publish', 'spublish',
   ],
   archiver: [
     'ping', 'time', 'evalsha', 'eval',
@@ -69,7 +71,9 @@ export interface AclUserOptions {
 export function aclSetUserArguments(commands: readonly string[], options: AclUserOptions & { user: string }): string[] {
   const { user, password = 'change-this-password', keyPrefix = 'agent:' } = options;
   // `reset` first: no other password, key pattern, channel or command survives from an earlier definition.
-  return [user, 'reset', 'on', `>${password}`, `~${keyPrefix}*`, ...commands.map((command) => `+${command}`)];
+  // A role that publishes session events (or subscribes to them) needs their channels, '<prefix>{<id>}:events', too.
+  const channels = commands.some((command) => /^s?(publish|subscribe)$/.test(command)) ? [`&${keyPrefix}*`] : [];
+  return [user, 'reset', 'on', `>${password}`, `~${keyPrefix}*`, ...channels, ...commands.map((command) => `+${command}`)];
 }
 
 /** The line the README shows for a role, as an operator pastes it into redis-cli. */

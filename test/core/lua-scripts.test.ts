@@ -93,6 +93,18 @@ describe('Lua script files', () => {
   });
 });
 
+describe('session events (includes/events.lua)', () => {
+  // The scripts that change a session; reads and touches (activity, not a change) publish nothing.
+  const PUBLISHING = ['create-5', 'appendTurn-6', 'updateMeta-5', 'startToolCall-7', 'finishToolCall-5', 'writeNotes-6', 'writeObserverError-5', 'requestObservation-5', 'delete-10', 'restore-5'];
+
+  it.each(FILES.map((file) => [file.name, file] as const))('%s publishes an event if and only if it changes a session', (name, { text }) => {
+    const publishes = PUBLISHING.includes(name.slice(0, -'.lua'.length));
+    expect(code(text).includes('publish_event(')).toBe(publishes);
+    // Its header says which argument turns events on and where they go.
+    if (publishes) expect(/^--\[\[([\s\S]*?)\]\]/.exec(text)?.[1]).toMatch(/ARGV\[\d+\] events: .*\n.*includes\/events/);
+  });
+});
+
 describe('a script printed by `npm run lua` runs with redis-cli --eval', () => {
   const run = promisify(execFile);
   const repo = fileURLToPath(new URL('../../', import.meta.url));

@@ -1,6 +1,7 @@
-import { describe, expect, it } from 'vitest';
-import type { SessionEvent } from 'agent-session';
-import { clientForThisFile, rawClient, testStore } from '../harness/store.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connectRedis, type SessionEvent } from 'agent-session';
+import { startRedisServer, type RedisServer } from '../harness/redis-server.js';
+import { clientForThisFile, rawClient, testStore, type TestClient } from '../harness/store.js';
 import { eventually } from '../harness/wait.js';
 
 /**
@@ -12,14 +13,35 @@ import { eventually } from '../harness/wait.js';
 const client = clientForThisFile();
 
 /** Subscribers of a channel, as the server counts them. */
-async function subscribers(channel: string): Promise<number> {
-  const reply = (await client.sendCommand(['PUBSUB', 'NUMSUB', channel])) as [string, number];
+async function subscribers(channel: string, on: TestClient = client): Promise<number> {
+  const reply = (await on.sendCommand(['PUBSUB', 'NUMSUB', channel])) as [string, number];
   return Number(reply[1]);
 }
 
-async function channelsUnder(prefix: string): Promise<string[]> {
-  return ((await client.sendCommand(['PUBSUB', 'CHANNELS', `${prefix}*`])) as string[]).sort();
+async function channelsUnder(prefix: string, on: TestClient = client): Promise<string[]> {
+  return ((await on.sendCommand(['PUBSUB', 'CHANNELS', `${prefix}*`])) as string[]).sort();
 }
+
+/** The pub/sub connections of a server: CLIENT LIST TYPE pubsub, as { id, sub } (sub: channels subscribed). */
+async function pubsubConnections(on: TestClient): Promise<Array<{ id: string; sub: number }>> {
+  const list = String(await on.sendCommand(['CLIENT', 'LIST', 'TYPE', 'pubsub']));
+  return list
+    .split('\n')
+    .filter((line) => line.trim() !== '')
+    .map((line) => ({ id: /\bid=(\d+)/.exec(line)?.[1] ?? '', sub: Number(/\bsub=(\d+)/.exec(line)?.[1] ?? -1) }));
+}
+
+/** A server of this file's own, so that its CLIENT LIST shows only the connections made here. */
+let privateServer: RedisServer;
+let admin: TestClient;
+beforeAll(async () => {
+  privateServer = await startRedisServer();
+  admin = await rawClient(privateServer.url);
+});
+afterAll(async () => {
+  await admin?.close();
+  await privateServer?.dispose();
+});
 
 describe('subscribe', () => {
   it('delivers the events of one session to its listener, and nothing after unsubscribing', async () => {
@@ -36,39 +58,98 @@ describe('subscribe', () => {
     expect(await channelsUnder(store.keyPrefix)).toEqual([]);
   });
 
-  it('many listeners on one channel are one SUBSCRIBE on one connection; the last unsubscribe leaves no channel', async () => {
-    const store = testStore(client);
-    const a = await store.create();
-    const b = await store.create();
-    const channelA = `${store.keyPrefix}{${a.id}}:events`;
-    const channelB = `${store.keyPrefix}{${b.id}}:events`;
-    const counts = new Map<number, number>();
-    const unsubscribes = await Promise.all(
-      Array.from({ length: 20 }, (_, i) =>
-        store.subscribe(i % 2 === 0 ? a.id : b.id, () => counts.set(i, (counts.get(i) ?? 0) + 1)),
-      ),
-    );
-    expect(await subscribers(channelA)).toBe(1);
-    expect(await subscribers(channelB)).toBe(1);
-    expect(await channelsUnder(store.keyPrefix)).toEqual([channelA, channelB].sort());
-    // One subscriber connection for both channels.
-    const list = String(await client.sendCommand(['CLIENT', 'LIST', 'TYPE', 'pubsub']));
-    const mine = list.split('\n').filter((line) => / sub=2 /.test(line));
-    expect(mine.length).toBeGreaterThanOrEqual(1);
-    await a.appendTurn({ role: 'user', content: 'x' });
-    await eventually('every listener of a heard it once', () => [...counts.keys()].filter((i) => i % 2 === 0).length === 10);
-    for (const [i, count] of counts) {
-      expect(i % 2).toBe(0);
-      expect(count).toBe(1);
+  it('many listeners on one channel are one SUBSCRIBE on one connection; the last unsubscribe leaves no channel and closes it', async () => {
+    const own = await rawClient(privateServer.url);
+    try {
+      const store = testStore(own);
+      const a = await store.create();
+      const b = await store.create();
+      const channelA = `${store.keyPrefix}{${a.id}}:events`;
+      const channelB = `${store.keyPrefix}{${b.id}}:events`;
+      const counts = new Map<number, number>();
+      const unsubscribes = await Promise.all(
+        Array.from({ length: 20 }, (_, i) => store.subscribe(i % 2 === 0 ? a.id : b.id, () => counts.set(i, (counts.get(i) ?? 0) + 1))),
+      );
+      // A second store on the same connection shares the subscriber connection too.
+      const second = testStore(own, { keyPrefix: store.keyPrefix });
+      unsubscribes.push(await second.subscribe(a.id, () => undefined));
+      expect(await subscribers(channelA, admin)).toBe(1);
+      expect(await subscribers(channelB, admin)).toBe(1);
+      expect(await channelsUnder(store.keyPrefix, admin)).toEqual([channelA, channelB].sort());
+      // One subscriber connection, subscribed to both channels.
+      expect((await pubsubConnections(admin)).map(({ sub }) => sub)).toEqual([2]);
+      await a.appendTurn({ role: 'user', content: 'x' });
+      await eventually('every listener of a heard it', () => [...counts.keys()].length === 10);
+      for (const [i, count] of counts) {
+        expect(i % 2).toBe(0);
+        expect(count).toBe(1);
+      }
+      // All but one of each channel leave: both still subscribed.
+      await Promise.all([...unsubscribes.slice(0, 18), unsubscribes[20]!].map((unsubscribe) => unsubscribe()));
+      expect(await subscribers(channelA, admin)).toBe(1);
+      expect(await subscribers(channelB, admin)).toBe(1);
+      await Promise.all(unsubscribes.slice(18, 20).map((unsubscribe) => unsubscribe()));
+      expect(await channelsUnder(store.keyPrefix, admin)).toEqual([]);
+      // No channel left: the subscriber connection is closed.
+      await eventually('the subscriber connection closed', async () => (await pubsubConnections(admin)).length === 0);
+      // Unsubscribing twice is harmless; subscribing again opens a new connection.
+      await unsubscribes[0]?.();
+      const again = await store.subscribe(a.id, () => undefined);
+      expect((await pubsubConnections(admin)).map(({ sub }) => sub)).toEqual([1]);
+      await again();
+    } finally {
+      await own.close();
     }
-    // All but one leave: still subscribed.
-    await Promise.all(unsubscribes.slice(0, 18).map((unsubscribe) => unsubscribe()));
-    expect(await subscribers(channelA)).toBe(1);
-    expect(await subscribers(channelB)).toBe(1);
-    await Promise.all(unsubscribes.slice(18).map((unsubscribe) => unsubscribe()));
-    expect(await channelsUnder(store.keyPrefix)).toEqual([]);
-    // Unsubscribing twice is harmless.
-    await unsubscribes[0]?.();
+  });
+
+  it('joining and leaving one channel at once never loses the subscription', async () => {
+    const store = testStore(client);
+    const session = await store.create();
+    const channel = `${store.keyPrefix}{${session.id}}:events`;
+    const first = await store.subscribe(session.id, () => undefined);
+    // The last listener leaves while a new one joins: the joiner must end up subscribed.
+    const [, last] = await Promise.all([first(), store.subscribe(session.id, () => undefined)]);
+    expect(await subscribers(channel)).toBe(1);
+    await last();
+    expect(await subscribers(channel)).toBe(0);
+  });
+
+  it('closing the Redis connection closes the subscriber connection', async () => {
+    const own = await rawClient(privateServer.url);
+    const store = testStore(own);
+    await store.subscribe('some-session', () => undefined);
+    expect((await pubsubConnections(admin)).length).toBe(1);
+    await own.close();
+    await eventually('the subscriber connection closed', async () => (await pubsubConnections(admin)).length === 0);
+  });
+
+  it('an idle subscriber of a connectRedis connection stays connected well past failFastMs (its socket timeout)', async () => {
+    const redis = await connectRedis({ url: privateServer.url, failFastMs: 300, logger: () => {} });
+    try {
+      const store = testStore(admin, { redis });
+      let gaps = 0;
+      const unsubscribe = await store.subscribe('idle-session', () => undefined, { onGap: () => (gaps += 1) });
+      const [subscriber] = await pubsubConnections(admin);
+      // CLIENT LIST's age is in whole seconds: 2 s is more than six socket timeouts of 300 ms.
+      await eventually('the subscriber connection is 2 s old', async () => {
+        const list = String(await admin.sendCommand(['CLIENT', 'LIST', 'ID', subscriber?.id ?? '']));
+        return Number(/\bage=(\d+)/.exec(list)?.[1] ?? 0) >= 2;
+      });
+      expect(gaps).toBe(0);
+      expect((await pubsubConnections(admin)).map(({ id }) => id)).toEqual([subscriber?.id]);
+      await unsubscribe();
+    } finally {
+      await redis.close();
+    }
+  });
+
+  it('an aborted signal unsubscribes', async () => {
+    const store = testStore(client);
+    const controller = new AbortController();
+    await store.subscribe('aborted-session', () => undefined, { signal: controller.signal });
+    expect(await channelsUnder(store.keyPrefix)).toHaveLength(1);
+    controller.abort();
+    await eventually('unsubscribed', async () => (await channelsUnder(store.keyPrefix)).length === 0);
   });
 });
 
@@ -102,7 +183,7 @@ describe('events()', () => {
 
 describe('a reconnect of the subscriber connection', () => {
   it('is reported as a gap, and events flow again', async () => {
-    const own = await rawClient();
+    const own = await rawClient(privateServer.url);
     try {
       const store = testStore(own);
       const session = await store.create();
@@ -115,24 +196,22 @@ describe('a reconnect of the subscriber connection', () => {
       const loop = (async () => {
         for await (const item of store.events(session.id, { signal: controller.signal })) iterated.push(item.type);
       })();
-      await eventually('both listening', async () => (await subscribers(channel)) === 1);
+      await eventually('both listening', async () => (await subscribers(channel, admin)) === 1);
       await session.appendTurn({ role: 'user', content: 'before' });
       await eventually('the first event', () => seen.length === 1 && iterated.length === 1);
       // Kill the subscriber connection (the one subscribed to the channel).
-      const list = String(await client.sendCommand(['CLIENT', 'LIST', 'TYPE', 'pubsub']));
-      const line = list.split('\n').find((l) => / sub=1 /.test(l) && / psub=0 /.test(l) && l.includes(' cmd=subscribe') ) ?? '';
-      const id = /\bid=(\d+)/.exec(line)?.[1];
-      expect(id).toBeDefined();
-      await client.sendCommand(['CLIENT', 'KILL', 'ID', id ?? '']);
+      const [subscriber, ...others] = await pubsubConnections(admin);
+      expect(others).toEqual([]);
+      await admin.sendCommand(['CLIENT', 'KILL', 'ID', subscriber?.id ?? '']);
       await eventually('the gap', () => gaps === 1 && iterated.includes('gap'));
-      await eventually('subscribed again', async () => (await subscribers(channel)) === 1);
+      await eventually('subscribed again', async () => (await subscribers(channel, admin)) === 1);
       await session.appendTurn({ role: 'user', content: 'after' });
       await eventually('the event after the reconnect', () => seen.length === 2 && iterated.filter((t) => t === 'turn_appended').length === 2);
       expect(iterated).toEqual(['turn_appended', 'gap', 'turn_appended']);
       controller.abort();
       await loop;
       await unsubscribe();
-      expect(await subscribers(channel)).toBe(0);
+      expect(await subscribers(channel, admin)).toBe(0);
     } finally {
       await own.close();
     }

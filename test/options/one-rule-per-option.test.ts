@@ -183,6 +183,12 @@ const SHARED: SharedRule[] = [
     good: [1, 67_108_864],
   },
   {
+    rule: 'events: true or false (the store and the middleware)',
+    where: theStoreAndMiddleware.flatMap((entry) => at(entry, 'events')),
+    bad: ['yes', 1, null],
+    good: [true, false],
+  },
+  {
     rule: 'archive.maxBacklog: whole number, 1 or more',
     where: theStoreAndMiddleware.flatMap((entry) => at(entry, 'archive.maxBacklog')),
     bad: [0, 2.5, '10k', null],

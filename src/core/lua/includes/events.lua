@@ -27,7 +27,10 @@ local function publish_event(mode, kind, seq, call_id)
   if seq then json = json .. ',"seq":' .. string.format('%d', seq) end
   if call_id then json = json .. ',"callId":' .. cjson.encode(call_id) end
   json = json .. ',"at":' .. string.format('%d', now_ms()) .. '}'
-  local command = 'PUBLISH'
-  if mode == 'SPUBLISH' then command = 'SPUBLISH' end
-  redis.pcall(command, string.sub(KEYS[1], 1, -5) .. 'events', json)
+  local channel = string.sub(KEYS[1], 1, -5) .. 'events'
+  if mode == 'SPUBLISH' then
+    redis.pcall('SPUBLISH', channel, json)
+  else
+    redis.pcall('PUBLISH', channel, json)
+  end
 end

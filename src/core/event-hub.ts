@@ -22,7 +22,7 @@
  * Operations are queued one after another, so a listener that leaves while
  * another joins the same channel never loses the subscription.
  */
-import type { NodeRedisClient } from './types.js';
+import type { NodeRedisClient } from '../redis/types.js';
 
 export interface ChannelListener {
   message(text: string): void;
@@ -129,10 +129,14 @@ export function createChannelHub(client: NodeRedisClient): ChannelHub {
     close: () =>
       serial(async () => {
         closed = true;
+        const left = [...channels];
         channels.clear();
         const current = subscriber;
         subscriber = undefined;
-        await current?.close().catch(() => undefined);
+        if (!current) return;
+        // On a cluster the subscriptions live on node-redis's own connections, which outlive the hub.
+        await Promise.all(left.map(([name, channel]) => current.unsubscribe(name, channel.handler).catch(() => undefined)));
+        await current.close().catch(() => undefined);
       }),
   };
 }
@@ -148,35 +152,53 @@ function safely(call: () => void): void {
 
 async function openSubscriber(client: NodeRedisClient, onGap: () => void): Promise<Subscriber> {
   if ('nodeClient' in client) return clusterSubscriber(client, onGap);
-  const connection = client.duplicate();
-  const events = connection as unknown as EventSource;
-  // A connection error must never crash the process; node-redis reconnects on its own.
-  const onError = () => undefined;
+  // A single client's and a sentinel's duplicates subscribe alike, but the unions of their overloads do not type-check as one.
+  return connectionSubscriber(client.duplicate() as unknown as SubscribingClient, onGap, 'getSentinelNode' in client);
+}
+
+/** What the hub uses of a node-redis client (or a sentinel) of its own. */
+interface SubscribingClient {
+  connect(): Promise<unknown>;
+  subscribe(channel: string, handler: MessageHandler): Promise<unknown>;
+  unsubscribe(channel: string, handler: MessageHandler): Promise<unknown>;
+  close(): Promise<unknown>;
+  destroy(): void;
+}
+
+/** A connection of its own (a single server's or a Sentinel-managed master's duplicate), opened here. */
+async function connectionSubscriber(client: SubscribingClient, onGap: () => void, sentinel: boolean): Promise<Subscriber> {
+  const events = client as unknown as EventSource;
   // The first 'ready' is the connect below; any later one is a reconnect, after which node-redis has subscribed again.
   let connected = false;
+  // A connection error must never crash the process; node-redis reconnects on its own.
+  // A Sentinel-managed client subscribes on a pub/sub connection of its own whose reconnects it does not
+  // report, only its errors: each is taken as a possible gap (a spurious one only costs a re-read).
+  const onError = () => {
+    if (sentinel && connected) onGap();
+  };
   const onReady = () => {
     if (connected) onGap();
   };
   events.on('error', onError);
   events.on('ready', onReady);
   try {
-    await connection.connect();
+    await client.connect();
   } catch (error) {
     events.off('ready', onReady);
-    connection.destroy();
+    client.destroy();
     throw error;
   }
   connected = true;
   return {
-    subscribe: (channel, handler) => connection.subscribe(channel, handler),
-    // The duplicate of a single client or of a sentinel: both unsubscribe alike, but their unions of overloads do not type-check as one.
-    unsubscribe: (channel, handler) => (connection as Pick<typeof connection, 'subscribe'> & { unsubscribe(channel: string, handler: MessageHandler): Promise<unknown> }).unsubscribe(channel, handler),
+    subscribe: (channel, handler) => client.subscribe(channel, handler),
+    unsubscribe: (channel, handler) => client.unsubscribe(channel, handler),
     close: async () => {
+      connected = false;
       events.off('ready', onReady);
       try {
-        await connection.close();
+        await client.close();
       } catch {
-        connection.destroy();
+        client.destroy();
       }
       // Late socket errors after the close stay swallowed: onError is left attached.
     },
@@ -190,8 +212,8 @@ async function openSubscriber(client: NodeRedisClient, onGap: () => void): Promi
  * client's), which is taken as a possible gap. A `node-ready` of a node that
  * never dropped (a new node client) only costs a spurious re-read.
  */
-function clusterSubscriber(cluster: Extract<NodeRedisClient, { nodeClient: unknown }>, onGap: () => void): Subscriber {
-  const events = cluster as unknown as EventSource;
+function clusterSubscriber(client: Extract<NodeRedisClient, { nodeClient: unknown }>, onGap: () => void): Subscriber {
+  const events = client as unknown as EventSource;
   const dropped = new Set<string>();
   const address = (info: unknown) => {
     const node = info as { host?: string; port?: number } | undefined;
@@ -206,8 +228,8 @@ function clusterSubscriber(cluster: Extract<NodeRedisClient, { nodeClient: unkno
   events.on('node-reconnecting', onDown);
   events.on('node-ready', onReady);
   return {
-    subscribe: (channel, handler) => cluster.sSubscribe(channel, handler),
-    unsubscribe: (channel, handler) => cluster.sUnsubscribe(channel, handler),
+    subscribe: (channel, handler) => client.sSubscribe(channel, handler),
+    unsubscribe: (channel, handler) => client.sUnsubscribe(channel, handler),
     close: async () => {
       events.off('node-reconnecting', onDown);
       events.off('node-ready', onReady);
