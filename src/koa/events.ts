@@ -23,11 +23,11 @@ export function agentEvents(options?: AgentEventsOptions): Middleware {
         ctx.req.socket.setNoDelay(true);
         ctx.req.socket.setKeepAlive(true);
         const body = new PassThrough();
-        // A client that leaves is how a stream normally ends: Koa's pipeline reports it as a "Premature close"
-        // to ctx.onerror (and so to app.on('error') and the log). That one error is dropped for this response.
+        // A client that leaves is how a stream normally ends: Koa's pipeline reports it to ctx.onerror (and so
+        // to app.on('error') and the log) as a premature close or a reset socket. Those are dropped for this response.
         const reportError = ctx.onerror;
         ctx.onerror = (error) => {
-          if ((error as { code?: unknown } | null)?.code === 'ERR_STREAM_PREMATURE_CLOSE') return;
+          if (CLIENT_LEFT.has(String((error as { code?: unknown } | null)?.code))) return;
           reportError.call(ctx, error);
         };
         ctx.status = 200;
@@ -48,5 +48,8 @@ export function agentEvents(options?: AgentEventsOptions): Middleware {
     }
   };
 }
+
+/** How a stream's pipeline fails when the client went away. */
+const CLIENT_LEFT = new Set(['ERR_STREAM_PREMATURE_CLOSE', 'ECONNRESET', 'EPIPE', 'ERR_STREAM_DESTROYED']);
 
 export type { AgentEventsOptions };

@@ -157,6 +157,12 @@ export class RequestAgent {
     listener: (event: SessionEvent) => void,
     options: { onGap?: (() => void) | undefined } = {},
   ): Promise<{ sessionId: string; unsubscribe: () => Promise<void> } | null> {
+    if (!this.#agents.publishesEvents) {
+      throw new ConfigError(
+        'req.agent.subscribe() / ctx.agent.subscribe() (and agentEvents()) follow session events, and this middleware was given events: false, ' +
+          'so its scripts publish none and the stream would stay silent. Remove events: false from agentSession() to follow sessions live.',
+      );
+    }
     const exists = await this.#read((session) => session.meta().then(() => true), () => false);
     const sessionId = this.#link()?.id;
     if (!exists || sessionId === undefined) return null;

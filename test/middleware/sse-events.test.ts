@@ -69,9 +69,9 @@ interface EventsApp {
  * x-user header when sent (a stand-in for a bearer token), else the one
  * logged in on the cookie session, as in apps.ts.
  */
-async function startEventsApp(framework: Framework, events: AgentEventsOptions = {}): Promise<EventsApp> {
+async function startEventsApp(framework: Framework, events: AgentEventsOptions = {}, publish = true): Promise<EventsApp> {
   const prefix = uniquePrefix();
-  const common = { redis, keyPrefix: prefix, cookie: { secure: 'auto' as const } };
+  const common = { redis, keyPrefix: prefix, cookie: { secure: 'auto' as const }, events: publish };
   const errors: unknown[] = [];
   let handler: Parameters<typeof createServer>[1];
   if (framework === 'express') {
@@ -282,6 +282,18 @@ describe.each(FRAMEWORKS)('%s: agentEvents()', (framework) => {
     expect(await subscribersOf(channel)).toBe(1);
     events.close();
     await eventually('the last subscription to be gone', async () => (await subscribedChannels()).length === 0);
+  });
+
+  it('refuses to stream from a middleware that publishes no events (events: false) instead of staying silent', async () => {
+    const app = await startEventsApp(framework, {}, false);
+    const { browser } = await logIn(app, 'ada');
+    const refused = await stream(app, browser);
+    expect(refused.status).toBe(500);
+    await refused.body();
+    expect(app.errors).toHaveLength(1);
+    expect(app.errors[0]).toBeInstanceOf(ConfigError);
+    expect((app.errors[0] as Error).message).toMatch(/events: false/);
+    expect(await subscribedChannels()).toEqual([]);
   });
 
   it('refuses options it does not know, and out-of-range values, at start-up', () => {
