@@ -296,6 +296,26 @@ describe.each(FRAMEWORKS)('%s: agentEvents()', (framework) => {
     expect(await subscribedChannels()).toEqual([]);
   });
 
+  it('sends gap when the subscriber connection to Redis was lost and is back, and streams again after it', async () => {
+    const app = await startEventsApp(framework);
+    const { browser, agentSessionId } = await logIn(app, 'ada');
+    const events = await stream(app, browser);
+    await events.next(ofType('ready'), 'ready');
+
+    await server.stop();
+    await server.restart();
+    const gap = await events.next(ofType('gap'), 'gap after the reconnect', 20_000);
+    expect(JSON.parse(gap.data)).toEqual({ sessionId: agentSessionId });
+    // Subscribed again: an event published on the session's channel now still reaches the stream. (Published by
+    // hand: the restarted server has no data, so the app's next write would go to a new cookie session and conversation.)
+    const channel = `${app.prefix}{${agentSessionId}}:events`;
+    await eventually('the channel to be subscribed again', async () => (await subscribersOf(channel).catch(() => 0)) === 1, 20_000);
+    await inspector.publish(channel, JSON.stringify({ sessionId: agentSessionId, type: 'meta_updated', at: Date.now() }));
+    await events.next(ofType('meta_updated'), 'an event after the reconnect');
+    // The app's connection is back too before the next test starts.
+    await eventually('the app connection to be ready', async () => (await redis.health()).state === 'ready', 20_000);
+  });
+
   it('refuses options it does not know, and out-of-range values, at start-up', () => {
     const agentEvents = framework === 'express' ? expressAgentEvents : koaAgentEvents;
     expect(() => agentEvents({ heartbeatMs: 0 })).toThrow(ConfigError);
