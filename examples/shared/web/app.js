@@ -21,6 +21,8 @@ const page = {
   /** The agent session the open stream follows (from its `ready` event). */
   streamedSession: null,
   reopenTimer: 0,
+  /** How long to wait before asking for the stream again after a refusal; doubles up to a minute, reset by `ready`. */
+  reopenDelayMs: 3000,
   reading: false,
   readAgain: false,
   /** The observer's notes as last read, and when (performance.now()), so their age ticks on screen between reads. */
@@ -103,12 +105,15 @@ function openEvents() {
   page.events = events;
   events.addEventListener('ready', (event) => {
     page.streamedSession = JSON.parse(event.data).sessionId;
+    page.reopenDelayMs = 3000;
     setLive('live', 'live');
     refresh();
     loadConversations();
   });
-  events.addEventListener('gap', () => {
+  events.addEventListener('gap', (event) => {
     // The server's subscription was interrupted (or this is a reconnection): read everything again.
+    page.streamedSession = JSON.parse(event.data).sessionId ?? page.streamedSession;
+    setLive('live', 'live');
     refresh();
   });
   for (const type of EVENT_TYPES) events.addEventListener(type, () => refresh());
@@ -119,14 +124,16 @@ function openEvents() {
       setLive('reconnecting', 'reconnecting…');
       return;
     }
-    // Refused (no conversation yet, Redis unavailable, logged out): ask once more a little later.
+    // Refused (no conversation yet or any more, Redis unavailable, logged out): ask again later, less and less
+    // often; sending a message (which starts a conversation) asks at once.
     setLive('off', 'not live');
     page.events = null;
     events.close();
     page.reopenTimer = setTimeout(() => {
       page.reopenTimer = 0;
       if (!$('chat-view').hidden) openEvents();
-    }, 3000);
+    }, page.reopenDelayMs);
+    page.reopenDelayMs = Math.min(page.reopenDelayMs * 2, 60_000);
   });
 }
 
@@ -416,8 +423,11 @@ $('chat-form').addEventListener('submit', async (event) => {
     if (status !== 200) return problem(explain(status, data));
     problem(null);
     input.value = '';
-    // The events bring the new turns too; this read is for a page whose stream is not live.
-    if (!page.events || page.events.readyState !== EventSource.OPEN) refresh();
+    // The events bring the new turns too; a page whose stream is not live reads them itself, and asks for the stream again.
+    if (!page.events || page.events.readyState !== EventSource.OPEN) {
+      refresh();
+      openEvents();
+    }
   } catch {
     problem('The server cannot be reached.');
   } finally {
