@@ -84,11 +84,11 @@ export class SessionStore implements AgentStore {
   }
 
   subscribe(sessionId: string, listener: (event: SessionEvent) => void, options?: SubscribeOptions): Promise<() => Promise<void>> {
-    return subscribeToSession(this.#config.client, this.#config.keyPrefix, sessionId, listener, options);
+    return subscribeToSession(this.#config, this.#config.keyPrefix, sessionId, listener, options);
   }
 
   events(sessionId: string, options?: { signal?: AbortSignal | undefined }): AsyncIterable<SessionEvent | SessionEventGap> {
-    return sessionEvents(this.#config.client, this.#config.keyPrefix, sessionId, options);
+    return sessionEvents(this.#config, this.#config.keyPrefix, sessionId, options);
   }
 
   #tier(method: string): ColdTier {

@@ -22,6 +22,8 @@
  * Operations are queued one after another, so a listener that leaves while
  * another joins the same channel never loses the subscription.
  */
+import { StoreUnavailableError } from '../errors.js';
+import { failFast } from '../redis/fail-fast.js';
 import type { NodeRedisClient } from '../redis/types.js';
 
 export interface ChannelListener {
@@ -59,7 +61,13 @@ interface EventSource {
   off(event: string, listener: (...args: unknown[]) => void): unknown;
 }
 
-export function createChannelHub(client: NodeRedisClient): ChannelHub {
+/**
+ * `failFastMs` bounds `add` like any library call: Redis unreachable or too
+ * slow gives a `StoreUnavailableError`, an ACL without the channel a
+ * `RedisPermissionError`. A subscription that completes after its caller
+ * was given up on is undone.
+ */
+export function createChannelHub(client: NodeRedisClient, failFastMs: number): ChannelHub {
   const channels = new Map<string, Channel>();
   let subscriber: Subscriber | undefined;
   let queue: Promise<unknown> = Promise.resolve();
@@ -89,43 +97,60 @@ export function createChannelHub(client: NodeRedisClient): ChannelHub {
       if (channels.size === 0) await current.close().catch(() => undefined);
     });
 
+  const addNow = async (name: string, listener: ChannelListener): Promise<() => Promise<void>> => {
+    if (closed) throw new StoreUnavailableError('the Redis connection of this store was closed: no new subscription');
+    const existing = channels.get(name);
+    if (existing) {
+      existing.listeners.add(listener);
+    } else {
+      subscriber ??= await openSubscriber(client, gapAll);
+      const current = subscriber;
+      const channel: Channel = {
+        listeners: new Set([listener]),
+        handler: (message) => {
+          for (const each of [...channel.listeners]) safely(() => each.message(message));
+        },
+      };
+      try {
+        await current.subscribe(name, channel.handler);
+      } catch (error) {
+        // node-redis may keep the handler and subscribe it after a reconnect: take it back.
+        await current.unsubscribe(name, channel.handler).catch(() => undefined);
+        if (channels.size === 0) {
+          subscriber = undefined;
+          await current.close().catch(() => undefined);
+        }
+        throw error;
+      }
+      channels.set(name, channel);
+    }
+    let removed = false;
+    return () => {
+      if (removed) return Promise.resolve();
+      removed = true;
+      return remove(name, listener);
+    };
+  };
+
   return {
     get channelCount() {
       return channels.size;
     },
-    add: (name, listener) =>
-      serial(async () => {
-        if (closed) throw new Error('The session event subscriber is closed (the store or its Redis connection was closed).');
-        const existing = channels.get(name);
-        if (existing) {
-          existing.listeners.add(listener);
-        } else {
-          subscriber ??= await openSubscriber(client, gapAll);
-          const channel: Channel = {
-            listeners: new Set([listener]),
-            handler: (message) => {
-              for (const each of [...channel.listeners]) safely(() => each.message(message));
-            },
-          };
-          try {
-            await subscriber.subscribe(name, channel.handler);
-          } catch (error) {
-            if (channels.size === 0) {
-              const failed = subscriber;
-              subscriber = undefined;
-              await failed.close().catch(() => undefined);
-            }
-            throw error;
-          }
-          channels.set(name, channel);
-        }
-        let removed = false;
-        return () => {
-          if (removed) return Promise.resolve();
-          removed = true;
-          return remove(name, listener);
-        };
-      }),
+    add: (name, listener) => {
+      let givenUp = false;
+      const added = serial(() => addNow(name, listener));
+      // Subscribed after the caller was told it failed: undo, or the listener would stay forever.
+      added.then(
+        (removeListener) => {
+          if (givenUp) void removeListener();
+        },
+        () => undefined,
+      );
+      return failFast(() => added, failFastMs).catch((error: unknown) => {
+        givenUp = true;
+        throw error;
+      });
+    },
     close: () =>
       serial(async () => {
         closed = true;

@@ -1,4 +1,4 @@
-import { InvalidInputError } from '../errors.js';
+import { InvalidInputError, StoreUnavailableError } from '../errors.js';
 import type { RedisCommandClient } from '../redis/client.js';
 import { createChannelHub, type ChannelHub } from './event-hub.js';
 import type { NodeRedisClient } from '../redis/types.js';
@@ -88,14 +88,14 @@ export function parseSessionEvent(text: string): SessionEvent | undefined {
 /** One hub per Redis client: every store on one connection shares one subscriber connection. */
 const hubs = new WeakMap<object, ChannelHub>();
 
-function hubOf(client: RedisCommandClient): ChannelHub {
+function hubOf(client: RedisCommandClient, failFastMs: number): ChannelHub {
   const existing = hubs.get(client);
   if (existing) return existing;
   const redis = client as unknown as NodeRedisClient;
   if (typeof (redis as { duplicate?: unknown }).duplicate !== 'function' && !('nodeClient' in redis)) {
     throw new InvalidInputError('Session events need a node-redis client (a connection from connectRedis()) to subscribe with.');
   }
-  const hub = createChannelHub(redis);
+  const hub = createChannelHub(redis, failFastMs);
   hubs.set(client, hub);
   // The app closed its connection: close the subscriber too, so nothing keeps the process alive.
   const emitter = redis as unknown as { once?(event: string, listener: () => void): unknown };
@@ -109,7 +109,7 @@ function hubOf(client: RedisCommandClient): ChannelHub {
 
 /** `AgentStore.subscribe`, for a store's client and key prefix. */
 export async function subscribeToSession(
-  client: RedisCommandClient,
+  { client, failFastMs }: { client: RedisCommandClient; failFastMs: number },
   prefix: string,
   sessionId: string,
   listener: (event: SessionEvent) => void,
@@ -120,7 +120,11 @@ export async function subscribeToSession(
   const { signal, onGap } = options;
   const noop = () => Promise.resolve();
   if (signal?.aborted) return noop;
-  const remove = await hubOf(client).add(sessionEventsChannel(prefix, sessionId), {
+  // A closed connection (the app's close()) is not reopened behind the app's back by a duplicate.
+  if ((client as { isOpen?: unknown }).isOpen === false) {
+    throw new StoreUnavailableError('the Redis connection of this store was closed: no new subscription');
+  }
+  const remove = await hubOf(client, failFastMs).add(sessionEventsChannel(prefix, sessionId), {
     message: (text) => {
       const event = parseSessionEvent(text);
       if (event && event.sessionId === sessionId) listener(event);
@@ -140,7 +144,7 @@ export async function subscribeToSession(
 
 /** `AgentStore.events`: the same subscription as an async iterable, ended by the signal (or by leaving the loop). */
 export function sessionEvents(
-  client: RedisCommandClient,
+  redis: { client: RedisCommandClient; failFastMs: number },
   prefix: string,
   sessionId: string,
   options: { signal?: AbortSignal | undefined } = {},
@@ -167,7 +171,7 @@ export function sessionEvents(
         notify();
       };
       signal?.addEventListener('abort', finish, { once: true });
-      const subscribed = subscribeToSession(client, prefix, sessionId, push, { onGap: () => push({ type: 'gap' }) });
+      const subscribed = subscribeToSession(redis, prefix, sessionId, push, { onGap: () => push({ type: 'gap' }) });
       // A failed subscribe is thrown by next(); until then it must not count as unhandled.
       subscribed.catch(() => undefined);
       const end = async (): Promise<IteratorResult<SessionEvent | SessionEventGap>> => {

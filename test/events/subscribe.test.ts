@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connectRedis, type SessionEvent } from 'agent-session';
+import { connectRedis, RedisPermissionError, StoreUnavailableError, type SessionEvent } from 'agent-session';
+import { ACL_LINES } from '../acl/lines.js';
 import { startRedisServer, type RedisServer } from '../harness/redis-server.js';
 import { clientForThisFile, rawClient, testStore, type TestClient } from '../harness/store.js';
 import { eventually } from '../harness/wait.js';
@@ -143,6 +144,41 @@ describe('subscribe', () => {
     }
   });
 
+  it('an ACL user without the channels: the write lands, no event is sent, and subscribe is refused with RedisPermissionError', async () => {
+    const prefix = `acl${Date.now()}:`;
+    // The app's line without its channel pattern (Redis 7 users start with no channels).
+    await admin.sendCommand(['ACL', 'SETUSER', 'no-channels', 'reset', 'on', '>pw', `~${prefix}*`, ...ACL_LINES.app.map((command) => `+${command}`)]);
+    const limited = await rawClient(privateServer.url.replace('redis://', 'redis://no-channels:pw@'));
+    try {
+      const store = testStore(limited, { keyPrefix: prefix });
+      const watcher = testStore(admin, { keyPrefix: prefix });
+      const seen: string[] = [];
+      const session = await store.create({ userId: 'u' });
+      const unsubscribe = await watcher.subscribe(session.id, (event) => seen.push(event.type));
+      const turn = await store.session(session.id, { user: 'u' }).appendTurn({ role: 'user', content: 'x' });
+      expect(turn.seq).toBe(1);
+      // The same change through a user with the channels is heard: the first one was not.
+      await watcher.session(session.id, { user: 'u' }).appendTurn({ role: 'user', content: 'y' });
+      await eventually('the second event', () => seen.length > 0);
+      expect(seen).toEqual(['turn_appended']);
+      await expect(store.subscribe(session.id, () => undefined)).rejects.toThrow(RedisPermissionError);
+      await unsubscribe();
+    } finally {
+      await limited.close();
+      await admin.sendCommand(['ACL', 'DELUSER', 'no-channels']);
+    }
+  });
+
+  it('after its Redis connection was closed, subscribe is refused with StoreUnavailableError', async () => {
+    const own = await rawClient(privateServer.url);
+    const store = testStore(own);
+    await (await store.subscribe('s1', () => undefined))();
+    await store.subscribe('s1', () => undefined);
+    await own.close();
+    await expect(store.subscribe('s2', () => undefined)).rejects.toThrow(StoreUnavailableError);
+    await eventually('no subscriber connection left', async () => (await pubsubConnections(admin)).length === 0);
+  });
+
   it('an aborted signal unsubscribes', async () => {
     const store = testStore(client);
     const controller = new AbortController();
@@ -212,6 +248,40 @@ describe('a reconnect of the subscriber connection', () => {
       await loop;
       await unsubscribe();
       expect(await subscribers(channel, admin)).toBe(0);
+    } finally {
+      await own.close();
+    }
+  });
+});
+
+describe('many subscribes and unsubscribes at once', () => {
+  it('leave no channel, no listener and no connection behind', async () => {
+    const own = await rawClient(privateServer.url);
+    try {
+      const store = testStore(own);
+      const ids = Array.from({ length: 10 }, (_, i) => `s${i}`);
+      // 300 listeners join and leave in a shuffled, overlapping order.
+      await Promise.all(
+        Array.from({ length: 300 }, async (_, i) => {
+          const controller = new AbortController();
+          const unsubscribe = await store.subscribe(ids[i % ids.length]!, () => undefined, { signal: controller.signal });
+          if (i % 3 === 0) controller.abort();
+          else await unsubscribe();
+        }),
+      );
+      // And iterators, each ended by its signal once it is subscribed.
+      await Promise.all(
+        ids.map(async (id) => {
+          const controller = new AbortController();
+          const iterator = store.events(id, { signal: controller.signal })[Symbol.asyncIterator]();
+          const next = iterator.next();
+          await eventually('the iterator subscribed', async () => (await channelsUnder(`${store.keyPrefix}{${id}}`, admin)).length === 1);
+          controller.abort();
+          expect(await next).toEqual({ done: true, value: undefined });
+        }),
+      );
+      await eventually('no channel left', async () => (await channelsUnder(store.keyPrefix, admin)).length === 0);
+      await eventually('no subscriber connection left', async () => (await pubsubConnections(admin)).length === 0);
     } finally {
       await own.close();
     }

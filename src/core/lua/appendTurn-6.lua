@@ -67,5 +67,5 @@ archive_push(KEYS[5], 't' .. turn)
 redis.call('LTRIM', KEYS[2], -tonumber(ARGV[4]), -1)
 idem_store(KEYS[6], ARGV[6], ARGV[7], idem_fp, now, seq .. ':' .. string.format('%d', ts))
 refresh()
-publish_event(ARGV[8], 'turn_appended', seq)
+publish_event(ARGV[8], 'turn_appended', seq, nil, now)
 return { seq, ts }

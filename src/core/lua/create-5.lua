@@ -39,5 +39,5 @@ local now = now_ms()
 redis.call('HSET', KEYS[1], 'createdAt', now, 'lastActive', now, 'turnCount', 0, 'idleTimeoutMs', ARGV[2], unpack(ARGV, 5))
 archive_push(KEYS[5], 'm')
 refresh()
-publish_event(ARGV[4], 'created')
+publish_event(ARGV[4], 'created', nil, nil, now)
 return now

@@ -58,5 +58,5 @@ redis.call('HSET', KEYS[3], id .. ':status', ARGV[5], id .. ':' .. field, ARGV[6
 redis.call('HSET', KEYS[1], 'lastActive', now)
 archive_push(KEYS[5], archive_tool_entry(id))
 refresh()
-publish_event(ARGV[7], ARGV[5] == 'failed' and 'tool_call_failed' or 'tool_call_completed', nil, id)
+publish_event(ARGV[7], ARGV[5] == 'failed' and 'tool_call_failed' or 'tool_call_completed', nil, id, now)
 return now

@@ -41,7 +41,7 @@ local state, deadline = job_state(KEYS[5], ARGV[3], now)
 refresh()
 if not state then
   set_job_state(KEYS[5], ARGV[3], 'queued', now + tonumber(ARGV[4]), now)
-  publish_event(ARGV[5], 'observation_queued')
+  publish_event(ARGV[5], 'observation_queued', nil, nil, now)
   return 'enqueue'
 end
 if state == 'running' then set_job_state(KEYS[5], ARGV[3], 'rerun', deadline, now) end

@@ -118,5 +118,5 @@ if order_ttl <= 0 then order_ttl = redis.call('PTTL', KEYS[3]) end
 if order_ttl > 0 then redis.call('PEXPIRE', KEYS[7], order_ttl) end
 idem_store(KEYS[6], ARGV[7], ARGV[8], idem_fp, now, tostring(now))
 refresh()
-publish_event(ARGV[10], 'tool_call_started', nil, id)
+publish_event(ARGV[10], 'tool_call_started', nil, id, now)
 return now

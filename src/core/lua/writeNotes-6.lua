@@ -44,5 +44,5 @@ redis.call('HSET', KEYS[4], 'notes', ARGV[6], 'writtenAt', written_at, 'coversTh
 archive_push(KEYS[6], 'n{"coversThroughSeq":' .. string.format('%d', covers) .. ',"writtenAt":' .. string.format('%d', written_at) .. ',"notes":' .. ARGV[6] .. '}')
 redis.call('HDEL', KEYS[4], 'lastError', 'lastErrorAt')
 refresh()
-publish_event(ARGV[7], 'notes_written', covers)
+publish_event(ARGV[7], 'notes_written', covers, nil, written_at)
 return 1

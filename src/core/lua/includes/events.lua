@@ -10,23 +10,24 @@
   '<prefix>{<id>}:events': the same hash slot, so on Cluster the sharded
   publish stays on the node that runs the script.
 
-  publish_event(mode, type, seq, call_id): mode is the script's events
+  publish_event(mode, type, seq, call_id, at): mode is the script's events
     argument: '' publishes nothing (events off), 'SPUBLISH' a sharded
-    publish (Cluster), anything else PUBLISH. seq and call_id may be nil.
+    publish (Cluster), anything else PUBLISH. seq and call_id may be nil;
+    at is the change's time (ms, the script's now_ms()), read here if nil.
     Never fails the script: no listener is not an error, and a refused
     publish (an ACL without the channel) must not turn a change that was
     written into an error the caller would retry.
 ]]
 --- @include "now-ms"
 
-local function publish_event(mode, kind, seq, call_id)
+local function publish_event(mode, kind, seq, call_id, at)
   if mode == '' then return end
   local id = string.match(KEYS[1], '{([^{}]*)}:meta$')
   if not id then return end
   local json = '{"sessionId":"' .. id .. '","type":"' .. kind .. '"'
   if seq then json = json .. ',"seq":' .. string.format('%d', seq) end
   if call_id then json = json .. ',"callId":' .. cjson.encode(call_id) end
-  json = json .. ',"at":' .. string.format('%d', now_ms()) .. '}'
+  json = json .. ',"at":' .. string.format('%d', at or now_ms()) .. '}'
   local channel = string.sub(KEYS[1], 1, -5) .. 'events'
   if mode == 'SPUBLISH' then
     redis.pcall('SPUBLISH', channel, json)
