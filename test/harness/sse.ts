@@ -9,6 +9,8 @@ export interface SseEvent {
   id: string | undefined;
   event: string;
   data: string;
+  /** Date.now() when the event was parsed (for latency measurements). */
+  receivedAt: number;
 }
 
 export interface SseStream {
@@ -73,7 +75,7 @@ export function openSse(url: string, headers: Record<string, string> = {}): Prom
             else if (field === 'event') (event = value), (sawField = true);
             else if (field === 'data') data.push(value), (sawField = true);
           }
-          if (sawField) events.push({ id, event, data: data.join('\n') });
+          if (sawField) events.push({ id, event, data: data.join('\n'), receivedAt: Date.now() });
         }
         wake();
       });
