@@ -23,6 +23,8 @@ export function agentEvents(options?: AgentEventsOptions): Middleware {
         ctx.req.socket.setNoDelay(true);
         ctx.req.socket.setKeepAlive(true);
         const body = new PassThrough();
+        // A write racing the client's departure (a heartbeat, an event) must not become an unhandled 'error'.
+        body.on('error', () => undefined);
         // A client that leaves is how a stream normally ends: Koa's pipeline reports it to ctx.onerror (and so
         // to app.on('error') and the log) as a premature close or a reset socket. Those are dropped for this response.
         const reportError = ctx.onerror;

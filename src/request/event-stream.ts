@@ -87,8 +87,8 @@ export async function streamAgentEvents(agent: RequestAgent, options: ResolvedEv
   let out: Writable | undefined;
   let heartbeat: NodeJS.Timeout | undefined;
   let unsubscribe: (() => Promise<void>) | undefined;
-  // Events that arrive between the subscription and the first write.
-  const early: string[] = [];
+  // Events that arrive between the subscription and the first write: framed after `ready`, so ids keep increasing.
+  const early: SessionEvent[] = [];
   let counter = 0;
   let lastAt = 0;
 
@@ -99,8 +99,7 @@ export async function streamAgentEvents(agent: RequestAgent, options: ResolvedEv
     return `id: ${lastAt}-${counter}\nevent: ${type}\ndata: ${JSON.stringify(data)}\n\n`;
   };
   const write = (text: string): void => {
-    if (closed) return;
-    if (!out) return void early.push(text);
+    if (closed || !out) return;
     out.write(text);
     if (out.writableLength > options.maxBufferedBytes) response.abort();
   };
@@ -114,10 +113,17 @@ export async function streamAgentEvents(agent: RequestAgent, options: ResolvedEv
   response.onClose(cleanUp);
 
   let sessionId: string | undefined;
-  const subscription = await agent.subscribe((event: SessionEvent) => write(frame(event.type, event, event.at)), {
-    // The subscriber connection re-subscribed after a reconnect: events may have been missed meanwhile.
-    onGap: () => write(frame('gap', { sessionId }, Date.now())),
-  });
+  const subscription = await agent.subscribe(
+    (event: SessionEvent) => {
+      if (out) write(frame(event.type, event, event.at));
+      else if (!closed) early.push(event);
+    },
+    {
+      // The subscriber connection re-subscribed after a reconnect: events may have been missed meanwhile.
+      // (Before the first write there is nothing to tell: `ready` makes the client read the state anyway.)
+      onGap: () => write(frame('gap', { sessionId }, Date.now())),
+    },
+  );
   if (subscription === null) {
     // Nothing was subscribed; the adapter answers 404 (unless the client has gone already).
     cleanUp();
@@ -136,7 +142,7 @@ export async function streamAgentEvents(agent: RequestAgent, options: ResolvedEv
   // nothing to replay, so it is told `gap` (read the state again) rather than `ready`; both carry the session id.
   const first = frame(response.lastEventId !== undefined ? 'gap' : 'ready', { sessionId: subscription.sessionId }, Date.now());
   out.write(`retry: ${options.retryMs}\n\n${first}`);
-  for (const text of early.splice(0)) out.write(text);
+  for (const event of early.splice(0)) write(frame(event.type, event, event.at));
   heartbeat = setInterval(() => write(': keep-alive\n\n'), options.heartbeatMs);
   return true;
 }
