@@ -233,9 +233,12 @@ async function connectionSubscriber(client: SubscribingClient, onGap: () => void
 /**
  * A cluster: sharded subscriptions on the cluster client. node-redis keeps a
  * pub/sub connection per master and re-subscribes when it comes back; the
- * cluster reports that connection's reconnect as `node-ready` (like any node
- * client's), which is taken as a possible gap. A `node-ready` of a node that
- * never dropped (a new node client) only costs a spurious re-read.
+ * cluster reports that connection's reconnect as `node-reconnecting` then
+ * `node-ready` (like any node client's), which is taken as a possible gap.
+ * The data connection of the same master reports alike: its reconnect only
+ * costs a spurious re-read. (Not covered: a failover that moves a slot to a
+ * replica; node-redis moves the subscription, but the hub may not see a
+ * reconnect of the same address.)
  */
 function clusterSubscriber(client: Extract<NodeRedisClient, { nodeClient: unknown }>, onGap: () => void): Subscriber {
   const events = client as unknown as EventSource;

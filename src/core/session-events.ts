@@ -142,6 +142,9 @@ export async function subscribeToSession(
   };
 }
 
+/** Most events `events()` holds for a consumer that does not read them; past it they give way to one gap. */
+export const MAX_BUFFERED_EVENTS = 1_000;
+
 /** `AgentStore.events`: the same subscription as an async iterable, ended by the signal (or by leaving the loop). */
 export function sessionEvents(
   redis: { client: RedisCommandClient; failFastMs: number },
@@ -163,6 +166,11 @@ export function sessionEvents(
       };
       const push = (item: SessionEvent | SessionEventGap) => {
         if (done) return;
+        // A consumer that stopped reading must not grow memory without bound: what it did not read becomes one gap.
+        if (buffered.length >= MAX_BUFFERED_EVENTS) {
+          buffered.length = 0;
+          buffered.push({ type: 'gap' });
+        }
         buffered.push(item);
         notify();
       };
@@ -171,7 +179,9 @@ export function sessionEvents(
         notify();
       };
       signal?.addEventListener('abort', finish, { once: true });
-      const subscribed = subscribeToSession(redis, prefix, sessionId, push, { onGap: () => push({ type: 'gap' }) });
+      const subscribed = signal?.aborted
+        ? Promise.resolve(() => Promise.resolve())
+        : subscribeToSession(redis, prefix, sessionId, push, { onGap: () => push({ type: 'gap' }) });
       // A failed subscribe is thrown by next(); until then it must not count as unhandled.
       subscribed.catch(() => undefined);
       const end = async (): Promise<IteratorResult<SessionEvent | SessionEventGap>> => {

@@ -25,13 +25,17 @@ describe('each operation publishes its one event', () => {
   });
 
   it('create, append, update, tool calls, notes, observer error, observation, delete, restore', async () => {
-    const session = await store.create({ userId: 'u1', currentTask: MARKER, fields: { note: MARKER } });
+    const session = await store.create({ userId: 'u1', currentTask: MARKER, model: 'm', fields: { note: MARKER } });
+    expect(await session.meta()).toMatchObject({ userId: 'u1', currentTask: MARKER, model: 'm', fields: { note: MARKER } });
     const id = session.id;
     const channel = `${prefix}{${id}}:events`;
     const turn = await session.appendTurn({ role: 'user', content: MARKER }, { idempotencyKey: 'm1' });
     // A repeat of an idempotent append changes nothing: no event.
     await session.appendTurn({ role: 'user', content: MARKER }, { idempotencyKey: 'm1' });
-    await session.update({ currentTask: `${MARKER}-2` });
+    await session.update({ currentTask: `${MARKER}-2`, model: null, fields: { note: null, other: 'o' } });
+    // The events argument sits before the variadic ones of create and updateMeta: they still land where they belong.
+    expect(await session.meta()).toMatchObject({ userId: 'u1', currentTask: `${MARKER}-2`, fields: { other: 'o' } });
+    expect((await session.meta()).fields).not.toHaveProperty('note');
     await session.startToolCall({ id: 'c1', name: 'search', args: { q: MARKER } });
     await session.completeToolCall('c1', { found: MARKER });
     await session.startToolCall({ id: 'c2', name: 'search', args: { q: MARKER } });

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectRedis, RedisPermissionError, StoreUnavailableError, type SessionEvent } from 'agent-session';
 import { ACL_LINES } from '../acl/lines.js';
+import { MAX_BUFFERED_EVENTS } from '../../src/core/session-events.js';
 import { startRedisServer, type RedisServer } from '../harness/redis-server.js';
 import { clientForThisFile, rawClient, testStore, type TestClient } from '../harness/store.js';
 import { eventually } from '../harness/wait.js';
@@ -285,5 +286,61 @@ describe('many subscribes and unsubscribes at once', () => {
     } finally {
       await own.close();
     }
+  });
+});
+
+describe('a reconnect of the subscriber of a connectRedis connection', () => {
+  it('is reported as a gap (the duplicate inherits the connection\'s reconnect strategy), and events flow again', async () => {
+    const redis = await connectRedis({ url: privateServer.url, logger: () => {} });
+    try {
+      const store = testStore(admin, { redis });
+      const session = await store.create();
+      const channel = `${store.keyPrefix}{${session.id}}:events`;
+      const seen: string[] = [];
+      let gaps = 0;
+      const unsubscribe = await store.subscribe(session.id, (event) => seen.push(event.type), { onGap: () => (gaps += 1) });
+      const [subscriber, ...others] = await pubsubConnections(admin);
+      expect(others).toEqual([]);
+      await admin.sendCommand(['CLIENT', 'KILL', 'ID', subscriber?.id ?? '']);
+      await eventually('the gap', () => gaps === 1);
+      await eventually('subscribed again', async () => (await subscribers(channel, admin)) === 1);
+      await session.appendTurn({ role: 'user', content: 'after' });
+      await eventually('the event after the reconnect', () => seen.includes('turn_appended'));
+      await unsubscribe();
+      await eventually('the subscriber connection closed', async () => (await pubsubConnections(admin)).length === 0);
+    } finally {
+      await redis.close();
+    }
+  });
+});
+
+describe('a consumer of events() that does not read', () => {
+  it('holds at most MAX_BUFFERED_EVENTS; what it did not read gives way to one gap', async () => {
+    const store = testStore(client);
+    const id = 'slow-reader';
+    const channel = `${store.keyPrefix}{${id}}:events`;
+    const controller = new AbortController();
+    // The iterator subscribes when it is created, before anything is read.
+    const iterator = store.events(id, { signal: controller.signal })[Symbol.asyncIterator]();
+    let arrived = 0;
+    // Subscriptions are made one after another: once this one is, the iterator's is too.
+    const unsubscribe = await store.subscribe(id, () => (arrived += 1));
+    const total = MAX_BUFFERED_EVENTS + 5;
+    for (let seq = 1; seq <= total; seq++) {
+      await client.publish(channel, JSON.stringify({ sessionId: id, type: 'turn_appended', seq, at: seq }));
+    }
+    await eventually('every message delivered', () => arrived === total);
+    // Nothing was read: the buffer filled up with 1..MAX, and the next event replaced them with a gap.
+    const rest: unknown[] = [];
+    for (;;) {
+      const item = (await Promise.race([iterator.next(), new Promise((resolve) => setImmediate(() => resolve(undefined)))])) as
+        | IteratorResult<{ type: string; seq?: number }>
+        | undefined;
+      if (!item) break;
+      rest.push(item.value.type === 'gap' ? 'gap' : item.value.seq);
+    }
+    expect(rest).toEqual(['gap', ...Array.from({ length: 5 }, (_, i) => MAX_BUFFERED_EVENTS + 1 + i)]);
+    controller.abort();
+    await unsubscribe();
   });
 });
