@@ -117,7 +117,9 @@ export async function subscribeToSession(
 ): Promise<() => Promise<void>> {
   assertValidId(sessionId);
   if (typeof listener !== 'function') throw new InvalidInputError('subscribe(sessionId, listener) needs a listener function.');
-  const { signal, onGap } = options;
+  const { signal, onGap } = options ?? {};
+  if (onGap !== undefined && typeof onGap !== 'function') throw new InvalidInputError('`onGap` must be a function (called when events may have been missed).');
+  if (signal !== undefined && !(signal instanceof AbortSignal)) throw new InvalidInputError('`signal` must be an AbortSignal.');
   const noop = () => Promise.resolve();
   if (signal?.aborted) return noop;
   // A closed connection (the app's close()) is not reopened behind the app's back by a duplicate.
