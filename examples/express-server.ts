@@ -3,6 +3,7 @@
  * the README) over plain http on your machine.
  *
  *   npm run demo                       # PORT=3000, REDIS_URL=redis://127.0.0.1:6379
+ *   open http://localhost:3000/        # the demo page (examples/shared/web/), live over GET /events
  *   curl -c jar -b jar -X POST localhost:3000/login -H 'content-type: application/json' -d '{"userId":"ada"}'
  *   curl -c jar -b jar -X POST localhost:3000/chat  -H 'content-type: application/json' -d '{"message":"hello there"}'
  *   curl -c jar -b jar localhost:3000/state
@@ -19,13 +20,14 @@
 import { randomBytes } from 'node:crypto';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { connectRedis } from 'agent-session';
-import { agentSession, agentSessionErrorHandler } from 'agent-session/express';
+import { agentEvents, agentSession, agentSessionErrorHandler } from 'agent-session/express';
 import { coldTierFromEnvironment, listConversations, readHistory, resumeConversation, type Answer } from './shared/cold-tier.js';
 import { chat, clientMessageId, conversationState, endConversation, leaveOtherUsersConversation, startConversation } from './shared/scripted-agent.js';
 import { errorAnswer, logLine } from './shared/errors.js';
 import { modelChatFromEnvironment } from './shared/model-agent.js';
 import { BODY_LIMIT_BYTES, checkMessage, validUserId } from './shared/requests.js';
 import { serve } from './shared/serve.js';
+import { webPage } from './shared/web.js';
 
 declare module 'express-session' {
   interface SessionData {
@@ -52,7 +54,13 @@ const app = express();
 // A body over 64 KiB is refused (413) before it is read; errors are answered as JSON at the end.
 app.use(express.json({ limit: BODY_LIMIT_BYTES }));
 
-// Outside the session middleware: a health check needs no cookie.
+// Outside the session middleware: the page and a health check need no cookie.
+const page = webPage();
+app.use((req, res, next) => {
+  const asset = page(req.method, req.path);
+  if (!asset) return next();
+  res.status(asset.status).set(asset.headers).send(asset.body);
+});
 app.get('/healthz', async (_req, res) => {
   const health = await redis.health();
   res.status(health.state === 'ready' ? 200 : 503).json({ redis: health.state, latencyMs: health.latencyMs });
@@ -99,6 +107,13 @@ app.get('/state', async (req, res) => {
   const userId = userOf(req);
   if (!userId) return void res.status(401).json({ error: 'login_required' });
   res.json(await conversationState(req.agent, userId));
+});
+
+// Live updates for the page: the conversation's events as server-sent events (they say what changed; the page reads /state).
+const events = agentEvents();
+app.get('/events', (req, res, next) => {
+  if (!userOf(req)) return void res.status(401).json({ error: 'login_required' });
+  events(req, res, next);
 });
 
 app.post('/logout', async (req, res) => {

@@ -3,6 +3,7 @@
  * (see the README), over plain http on your machine.
  *
  *   PORT=3001 npx tsx examples/koa-server.ts    # REDIS_URL defaults to redis://127.0.0.1:6379
+ *   open http://localhost:3001/                  # the demo page (examples/shared/web/), live over GET /events
  *
  * With DATABASE_URL (PostgreSQL) set, conversations are also archived (run
  * `npm run archiver` beside it), and GET /conversations,
@@ -12,12 +13,13 @@
 import { randomBytes } from 'node:crypto';
 import Koa, { type Context } from 'koa';
 import { connectRedis } from 'agent-session';
-import { agentSession } from 'agent-session/koa';
+import { agentEvents, agentSession } from 'agent-session/koa';
 import { coldTierFromEnvironment, listConversations, readHistory, resumeConversation, type Answer } from './shared/cold-tier.js';
 import { chat, clientMessageId, conversationState, endConversation, leaveOtherUsersConversation, startConversation } from './shared/scripted-agent.js';
 import { errorAnswer, logLine } from './shared/errors.js';
 import { checkMessage, readJsonBody, validUserId } from './shared/requests.js';
 import { serve } from './shared/serve.js';
+import { webPage } from './shared/web.js';
 
 const port = Number(process.env.PORT ?? 3000);
 const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -50,7 +52,15 @@ app.use(async (ctx, next) => {
   }
 });
 
-// Before the session middleware: a health check needs no cookie.
+// Before the session middleware: the page and a health check need no cookie.
+const page = webPage();
+app.use(async (ctx, next) => {
+  const asset = page(ctx.method, ctx.path);
+  if (!asset) return next();
+  ctx.status = asset.status;
+  ctx.set(asset.headers);
+  ctx.body = asset.body;
+});
 app.use(async (ctx, next) => {
   if (ctx.path !== '/healthz') return next();
   const health = await redis.health();
@@ -74,6 +84,9 @@ function userOf(ctx: Context): string | undefined {
   const userId = ctx.session?.userId;
   return typeof userId === 'string' ? userId : undefined;
 }
+
+// Live updates for the page: the conversation's events as server-sent events (they say what changed; the page reads /state).
+const events = agentEvents();
 
 const routes: Record<string, (ctx: Context) => Promise<void>> = {
   'POST /login': async (ctx) => {
@@ -99,6 +112,10 @@ const routes: Record<string, (ctx: Context) => Promise<void>> = {
     const userId = userOf(ctx);
     if (!userId) return answer(ctx, 401, { error: 'login_required' });
     answer(ctx, 200, await conversationState(ctx.agent, userId));
+  },
+  'GET /events': async (ctx) => {
+    if (!userOf(ctx)) return answer(ctx, 401, { error: 'login_required' });
+    await events(ctx, async () => undefined);
   },
   'POST /logout': async (ctx) => {
     await endConversation(ctx.agent, { keep: archive !== undefined });

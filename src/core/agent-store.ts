@@ -78,6 +78,11 @@ export class SessionStore implements AgentStore {
     return readObserverBacklog(client, keyPrefix, kind, failFastMs);
   }
 
+  /** Whether this store's scripts publish session events (false with `events: false`): a subscriber would hear nothing. */
+  get publishesEvents(): boolean {
+    return this.#config.events !== '';
+  }
+
   subscribe(sessionId: string, listener: (event: SessionEvent) => void, options?: SubscribeOptions): Promise<() => Promise<void>> {
     return subscribeToSession(this.#config, this.#config.keyPrefix, sessionId, listener, options);
   }

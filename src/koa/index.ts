@@ -9,6 +9,8 @@ export type { RequestAgent, RequestAgentSnapshot, ResumedConversation } from '..
 export type { ConversationList, ConversationPage, ConversationSummary, HistoryQuery } from '../core/cold-tier.js';
 export { httpErrorResponse, type AgentSessionHttpError, type HttpErrorCode, type HttpErrorResponse } from '../request/http-errors.js';
 export type { AgentSessionEvent } from '../request/events.js';
+export { agentEvents } from './events.js';
+export type { AgentEventsOptions } from '../request/event-stream.js';
 export type { SessionCookieOptions } from '../request/options.js';
 export type { SecureCookiePolicy } from '../request/secure-cookie.js';
 

@@ -27,6 +27,7 @@ import { agentIdFor, successorIdFor } from './agent-id.js';
 import { boundToSomeoneElse, detachLink, readLink, writeLink, type AgentLink, type SessionData } from './agent-link.js';
 import type { RequestState } from './request-state.js';
 import { checkedIdempotencyKey } from '../core/ids.js';
+import type { SessionEvent } from '../core/session-events.js';
 
 /** How a `RequestAgent` reaches the request's cookie session; each adapter supplies one. */
 export interface CookieSessionAccess {
@@ -134,6 +135,40 @@ export class RequestAgent {
   /** The observer's notes: `{ ready: false }` until an observer has written, else with their staleness by your tolerances. */
   async notes<T = unknown>(query?: NotesQuery): Promise<NotesResult<T>> {
     return this.#read<NotesResult<T>>((session) => session.notes<T>(query), () => ({ ready: false }));
+  }
+
+  // --- events ------------------------------------------------------------------
+
+  /**
+   * Follows this request's agent session: `listener` gets each of its
+   * events (which say what changed, never the content) until `unsubscribe()`.
+   * The binding rules apply as for a read, before anything is subscribed:
+   * another user's session is refused with `SessionUserMismatchError` (403),
+   * checked against the cookie session and then by the guard in Redis.
+   * Resolves to null, subscribing nothing, while there is no agent session
+   * (none yet, or it expired). `onGap` is called when events may have been
+   * missed (the shared subscriber connection re-subscribed after a
+   * reconnect): read the state again. It follows the session linked now; a
+   * later `resume()` or a write under a successor id is a new subscription.
+   * `agentEvents()` streams this as server-sent events.
+   */
+  async subscribe(
+    listener: (event: SessionEvent) => void,
+    options: { onGap?: (() => void) | undefined } = {},
+  ): Promise<{ sessionId: string; unsubscribe: () => Promise<void> } | null> {
+    if (!this.#agents.publishesEvents) {
+      throw new ConfigError(
+        'req.agent.subscribe() / ctx.agent.subscribe() (and agentEvents()) follow session events, and this middleware was given events: false, ' +
+          'so its scripts publish none and the stream would stay silent. Remove events: false from agentSession() to follow sessions live.',
+      );
+    }
+    const exists = await this.#read((session) => session.meta().then(() => true), () => false);
+    const sessionId = this.#link()?.id;
+    if (!exists || sessionId === undefined) return null;
+    const unsubscribe = await this.#whileAvailable(() =>
+      this.#agents.subscribe(sessionId, listener, options.onGap ? { onGap: options.onGap } : {}),
+    );
+    return { sessionId, unsubscribe };
   }
 
   // --- the cold tier ---------------------------------------------------------

@@ -23,6 +23,7 @@ import {
   type Turn,
 } from 'agent-session';
 import {
+  agentEvents,
   agentSession,
   agentSessionErrorHandler,
   httpErrorResponse,
@@ -33,7 +34,7 @@ import {
   type RequestAgent,
   type ResumedConversation,
 } from 'agent-session/express';
-import { agentSession as koaAgentSession } from 'agent-session/koa';
+import { agentEvents as koaAgentEvents, agentSession as koaAgentSession } from 'agent-session/koa';
 import { createObserverWorker, handleObserverNotesTool, type ObserverWorker } from 'agent-session/observer';
 
 declare const redis: RedisConnection;
@@ -117,11 +118,24 @@ expectTypeOf<Context['agent']>().toEqualTypeOf<RequestAgent>();
 declare const koaApp: Parameters<typeof koaAgentSession>[0];
 koaAgentSession(koaApp, { redis, getUserId: (ctx) => ctx.get('x-user') || null });
 
+// Server-sent events of the request's own session.
+agentEvents();
+agentEvents({ heartbeatMs: 15_000, retryMs: 2_000, maxBufferedBytes: 262_144 });
+koaAgentEvents({ heartbeatMs: 30_000 });
+// @ts-expect-error unknown options are refused
+agentEvents({ heartbeat: 15_000 });
+// @ts-expect-error heartbeatMs is a number of milliseconds
+koaAgentEvents({ heartbeatMs: '15s' });
+
 declare const event: AgentSessionEvent;
 if (event.type === 'debug') expectTypeOf(event.reason).toBeString();
 
 declare const agent: RequestAgent;
 expectTypeOf(agent.appendTurn({ role: 'assistant', content: 'ok' })).resolves.toEqualTypeOf<Turn>();
+expectTypeOf(agent.subscribe((sessionEvent) => expectTypeOf(sessionEvent.type).toBeString(), { onGap: () => undefined })).resolves.toEqualTypeOf<{
+  sessionId: string;
+  unsubscribe: () => Promise<void>;
+} | null>();
 
 // The cold tier through the middleware.
 // What createPgArchive() returns (agent-session/archive); the store's option names its type.

@@ -1,0 +1,326 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import express from 'express';
+import Koa from 'koa';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { ConfigError, connectRedis, type RedisConnection } from 'agent-session';
+import { agentEvents as expressAgentEvents, agentSession as expressAgentSession, agentSessionErrorHandler } from 'agent-session/express';
+import { agentEvents as koaAgentEvents, agentSession as koaAgentSession, type AgentEventsOptions } from 'agent-session/koa';
+import { startRedisServer, type RedisServer } from '../harness/redis-server.js';
+import { openSse, type SseEvent, type SseStream } from '../harness/sse.js';
+import { rawClient, uniquePrefix, type TestClient } from '../harness/store.js';
+import { eventually } from '../harness/wait.js';
+import { FRAMEWORKS, SECRET_A, type Framework } from './apps.js';
+import { Browser } from './browser.js';
+
+/**
+ * agentEvents(): the request's own agent session as server-sent events, over
+ * real sockets (supertest buffers whole responses), on a private
+ * redis-server so that PUBSUB CHANNELS sees only this file's subscriptions.
+ */
+
+let server: RedisServer;
+let redis: RedisConnection;
+let inspector: TestClient;
+const open: Array<{ close(): Promise<void> }> = [];
+const streams: SseStream[] = [];
+
+beforeAll(async () => {
+  server = await startRedisServer();
+  redis = await connectRedis({ url: server.url, failFastMs: 1_000, logger: () => {} });
+  inspector = await rawClient(server.url);
+});
+afterEach(async () => {
+  for (const stream of streams.splice(0)) stream.close();
+  await Promise.all(open.splice(0).map((app) => app.close()));
+});
+afterAll(async () => {
+  await inspector?.close();
+  await redis?.close();
+  await server?.dispose();
+});
+
+/** Channels with at least one subscriber, as the server counts them. */
+async function subscribedChannels(): Promise<string[]> {
+  return ((await inspector.sendCommand(['PUBSUB', 'CHANNELS', '*'])) as string[]).sort();
+}
+
+async function subscribersOf(channel: string): Promise<number> {
+  const reply = (await inspector.sendCommand(['PUBSUB', 'NUMSUB', channel])) as [string, number];
+  return Number(reply[1]);
+}
+
+/** Connections in pub/sub mode (the shared subscriber connection, while it has channels). */
+async function pubsubConnections(): Promise<number> {
+  const list = String(await inspector.sendCommand(['CLIENT', 'LIST', 'TYPE', 'pubsub']));
+  return list.split('\n').filter((line) => line.trim() !== '').length;
+}
+
+interface EventsApp {
+  url: string;
+  prefix: string;
+  /** What the app reported as errors (Koa's 'error' event, Express's error handler): a client leaving is not one. */
+  errors: unknown[];
+  close(): Promise<void>;
+}
+
+/**
+ * An app with /login, /turn, /tool, /delete and /events. The user is the
+ * x-user header when sent (a stand-in for a bearer token), else the one
+ * logged in on the cookie session, as in apps.ts.
+ */
+async function startEventsApp(framework: Framework, events: AgentEventsOptions = {}, publish = true): Promise<EventsApp> {
+  const prefix = uniquePrefix();
+  const common = { redis, keyPrefix: prefix, cookie: { secure: 'auto' as const }, events: publish };
+  const errors: unknown[] = [];
+  let handler: Parameters<typeof createServer>[1];
+  if (framework === 'express') {
+    const app = express();
+    app.use(express.json());
+    app.use(
+      expressAgentSession({
+        ...common,
+        secret: SECRET_A,
+        getUserId: (req) => req.get('x-user') || (req.session as unknown as { userId?: string }).userId,
+      }),
+    );
+    app.post('/login', async (req, res) => {
+      (req.session as unknown as { userId?: string }).userId = String(req.body.userId);
+      await req.agent.update({ agentId: 'test' });
+      res.json({ agentSessionId: req.agent.id });
+    });
+    app.post('/turn', async (req, res) => void res.json(await req.agent.appendTurn({ role: 'user', content: 'a secret message' })));
+    app.post('/tool', async (req, res) => {
+      await req.agent.startToolCall({ id: 'call_1', name: 'lookup', args: { secret: 'arguments' } });
+      await req.agent.completeToolCall('call_1', { secret: 'result' });
+      res.status(204).end();
+    });
+    app.post('/delete', async (req, res) => {
+      await req.agent.delete();
+      res.status(204).end();
+    });
+    app.get('/events', expressAgentEvents(events));
+    app.use(agentSessionErrorHandler());
+    app.use((error: unknown, _req: express.Request, _res: express.Response, next: express.NextFunction) => {
+      errors.push(error);
+      next(error);
+    });
+    handler = app;
+  } else {
+    const app = new Koa();
+    app.keys = [SECRET_A];
+    app.on('error', (error: unknown) => errors.push(error));
+    app.use(
+      koaAgentSession(app, {
+        ...common,
+        getUserId: (ctx) => ctx.get('x-user') || (ctx.session?.userId as string | undefined),
+      }),
+    );
+    const stream = koaAgentEvents(events);
+    app.use(async (ctx, next) => {
+      const route = `${ctx.method} ${ctx.path}`;
+      if (route === 'GET /events') return stream(ctx, next);
+      if (route === 'POST /login') {
+        let text = '';
+        for await (const chunk of ctx.req) text += chunk;
+        ctx.session!.userId = String((JSON.parse(text) as { userId: string }).userId);
+        await ctx.agent.update({ agentId: 'test' });
+        ctx.body = { agentSessionId: ctx.agent.id };
+      } else if (route === 'POST /turn') ctx.body = await ctx.agent.appendTurn({ role: 'user', content: 'a secret message' });
+      else if (route === 'POST /tool') {
+        await ctx.agent.startToolCall({ id: 'call_1', name: 'lookup', args: { secret: 'arguments' } });
+        await ctx.agent.completeToolCall('call_1', { secret: 'result' });
+        ctx.status = 204;
+      } else if (route === 'POST /delete') {
+        await ctx.agent.delete();
+        ctx.status = 204;
+      }
+    });
+    handler = app.callback();
+  }
+  const http: Server = createServer(handler);
+  await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+  const { port } = http.address() as AddressInfo;
+  const app: EventsApp = {
+    url: `http://127.0.0.1:${port}`,
+    prefix,
+    errors,
+    close: async () => {
+      http.closeAllConnections();
+      await new Promise<void>((resolve) => http.close(() => resolve()));
+    },
+  };
+  open.push(app);
+  return app;
+}
+
+async function logIn(app: EventsApp, userId: string): Promise<{ browser: Browser; agentSessionId: string }> {
+  const browser = new Browser(app.url, {});
+  const login = await browser.post('/login', { userId });
+  expect(login.status).toBe(200);
+  return { browser, agentSessionId: (login.body as { agentSessionId: string }).agentSessionId };
+}
+
+async function stream(app: EventsApp, browser: Browser, headers: Record<string, string> = {}): Promise<SseStream> {
+  const opened = await openSse(`${app.url}/events`, { cookie: browser.cookieHeader(), ...headers });
+  streams.push(opened);
+  return opened;
+}
+
+const ofType = (type: string) => (event: SseEvent) => event.event === type;
+/** The counter part of an event id (`<ms>-<n>`). */
+const counterOf = (event: SseEvent) => Number(event.id?.split('-')[1]);
+
+describe.each(FRAMEWORKS)('%s: agentEvents()', (framework) => {
+  it("streams the request's own session's events: ready first, then one event per change, content-free, with increasing ids", async () => {
+    const app = await startEventsApp(framework);
+    const { browser, agentSessionId } = await logIn(app, 'ada');
+    const events = await stream(app, browser);
+    expect(events.status).toBe(200);
+    expect(events.headers['content-type']).toBe('text/event-stream; charset=utf-8');
+    expect(events.headers['cache-control']).toBe('no-cache, no-transform');
+
+    const ready = await events.next(() => true, 'the first event');
+    expect(ready.event).toBe('ready');
+    expect(JSON.parse(ready.data)).toEqual({ sessionId: agentSessionId });
+    expect(events.retry).toBe(2000);
+
+    expect((await browser.post('/turn')).status).toBe(200);
+    const turn = await events.next(ofType('turn_appended'), 'turn_appended');
+    expect(JSON.parse(turn.data)).toEqual({ sessionId: agentSessionId, type: 'turn_appended', seq: 1, at: expect.any(Number) });
+
+    expect((await browser.post('/tool')).status).toBe(204);
+    const completed = await events.next(ofType('tool_call_completed'), 'tool_call_completed');
+    expect(JSON.parse(completed.data)).toEqual({ sessionId: agentSessionId, type: 'tool_call_completed', callId: 'call_1', at: expect.any(Number) });
+    expect(events.events.map((event) => event.event)).toEqual(['ready', 'turn_appended', 'tool_call_started', 'tool_call_completed']);
+
+    // Nothing of what was written travels on the stream.
+    expect(JSON.stringify(events.events)).not.toMatch(/secret/);
+    const counters = events.events.map(counterOf);
+    expect(counters).toEqual([...counters].sort((a, b) => a - b));
+    expect(new Set(events.events.map((event) => event.id)).size).toBe(events.events.length);
+    expect(await subscribersOf(`${app.prefix}{${agentSessionId}}:events`)).toBe(1);
+  });
+
+  it("refuses another user's session with 403 JSON and subscribes nothing", async () => {
+    const app = await startEventsApp(framework);
+    const { browser } = await logIn(app, 'ada');
+    const refused = await stream(app, browser, { 'x-user': 'mallory' });
+    expect(refused.status).toBe(403);
+    expect(JSON.parse(await refused.body())).toEqual({ error: 'session_user_mismatch' });
+    expect(await subscribedChannels()).toEqual([]);
+    expect(await pubsubConnections()).toBe(0);
+  });
+
+  it('answers 404 no_agent_session while the request has no agent session, and subscribes nothing', async () => {
+    const app = await startEventsApp(framework);
+    const missing = await openSse(`${app.url}/events`);
+    expect(missing.status).toBe(404);
+    expect(JSON.parse(await missing.body())).toEqual({ error: 'no_agent_session' });
+
+    // After the conversation was deleted, the same.
+    const { browser } = await logIn(app, 'ada');
+    expect((await browser.post('/delete')).status).toBe(204);
+    const deleted = await stream(app, browser);
+    expect(deleted.status).toBe(404);
+    expect(await subscribedChannels()).toEqual([]);
+  });
+
+  it('tells a client that reconnects with Last-Event-ID that it missed events (gap, not ready), so it reads the state again', async () => {
+    const app = await startEventsApp(framework);
+    const { browser, agentSessionId } = await logIn(app, 'ada');
+    const first = await stream(app, browser);
+    const ready = await first.next(ofType('ready'), 'ready');
+    first.close();
+    await browser.post('/turn'); // while the client was away: pub/sub keeps nothing to replay
+
+    const again = await stream(app, browser, { 'last-event-id': ready.id! });
+    const gap = await again.next(() => true, 'the first event after reconnecting');
+    expect(gap.event).toBe('gap');
+    expect(JSON.parse(gap.data)).toEqual({ sessionId: agentSessionId });
+    expect(again.events.some(ofType('turn_appended'))).toBe(false);
+  });
+
+  it('sends heartbeat comments while nothing happens', async () => {
+    const app = await startEventsApp(framework, { heartbeatMs: 20, retryMs: 500 });
+    const { browser } = await logIn(app, 'ada');
+    const events = await stream(app, browser);
+    await events.next(ofType('ready'), 'ready');
+    expect(events.retry).toBe(500);
+    await events.comment(3);
+    expect(events.comments.slice(0, 3)).toEqual(['keep-alive', 'keep-alive', 'keep-alive']);
+  });
+
+  it('cleans up when clients go away: after many connects and disconnects no channel, subscriber connection or listener is left', async () => {
+    const app = await startEventsApp(framework, { heartbeatMs: 5 });
+    const { browser, agentSessionId } = await logIn(app, 'ada');
+    const other = await logIn(app, 'grace');
+    const channel = `${app.prefix}{${agentSessionId}}:events`;
+
+    for (let round = 0; round < 10; round += 1) {
+      // Some streams get going, some are dropped at once (before their subscription is made), of two sessions.
+      const batch = await Promise.all(
+        Array.from({ length: 6 }, (_, i) => openSse(`${app.url}/events`, { cookie: (i % 3 === 2 ? other.browser : browser).cookieHeader() })),
+      );
+      await Promise.all(batch.filter((_, i) => i % 2 === 0).map((each) => each.next(ofType('ready'), 'ready')));
+      if (round === 0) expect(await subscribersOf(channel)).toBe(1); // one SUBSCRIBE for all the tabs of a session
+      for (const each of batch) each.close();
+      const dropped = await openSse(`${app.url}/events`, { cookie: browser.cookieHeader() });
+      dropped.close();
+    }
+    await eventually('every subscription to be gone', async () => (await subscribedChannels()).length === 0);
+    // A client that leaves is the normal end of a stream, not an error for the app's log.
+    expect(app.errors).toEqual([]);
+    await eventually('the shared subscriber connection to be closed', async () => (await pubsubConnections()) === 0);
+
+    // The next client is served as the first was: a fresh subscription, events delivered once.
+    const events = await stream(app, browser);
+    await events.next(ofType('ready'), 'ready');
+    await browser.post('/turn');
+    await events.next(ofType('turn_appended'), 'turn_appended');
+    expect(events.events.filter(ofType('turn_appended'))).toHaveLength(1);
+    expect(await subscribersOf(channel)).toBe(1);
+    events.close();
+    await eventually('the last subscription to be gone', async () => (await subscribedChannels()).length === 0);
+  });
+
+  it('refuses to stream from a middleware that publishes no events (events: false) instead of staying silent', async () => {
+    const app = await startEventsApp(framework, {}, false);
+    const { browser } = await logIn(app, 'ada');
+    const refused = await stream(app, browser);
+    expect(refused.status).toBe(500);
+    await refused.body();
+    expect(app.errors).toHaveLength(1);
+    expect(app.errors[0]).toBeInstanceOf(ConfigError);
+    expect((app.errors[0] as Error).message).toMatch(/events: false/);
+    expect(await subscribedChannels()).toEqual([]);
+  });
+
+  it('sends gap when the subscriber connection to Redis was lost and is back, and streams again after it', async () => {
+    const app = await startEventsApp(framework);
+    const { browser, agentSessionId } = await logIn(app, 'ada');
+    const events = await stream(app, browser);
+    await events.next(ofType('ready'), 'ready');
+
+    await server.stop();
+    await server.restart();
+    const gap = await events.next(ofType('gap'), 'gap after the reconnect', 20_000);
+    expect(JSON.parse(gap.data)).toEqual({ sessionId: agentSessionId });
+    // Subscribed again: an event published on the session's channel now still reaches the stream. (Published by
+    // hand: the restarted server has no data, so the app's next write would go to a new cookie session and conversation.)
+    const channel = `${app.prefix}{${agentSessionId}}:events`;
+    await eventually('the channel to be subscribed again', async () => (await subscribersOf(channel).catch(() => 0)) === 1, 20_000);
+    await inspector.publish(channel, JSON.stringify({ sessionId: agentSessionId, type: 'meta_updated', at: Date.now() }));
+    await events.next(ofType('meta_updated'), 'an event after the reconnect');
+    // The app's connection is back too before the next test starts.
+    await eventually('the app connection to be ready', async () => (await redis.health()).state === 'ready', 20_000);
+  });
+
+  it('refuses options it does not know, and out-of-range values, at start-up', () => {
+    const agentEvents = framework === 'express' ? expressAgentEvents : koaAgentEvents;
+    expect(() => agentEvents({ heartbeatMs: 0 })).toThrow(ConfigError);
+    expect(() => agentEvents({ heartbeatMs: 0 })).toThrow(/`heartbeatMs` must be a whole number of milliseconds/);
+    expect(() => agentEvents({ heartbeat: 1000 } as AgentEventsOptions)).toThrow(/Unknown agentEvents\(\) option `heartbeat`/);
+    expect(() => agentEvents({ maxBufferedBytes: 10 })).toThrow(ConfigError);
+  });
+});
