@@ -135,6 +135,39 @@ describe.each(FRAMEWORKS)('%s: agentEvents()', (framework) => {
     expect(again.events.some(ofType('turn_appended'))).toBe(false);
   });
 
+  it('ends the stream once its session is deleted: deleted, then end, then the server closes the response (so EventSource stops) and unsubscribes', async () => {
+    const app = await startEventsApp(framework);
+    const { browser, agentSessionId } = await logIn(app, 'ada');
+    // Two tabs on the conversation, and another user's conversation that must go on streaming.
+    const tabs = [await stream(app, browser), await stream(app, browser)];
+    const other = await logIn(app, 'grace');
+    const bystander = await stream(app, other.browser);
+    await Promise.all([...tabs, bystander].map((each) => each.next(ofType('ready'), 'ready')));
+
+    expect((await browser.post('/delete')).status).toBe(204);
+    for (const tab of tabs) {
+      let closed = false;
+      void tab.ended.then(() => (closed = true));
+      const end = await tab.next(ofType('end'), 'end');
+      expect(JSON.parse(end.data)).toEqual({ sessionId: agentSessionId, reason: 'deleted' });
+      await eventually('the server to close the stream', () => closed);
+      expect(tab.events.map((event) => event.event)).toEqual(['ready', 'deleted', 'end']);
+      const counters = tab.events.map(counterOf);
+      expect(counters).toEqual([...counters].sort((a, b) => a - b));
+    }
+    await eventually("the deleted session's channel to be unsubscribed", async () => (await subscribersOf(`${app.prefix}{${agentSessionId}}:events`)) === 0);
+
+    // The other conversation's stream is untouched.
+    expect((await other.browser.post('/turn')).status).toBe(200);
+    await bystander.next(ofType('turn_appended'), "the other session's turn_appended");
+    expect(bystander.events.map((event) => event.event)).toEqual(['ready', 'turn_appended']);
+    // Opening the stream again is answered 404 (what a client that ignores `end` gets when it reconnects).
+    const again = await stream(app, browser);
+    expect(again.status).toBe(404);
+    await again.body();
+    expect(app.errors).toEqual([]);
+  });
+
   it('sends heartbeat comments while nothing happens', async () => {
     const app = await startEventsApp(framework, { heartbeatMs: 20, retryMs: 500 });
     const { browser } = await logIn(app, 'ada');
