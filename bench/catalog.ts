@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
  * the middleware (src/express, src/koa); until it exists they are skipped
  * and the report says so.
  */
-export type ServerId = '1' | '1b' | '2' | '3' | '3a' | '4' | '4b' | '5' | '6';
+export type ServerId = '1' | '1b' | '2' | '3' | '3a' | '3q' | '4' | '4b' | '5' | '6';
 export type Framework = 'express' | 'koa';
 export type Role = 'ceiling' | 'floor' | 'peer' | 'agent';
 
@@ -64,3 +64,17 @@ export function serverById(id: ServerId): ServerSpec {
 export function counterpart(spec: ServerSpec, role: Role): ServerSpec | undefined {
   return SERVERS.find((candidate) => candidate.framework === spec.framework && candidate.role === role);
 }
+
+/**
+ * Server 3 with session events off (`events: false`): only
+ * `npm run bench:events` (events-overhead.ts) runs it, beside server 3, to
+ * price the publishing inside the scripts. Not in SERVERS either.
+ */
+export const EVENTS_OFF_SERVER: ServerSpec = {
+  id: '3q',
+  file: 'express-agent-quiet',
+  label: 'Express + agent-session, events off',
+  framework: 'express',
+  role: 'agent',
+  requires: ['src/express/index.ts'],
+};

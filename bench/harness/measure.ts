@@ -39,6 +39,8 @@ export interface Sample extends LoadResult {
   nodeCpuUsPerRequest?: number;
   /** CPU time of redis-server per request, in µs (from /proc): command time plus network I/O. */
   redisCpuUsPerRequest?: number;
+  /** Time Redis spent running scripts per request, in µs (INFO commandstats, EVALSHA's usec). */
+  redisScriptUsPerRequest: number;
   /** For append cells: turns the store gained, beside `ok`. */
   storedAppends?: number;
 }
@@ -150,6 +152,7 @@ async function measureOne(cell: Cell, amount: number, redis: BenchRedis, connect
   const firstCookie = cookies[0] ?? '';
   const turnsBefore = cell.checkAppends ? await turnCount(server.url, firstCookie) : 0;
   const statsBefore = await redis.commandStats();
+  const scriptBefore = await redis.scriptMicros();
   const nodeBefore = cpuSeconds(server.pid);
   const redisBefore = cpuSeconds(redis.pid);
 
@@ -158,6 +161,7 @@ async function measureOne(cell: Cell, amount: number, redis: BenchRedis, connect
   const nodeAfter = cpuSeconds(server.pid);
   const redisAfter = cpuSeconds(redis.pid);
   const calls = callsBetween(statsBefore, await redis.commandStats());
+  const scriptUs = (await redis.scriptMicros()) - scriptBefore;
   const turnsAfter = cell.checkAppends ? await turnCount(server.url, firstCookie) : 0;
 
   const perRequest = (total: number) => total / Math.max(result.completed, 1);
@@ -166,6 +170,7 @@ async function measureOne(cell: Cell, amount: number, redis: BenchRedis, connect
   const sample: Sample = {
     ...result,
     redisCallsPerRequest: perRequest(calls),
+    redisScriptUsPerRequest: perRequest(scriptUs),
     nodeCpuUsPerRequest: cpuPerRequest(nodeBefore, nodeAfter),
     redisCpuUsPerRequest: cpuPerRequest(redisBefore, redisAfter),
   };

@@ -13,6 +13,8 @@ export interface BenchRedis {
   /** A client for the bench's own questions (its commands are left out of the counts). */
   readonly client: RedisClientType;
   commandStats(): Promise<CommandStats>;
+  /** Microseconds Redis has spent running scripts (EVAL*, EVALSHA*), from INFO commandstats: see scriptMicros. */
+  scriptMicros(): Promise<number>;
   /** Every key in the server (SCAN, never KEYS). */
   keys(): Promise<Set<string>>;
   /** MEMORY USAGE of each key, exact (SAMPLES 0). */
@@ -48,6 +50,7 @@ export async function startBenchRedis(): Promise<BenchRedis> {
     pid: Number(info.get('process_id') ?? 0),
     client,
     commandStats: async () => parseCommandStats(await client.info('commandstats')),
+    scriptMicros: async () => scriptMicros(await client.info('commandstats')),
     keys: async () => {
       const found = new Set<string>();
       for await (const batch of client.scanIterator({ COUNT: 1000 })) for (const key of batch) found.add(key);
@@ -85,6 +88,20 @@ export function parseCommandStats(text: string): CommandStats {
     stats.set(field.slice('cmdstat_'.length), Number(calls?.[1] ?? 0));
   }
   return stats;
+}
+
+/**
+ * Time spent in scripts: the usec of EVAL / EVALSHA (and their _RO forms).
+ * A script's time includes the commands it runs, which commandstats also
+ * times under their own names, so only the script entries are summed.
+ */
+export function scriptMicros(text: string): number {
+  let usec = 0;
+  for (const [field, value] of parseInfo(text)) {
+    if (!/^cmdstat_eval(sha)?(_ro)?$/.test(field)) continue;
+    usec += Number(/usec=(\d+)/.exec(value)?.[1] ?? 0);
+  }
+  return usec;
 }
 
 /** Commands run between two snapshots, leaving out the bench's own. */

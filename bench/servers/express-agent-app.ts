@@ -5,12 +5,15 @@ import { expressApp, expressSessionAccess } from './express-app.js';
 import { agentHandlers } from './handlers.js';
 
 /**
- * Servers 3 and 3a: Express + agent-session, without and with the cold
- * tier. One function builds both, so that the only difference between them
- * is the `archive` option (the request-path comparison of the cold-tier
- * stage relies on it).
+ * Servers 3, 3a and 3q: Express + agent-session, as it is, with the cold
+ * tier, and with session events off. One function builds them all, so that
+ * the only difference between them is the option given here (the
+ * request-path comparisons of the cold-tier stage and of
+ * `npm run bench:events` rely on it).
  */
-export async function serveExpressAgent(archive?: ExpressAgentSessionOptions['archive'], closeArchive: () => Promise<void> = async () => {}): Promise<void> {
+export type ServerVariant = Pick<ExpressAgentSessionOptions, 'archive' | 'events'>;
+
+export async function serveExpressAgent(variant: ServerVariant = {}, closeArchive: () => Promise<void> = async () => {}): Promise<void> {
   const { redisUrl, secret, window } = settings();
   const redis = await connectRedis({ url: redisUrl });
   const middleware = agentSession({
@@ -21,7 +24,7 @@ export async function serveExpressAgent(archive?: ExpressAgentSessionOptions['ar
     cookie: { secure: 'auto' },
     getUserId: (req) => expressSessionAccess.get(req).userId,
     logger: () => {},
-    ...(archive ? { archive } : {}),
+    ...variant,
   });
   const app = expressApp([middleware], agentHandlers(expressSessionAccess, (req) => req.agent), [agentSessionErrorHandler()]);
   await serve(app, async () => {

@@ -9,4 +9,4 @@ import { serveExpressAgent } from './express-agent-app.js';
 
 const { pgUrl, schema, maxBacklog } = archiveSettings();
 const tier = createPgArchive({ connectionString: pgUrl, schema });
-await serveExpressAgent({ tier, ...(maxBacklog !== undefined ? { maxBacklog } : {}) }, () => tier.close());
+await serveExpressAgent({ archive: { tier, ...(maxBacklog !== undefined ? { maxBacklog } : {}) } }, () => tier.close());

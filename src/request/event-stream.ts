@@ -80,7 +80,9 @@ export interface EventStreamResponse {
  * refuses the request (`SessionUserMismatchError`) or Redis is unavailable
  * (`StoreUnavailableError`): the adapter answers them as for any route.
  * Resolves with true once streaming has started; clean-up (unsubscribing,
- * stopping the heartbeat) happens when the connection closes.
+ * stopping the heartbeat) happens when the connection closes, or when the
+ * session is deleted: then `deleted` is followed by a last `end` event and
+ * the response ends.
  */
 export async function streamAgentEvents(agent: RequestAgent, options: ResolvedEventsOptions, response: EventStreamResponse): Promise<boolean> {
   let closed = false;
@@ -112,10 +114,29 @@ export async function streamAgentEvents(agent: RequestAgent, options: ResolvedEv
   };
   response.onClose(cleanUp);
 
+  /** Writes one session event; after `deleted` there is nothing left to follow, so the stream ends (see finish). */
+  const deliver = (event: SessionEvent): void => {
+    write(frame(event.type, event, event.at));
+    if (event.type === 'deleted') finish(event.sessionId, event.at);
+  };
+  /**
+   * The session is gone: a last `end` event, then the response ends (and so
+   * the subscription). A stream closed without it would be reopened by the
+   * browser's EventSource `retry` ms later, and then answered 404; `end` lets
+   * the page close its EventSource instead.
+   */
+  const finish = (id: string, at: number): void => {
+    if (closed || !out) return;
+    write(frame('end', { sessionId: id, reason: 'deleted' }, at));
+    // (Not when that write overflowed the buffer: the connection is being dropped already.)
+    if (!out.destroyed) out.end();
+    cleanUp();
+  };
+
   let sessionId: string | undefined;
   const subscription = await agent.subscribe(
     (event: SessionEvent) => {
-      if (out) write(frame(event.type, event, event.at));
+      if (out) deliver(event);
       else if (!closed) early.push(event);
     },
     {
@@ -142,7 +163,7 @@ export async function streamAgentEvents(agent: RequestAgent, options: ResolvedEv
   // nothing to replay, so it is told `gap` (read the state again) rather than `ready`; both carry the session id.
   const first = frame(response.lastEventId !== undefined ? 'gap' : 'ready', { sessionId: subscription.sessionId }, Date.now());
   out.write(`retry: ${options.retryMs}\n\n${first}`);
-  for (const event of early.splice(0)) write(frame(event.type, event, event.at));
-  heartbeat = setInterval(() => write(': keep-alive\n\n'), options.heartbeatMs);
+  for (const event of early.splice(0)) deliver(event);
+  if (!closed) heartbeat = setInterval(() => write(': keep-alive\n\n'), options.heartbeatMs);
   return true;
 }

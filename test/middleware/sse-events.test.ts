@@ -1,17 +1,14 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import express from 'express';
-import Koa from 'koa';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError, connectRedis, type RedisConnection } from 'agent-session';
-import { agentEvents as expressAgentEvents, agentSession as expressAgentSession, agentSessionErrorHandler } from 'agent-session/express';
-import { agentEvents as koaAgentEvents, agentSession as koaAgentSession, type AgentEventsOptions } from 'agent-session/koa';
+import { agentEvents as expressAgentEvents } from 'agent-session/express';
+import { agentEvents as koaAgentEvents, type AgentEventsOptions } from 'agent-session/koa';
 import { startRedisServer, type RedisServer } from '../harness/redis-server.js';
-import { openSse, type SseEvent, type SseStream } from '../harness/sse.js';
-import { rawClient, uniquePrefix, type TestClient } from '../harness/store.js';
+import { openSse, type SseStream } from '../harness/sse.js';
+import { rawClient, type TestClient } from '../harness/store.js';
 import { eventually } from '../harness/wait.js';
-import { FRAMEWORKS, SECRET_A, type Framework } from './apps.js';
-import { Browser } from './browser.js';
+import { FRAMEWORKS, type Framework } from './apps.js';
+import type { Browser } from './browser.js';
+import { counterOf, logIn, ofType, openEvents, startEventsApp as startSharedEventsApp, type EventsApp } from './events-app.js';
 
 /**
  * agentEvents(): the request's own agent session as server-sent events, over
@@ -56,120 +53,17 @@ async function pubsubConnections(): Promise<number> {
   return list.split('\n').filter((line) => line.trim() !== '').length;
 }
 
-interface EventsApp {
-  url: string;
-  prefix: string;
-  /** What the app reported as errors (Koa's 'error' event, Express's error handler): a client leaving is not one. */
-  errors: unknown[];
-  close(): Promise<void>;
-}
-
-/**
- * An app with /login, /turn, /tool, /delete and /events. The user is the
- * x-user header when sent (a stand-in for a bearer token), else the one
- * logged in on the cookie session, as in apps.ts.
- */
 async function startEventsApp(framework: Framework, events: AgentEventsOptions = {}, publish = true): Promise<EventsApp> {
-  const prefix = uniquePrefix();
-  const common = { redis, keyPrefix: prefix, cookie: { secure: 'auto' as const }, events: publish };
-  const errors: unknown[] = [];
-  let handler: Parameters<typeof createServer>[1];
-  if (framework === 'express') {
-    const app = express();
-    app.use(express.json());
-    app.use(
-      expressAgentSession({
-        ...common,
-        secret: SECRET_A,
-        getUserId: (req) => req.get('x-user') || (req.session as unknown as { userId?: string }).userId,
-      }),
-    );
-    app.post('/login', async (req, res) => {
-      (req.session as unknown as { userId?: string }).userId = String(req.body.userId);
-      await req.agent.update({ agentId: 'test' });
-      res.json({ agentSessionId: req.agent.id });
-    });
-    app.post('/turn', async (req, res) => void res.json(await req.agent.appendTurn({ role: 'user', content: 'a secret message' })));
-    app.post('/tool', async (req, res) => {
-      await req.agent.startToolCall({ id: 'call_1', name: 'lookup', args: { secret: 'arguments' } });
-      await req.agent.completeToolCall('call_1', { secret: 'result' });
-      res.status(204).end();
-    });
-    app.post('/delete', async (req, res) => {
-      await req.agent.delete();
-      res.status(204).end();
-    });
-    app.get('/events', expressAgentEvents(events));
-    app.use(agentSessionErrorHandler());
-    app.use((error: unknown, _req: express.Request, _res: express.Response, next: express.NextFunction) => {
-      errors.push(error);
-      next(error);
-    });
-    handler = app;
-  } else {
-    const app = new Koa();
-    app.keys = [SECRET_A];
-    app.on('error', (error: unknown) => errors.push(error));
-    app.use(
-      koaAgentSession(app, {
-        ...common,
-        getUserId: (ctx) => ctx.get('x-user') || (ctx.session?.userId as string | undefined),
-      }),
-    );
-    const stream = koaAgentEvents(events);
-    app.use(async (ctx, next) => {
-      const route = `${ctx.method} ${ctx.path}`;
-      if (route === 'GET /events') return stream(ctx, next);
-      if (route === 'POST /login') {
-        let text = '';
-        for await (const chunk of ctx.req) text += chunk;
-        ctx.session!.userId = String((JSON.parse(text) as { userId: string }).userId);
-        await ctx.agent.update({ agentId: 'test' });
-        ctx.body = { agentSessionId: ctx.agent.id };
-      } else if (route === 'POST /turn') ctx.body = await ctx.agent.appendTurn({ role: 'user', content: 'a secret message' });
-      else if (route === 'POST /tool') {
-        await ctx.agent.startToolCall({ id: 'call_1', name: 'lookup', args: { secret: 'arguments' } });
-        await ctx.agent.completeToolCall('call_1', { secret: 'result' });
-        ctx.status = 204;
-      } else if (route === 'POST /delete') {
-        await ctx.agent.delete();
-        ctx.status = 204;
-      }
-    });
-    handler = app.callback();
-  }
-  const http: Server = createServer(handler);
-  await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
-  const { port } = http.address() as AddressInfo;
-  const app: EventsApp = {
-    url: `http://127.0.0.1:${port}`,
-    prefix,
-    errors,
-    close: async () => {
-      http.closeAllConnections();
-      await new Promise<void>((resolve) => http.close(() => resolve()));
-    },
-  };
+  const app = await startSharedEventsApp(redis, framework, { events, publish });
   open.push(app);
   return app;
 }
 
-async function logIn(app: EventsApp, userId: string): Promise<{ browser: Browser; agentSessionId: string }> {
-  const browser = new Browser(app.url, {});
-  const login = await browser.post('/login', { userId });
-  expect(login.status).toBe(200);
-  return { browser, agentSessionId: (login.body as { agentSessionId: string }).agentSessionId };
-}
-
 async function stream(app: EventsApp, browser: Browser, headers: Record<string, string> = {}): Promise<SseStream> {
-  const opened = await openSse(`${app.url}/events`, { cookie: browser.cookieHeader(), ...headers });
+  const opened = await openEvents(app, browser, headers);
   streams.push(opened);
   return opened;
 }
-
-const ofType = (type: string) => (event: SseEvent) => event.event === type;
-/** The counter part of an event id (`<ms>-<n>`). */
-const counterOf = (event: SseEvent) => Number(event.id?.split('-')[1]);
 
 describe.each(FRAMEWORKS)('%s: agentEvents()', (framework) => {
   it("streams the request's own session's events: ready first, then one event per change, content-free, with increasing ids", async () => {
@@ -239,6 +133,39 @@ describe.each(FRAMEWORKS)('%s: agentEvents()', (framework) => {
     expect(gap.event).toBe('gap');
     expect(JSON.parse(gap.data)).toEqual({ sessionId: agentSessionId });
     expect(again.events.some(ofType('turn_appended'))).toBe(false);
+  });
+
+  it('ends the stream once its session is deleted: deleted, then end, then the server closes the response (so EventSource stops) and unsubscribes', async () => {
+    const app = await startEventsApp(framework);
+    const { browser, agentSessionId } = await logIn(app, 'ada');
+    // Two tabs on the conversation, and another user's conversation that must go on streaming.
+    const tabs = [await stream(app, browser), await stream(app, browser)];
+    const other = await logIn(app, 'grace');
+    const bystander = await stream(app, other.browser);
+    await Promise.all([...tabs, bystander].map((each) => each.next(ofType('ready'), 'ready')));
+
+    expect((await browser.post('/delete')).status).toBe(204);
+    for (const tab of tabs) {
+      let closed = false;
+      void tab.ended.then(() => (closed = true));
+      const end = await tab.next(ofType('end'), 'end');
+      expect(JSON.parse(end.data)).toEqual({ sessionId: agentSessionId, reason: 'deleted' });
+      await eventually('the server to close the stream', () => closed);
+      expect(tab.events.map((event) => event.event)).toEqual(['ready', 'deleted', 'end']);
+      const counters = tab.events.map(counterOf);
+      expect(counters).toEqual([...counters].sort((a, b) => a - b));
+    }
+    await eventually("the deleted session's channel to be unsubscribed", async () => (await subscribersOf(`${app.prefix}{${agentSessionId}}:events`)) === 0);
+
+    // The other conversation's stream is untouched.
+    expect((await other.browser.post('/turn')).status).toBe(200);
+    await bystander.next(ofType('turn_appended'), "the other session's turn_appended");
+    expect(bystander.events.map((event) => event.event)).toEqual(['ready', 'turn_appended']);
+    // Opening the stream again is answered 404 (what a client that ignores `end` gets when it reconnects).
+    const again = await stream(app, browser);
+    expect(again.status).toBe(404);
+    await again.body();
+    expect(app.errors).toEqual([]);
   });
 
   it('sends heartbeat comments while nothing happens', async () => {

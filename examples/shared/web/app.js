@@ -3,8 +3,9 @@
 // It never polls. GET /events (server-sent events) says *that* the
 // conversation changed, never *what* (events carry no content); each event,
 // and the stream's `ready` and `gap` events (which mean "you may have missed
-// something"), makes the page read GET /state again. Reads are coalesced: at
-// most one in flight and one queued behind it, whatever the event rate.
+// something"), makes the page read GET /state again; `end` (the conversation
+// was deleted) closes the stream. Reads are coalesced: at most one in flight
+// and one queued behind it, whatever the event rate.
 'use strict';
 
 const $ = (id) => document.getElementById(id);
@@ -117,6 +118,15 @@ function openEvents() {
     refresh();
   });
   for (const type of EVENT_TYPES) events.addEventListener(type, () => refresh());
+  events.addEventListener('end', () => {
+    // The conversation was deleted (a logout in another tab): the server closed the stream, and EventSource
+    // would reconnect by itself only to be answered 404. Close it; the next message starts a conversation
+    // and asks for the stream again.
+    if (page.events !== events) return;
+    closeEvents();
+    setLive('off', 'not live');
+    refresh();
+  });
   events.addEventListener('error', () => {
     if (page.events !== events) return;
     if (events.readyState === EventSource.CONNECTING) {
