@@ -104,3 +104,105 @@ export async function startCluster(options: { size?: number; password?: string }
     throw error;
   }
 }
+
+export interface FailoverSetup {
+  master: RedisServer;
+  replica: RedisServer;
+  sentinels: RedisServer[];
+  masterName: string;
+  sentinelNodes: Array<{ host: string; port: number }>;
+  /** The master's address as the sentinels see it now (it changes after a failover). */
+  currentMaster(): Promise<{ host: string; port: number }>;
+  dispose(): Promise<void>;
+}
+
+/**
+ * The production shape of Sentinel: one master, one replica and three
+ * sentinels with quorum 2, which do fail over. `downAfterMs` is the
+ * sentinels' down-after-milliseconds; `args` go to both data nodes (e.g.
+ * appendonly). Ready once the replica's link is up and every sentinel
+ * knows the replica and the two other sentinels (without that, a failover
+ * would find no quorum or no replica to promote).
+ */
+export async function startFailoverSetup(options: { downAfterMs?: number; args?: string[] } = {}): Promise<FailoverSetup> {
+  const masterName = 'agent-session-failover';
+  const downAfterMs = options.downAfterMs ?? 2_000;
+  const started: RedisServer[] = [];
+  const dispose = async () => {
+    await Promise.all(started.map((server) => server.dispose()));
+  };
+  try {
+    const master = await startRedisServer({ args: options.args ?? [] });
+    started.push(master);
+    const replica = await startRedisServer({ args: [...(options.args ?? []), '--replicaof', '127.0.0.1', String(master.port)] });
+    started.push(replica);
+    const admin = await createClient({ url: master.url }).on('error', () => {}).connect();
+    try {
+      await eventually('the replica is online', async () => /slave0:.*state=online/.test(await admin.info('replication')));
+    } finally {
+      admin.destroy();
+    }
+    const config = [
+      `sentinel monitor ${masterName} 127.0.0.1 ${master.port} 2`,
+      `sentinel down-after-milliseconds ${masterName} ${downAfterMs}`,
+      `sentinel failover-timeout ${masterName} 10000`,
+      `sentinel parallel-syncs ${masterName} 1`,
+    ].join('\n');
+    const sentinels: RedisServer[] = [];
+    for (let i = 0; i < 3; i++) {
+      const sentinel = await startRedisServer({ sentinelConfig: config + '\n', readyLine: /\+monitor master/ });
+      started.push(sentinel);
+      sentinels.push(sentinel);
+    }
+    const clients = await Promise.all(sentinels.map((sentinel) => createClient({ url: sentinel.url }).on('error', () => {}).connect()));
+    try {
+      await eventually(
+        'every sentinel knows the replica and the other two sentinels',
+        async () => {
+          const views = await Promise.all(clients.map((client) => client.sendCommand<unknown[]>(['SENTINEL', 'MASTER', masterName])));
+          return views.every((view) => {
+            const fields = fieldsOf(view);
+            return fields.get('num-slaves') === '1' && fields.get('num-other-sentinels') === '2';
+          });
+        },
+        30_000,
+      );
+    } finally {
+      for (const client of clients) client.destroy();
+    }
+    const sentinelNodes = sentinels.map((sentinel) => ({ host: '127.0.0.1', port: sentinel.port }));
+    return {
+      master,
+      replica,
+      sentinels,
+      masterName,
+      sentinelNodes,
+      currentMaster: async () => {
+        for (const sentinel of sentinels) {
+          const client = await createClient({ url: sentinel.url }).on('error', () => {}).connect().catch(() => undefined);
+          if (!client) continue;
+          try {
+            const [host, port] = await client.sendCommand<[string, string]>(['SENTINEL', 'GET-MASTER-ADDR-BY-NAME', masterName]);
+            return { host, port: Number(port) };
+          } finally {
+            client.destroy();
+          }
+        }
+        throw new Error('no sentinel answered');
+      },
+      dispose,
+    };
+  } catch (error) {
+    await dispose();
+    throw error;
+  }
+}
+
+/** A field/value reply (a flat array, a Map or an object, as the client decodes it) as a Map of strings. */
+function fieldsOf(reply: unknown): Map<string, string> {
+  if (reply instanceof Map) return new Map([...reply].map(([key, value]) => [String(key), String(value)]));
+  if (!Array.isArray(reply)) return new Map(Object.entries(reply as Record<string, unknown>).map(([key, value]) => [key, String(value)]));
+  const fields = new Map<string, string>();
+  for (let i = 0; i + 1 < reply.length; i += 2) fields.set(String(reply[i]), String(reply[i + 1]));
+  return fields;
+}
