@@ -8,6 +8,7 @@
  *   npm run -s topology:aof               [-- --rounds 3 --chats 8]
  *   npm run -s topology:cluster           [-- --chats 30]
  *   npm run -s topology:tls               [-- --rounds 3 --chats 8]
+ *   npm run -s topology:eviction          [-- --chats 1500]   (idle sessions written)
  *
  * Every redis-server is started here (free ports, temp dirs; never the
  * machine's own) and stopped at the end.
@@ -21,6 +22,7 @@ import { createClient } from 'redis';
 import { connectRedis, createAgentStore, type RedisConnection } from '../src/index.js';
 import { ackRate, recoveryAfter, runChats, startChatApp, verify, type ChatRun, type Recovery, type Verification } from '../test/harness/chats.js';
 import { freePort, startRedisServer, type RedisServer } from '../test/harness/redis-server.js';
+import { sessionKeys } from '../src/core/keys.js';
 import { keySlot } from '../test/harness/store.js';
 import { makeTlsFiles } from '../test/harness/tls.js';
 import { startCluster, startFailoverSetup } from '../test/harness/topologies.js';
@@ -271,13 +273,83 @@ async function tls(): Promise<void> {
   console.log(`TLS / plain redis-server CPU per turn: ${cpuRatios.map((ratio) => ratio.toFixed(2)).join(', ')} (median ${median(cpuRatios).toFixed(2)})`);
 }
 
+const POLICIES = ['volatile-lru', 'volatile-ttl', 'allkeys-lru', 'noeviction'];
+
+/**
+ * A Redis with a small maxmemory, filled to several times that with idle
+ * sessions (10 turns, a tool call, an observation asked for) while 20 live
+ * sessions keep appending a turn between every 50 new ones; per policy:
+ * what became of the live and the idle sessions, and of the observer queue.
+ */
+async function eviction(): Promise<void> {
+  const maxmemoryMb = 4;
+  const fillers = Number(values.chats ?? 1_500);
+  console.log(`Eviction: maxmemory ${maxmemoryMb} MB, ${fillers} idle sessions of 10 turns written while 20 live sessions keep appending`);
+  for (const policy of POLICIES) {
+    const server = await startRedisServer({ args: ['--maxmemory', `${maxmemoryMb}mb`, '--maxmemory-policy', policy] });
+    const redis = await connectRedis({ url: server.url, logger: () => {} });
+    const raw = await createClient({ url: server.url }).on('error', () => {}).connect();
+    try {
+      const store = createAgentStore({ redis });
+      const live = await Promise.all(Array.from({ length: 20 }, () => store.create()));
+      const liveTurns = new Map<string, number>(live.map((session) => [session.id, 0]));
+      const idle: string[] = [];
+      let refused = 0;
+      for (let index = 0; index < fillers; index++) {
+        try {
+          const session = await store.create();
+          idle.push(session.id);
+          for (let turn = 0; turn < 10; turn++) await session.appendTurn({ role: 'user', content: `turn ${turn} `.repeat(40) });
+          await session.startToolCall({ id: 'call_1', name: 'search', args: { q: 'x'.repeat(100) } });
+          await session.requestObservation();
+        } catch {
+          refused += 1;
+        }
+        if (index % 50 === 0) {
+          for (const session of live) {
+            try {
+              await session.appendTurn({ role: 'user', content: 'still here '.repeat(40) });
+              liveTurns.set(session.id, liveTurns.get(session.id)! + 1);
+            } catch {
+              refused += 1;
+            }
+          }
+        }
+      }
+      const state = async (id: string, expected?: number) => {
+        const keys = sessionKeys('agent:', id);
+        const [meta, turns] = await Promise.all([raw.exists(keys.meta), raw.lLen(keys.turns)]);
+        if (!meta && turns === 0) return 'gone';
+        if (meta && (expected === undefined ? turns === 10 : turns === Math.min(expected, 50))) return 'whole';
+        return 'partial';
+      };
+      const count = async (ids: string[], expected?: (id: string) => number) => {
+        const tally: Record<string, number> = { whole: 0, partial: 0, gone: 0 };
+        for (const id of ids) tally[await state(id, expected?.(id))]! += 1;
+        return `${tally.whole} whole, ${tally.partial} partial, ${tally.gone} gone`;
+      };
+      const info = await raw.info('stats');
+      const evicted = /evicted_keys:(\d+)/.exec(info)?.[1];
+      const queue = await raw.exists('agent:observer:default:jobs');
+      console.log(
+        `${policy}: live sessions ${await count([...liveTurns.keys()], (id) => liveTurns.get(id)!)}; ` +
+          `idle sessions ${await count(idle)}; observer queue ${queue ? 'kept' : 'EVICTED'}; ${evicted} keys evicted; ${refused} writes refused`,
+      );
+    } finally {
+      raw.destroy();
+      await redis.close();
+      await server.dispose();
+    }
+  }
+}
+
 async function redisCpuSeconds(redis: RedisConnection): Promise<number> {
   const info = String(await (redis.client as { info(section: string): Promise<string> }).info('cpu'));
   const field = (name: string) => Number(new RegExp(`${name}:([0-9.]+)`).exec(info)?.[1] ?? 0);
   return field('used_cpu_sys') + field('used_cpu_user');
 }
 
-const TOPOLOGIES: Record<string, () => Promise<void>> = { 'sentinel-failover': sentinelFailover, aof, cluster, tls };
+const TOPOLOGIES: Record<string, () => Promise<void>> = { 'sentinel-failover': sentinelFailover, aof, cluster, tls, eviction };
 const chosen = topology ? TOPOLOGIES[topology] : undefined;
 if (!chosen) {
   console.error(`usage: tsx scripts/topology.ts <${Object.keys(TOPOLOGIES).join('|')}> [--rounds N] [--chats N]`);
