@@ -476,7 +476,7 @@ function report(meta: string, memory: { rows: MemoryRow[]; cookieSession: number
   }
   push(
     '',
-    'Reading it: memory sets the shard count unless messages are frequent; Redis CPU per step is what to re-measure on production hardware, since it decides the CPU shards. The observer is bound by the model, not by the library: size it by the model\'s latency and your provider\'s rate limits. How a session is spread over shards (one hash slot per session), eviction and persistence: [deployment.md](deployment.md).',
+    `Reading it: at these assumptions ${cpuShards > memoryShards ? 'Redis CPU, not memory, sets the shard count; CPU per request is the figure most inflated by a loaded machine (see its spread), so re-measure it on the hardware you will use before sizing by it' : 'memory, not Redis CPU, sets the shard count; halve the message interval and CPU may take over'}. The observer is bound by the model, not by the library: size it by the model\'s latency and your provider\'s rate limits. How a session is spread over shards (one hash slot per session), eviction and persistence: [deployment.md](deployment.md).`,
     '',
   );
   return lines.join('\n');
