@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { createClient } from 'redis';
 import { freePort, startRedisServer, type RedisServer } from './redis-server.js';
 import { eventually } from './wait.js';
@@ -132,7 +133,8 @@ export async function startFailoverSetup(options: { downAfterMs?: number; args?:
     await Promise.all(started.map((server) => server.dispose()));
   };
   try {
-    const master = await startRedisServer({ args: options.args ?? [] });
+    // The first sync starts at once rather than after the default 5 s wait for more replicas.
+    const master = await startRedisServer({ args: ['--repl-diskless-sync-delay', '0', ...(options.args ?? [])] });
     started.push(master);
     const replica = await startRedisServer({ args: [...(options.args ?? []), '--replicaof', '127.0.0.1', String(master.port)] });
     started.push(replica);
@@ -142,28 +144,40 @@ export async function startFailoverSetup(options: { downAfterMs?: number; args?:
     } finally {
       admin.destroy();
     }
-    const config = [
-      `sentinel monitor ${masterName} 127.0.0.1 ${master.port} 2`,
-      `sentinel down-after-milliseconds ${masterName} ${downAfterMs}`,
-      `sentinel failover-timeout ${masterName} 10000`,
-      `sentinel parallel-syncs ${masterName} 1`,
-    ].join('\n');
+    // Each sentinel is told the replica and the two others up front (as a
+    // sentinel rewrites its own config once it has discovered them), so the
+    // set-up is ready at once instead of after rounds of hello messages.
+    const ports = [await freePort(), await freePort(), await freePort()];
+    const ids = ports.map(() => randomBytes(20).toString('hex'));
     const sentinels: RedisServer[] = [];
     for (let i = 0; i < 3; i++) {
-      const sentinel = await startRedisServer({ sentinelConfig: config + '\n', readyLine: /\+monitor master/ });
+      const config = [
+        `sentinel myid ${ids[i]}`,
+        `sentinel monitor ${masterName} 127.0.0.1 ${master.port} 2`,
+        `sentinel down-after-milliseconds ${masterName} ${downAfterMs}`,
+        `sentinel failover-timeout ${masterName} 10000`,
+        `sentinel parallel-syncs ${masterName} 1`,
+        `sentinel known-replica ${masterName} 127.0.0.1 ${replica.port}`,
+        ...ports.flatMap((port, j) => (j === i ? [] : [`sentinel known-sentinel ${masterName} 127.0.0.1 ${port} ${ids[j]}`])),
+      ];
+      const sentinel = await startRedisServer({ port: ports[i]!, sentinelConfig: config.join('\n') + '\n', readyLine: /\+monitor master/ });
       started.push(sentinel);
       sentinels.push(sentinel);
     }
     const clients = await Promise.all(sentinels.map((sentinel) => createClient({ url: sentinel.url }).on('error', () => {}).connect()));
     try {
       await eventually(
-        'every sentinel knows the replica and the other two sentinels',
+        'every sentinel sees the replica and the other two sentinels',
         async () => {
-          const views = await Promise.all(clients.map((client) => client.sendCommand<unknown[]>(['SENTINEL', 'MASTER', masterName])));
-          return views.every((view) => {
-            const fields = fieldsOf(view);
-            return fields.get('num-slaves') === '1' && fields.get('num-other-sentinels') === '2';
-          });
+          const views = await Promise.all(
+            clients.map(async (client) => ({
+              master: fieldsOf(await client.sendCommand<unknown>(['SENTINEL', 'MASTER', masterName])),
+              replicas: (await client.sendCommand<unknown[]>(['SENTINEL', 'REPLICAS', masterName])).map(fieldsOf),
+            })),
+          );
+          return views.every(
+            ({ master: view, replicas }) => view.get('num-other-sentinels') === '2' && replicas.length === 1 && replicas[0]!.get('flags') === 'slave' && replicas[0]!.get('master-link-status') === 'ok',
+          );
         },
         30_000,
       );
