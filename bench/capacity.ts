@@ -55,7 +55,9 @@ const ROUNDS = quick ? 1 : 3;
 const LOAD_LANES = 8;
 const OBSERVER_JOBS = quick ? 400 : 2_000;
 const OBSERVER_CONCURRENCY = [4, 16];
-const ARCHIVE_APPENDS = quick ? 1_500 : 10_000;
+const OBSERVER_ROUNDS = quick ? 1 : 2;
+const ARCHIVE_ROUNDS = quick ? 1 : 3;
+const ARCHIVE_APPENDS = quick ? 1_500 : 5_000;
 
 /** What the plan assumes; docs/capacity.md states each. */
 const PLAN = {
@@ -72,12 +74,13 @@ const PLAN = {
 };
 
 const progress = (line: string) => console.log(`[capacity] ${line}`);
+const int = (value: number) => Math.round(value).toLocaleString('en-US');
 const median = (list: number[]) => {
   const sorted = [...list].sort((a, b) => a - b);
   const middle = Math.floor(sorted.length / 2);
   return sorted.length === 0 ? Number.NaN : sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
 };
-const range = (list: number[]) => (list.length > 1 ? ` (${Math.round(Math.min(...list))}–${Math.round(Math.max(...list))})` : '');
+const range = (list: number[]) => (list.length > 1 ? ` (${int(Math.min(...list))}–${int(Math.max(...list))})` : '');
 
 async function redisCpu(redis: BenchRedis): Promise<number> {
   const info = await redis.client.info('cpu');
@@ -178,10 +181,10 @@ async function measureMemory(redis: BenchRedis, connection: RedisConnection): Pr
 // ---------------------------------------------------------------- request kinds
 
 const KINDS = {
-  read: 'GET /read: metadata and the last 10 turns (snapshot)',
+  read: 'GET /read: snapshot: metadata, the last 10 turns, the tool calls (5) and notes',
   append: 'POST /append: one user turn of about 450 bytes',
   touch: 'GET /touch: uses the cookie session, not the agent (TTL refresh only)',
-  tool: 'POST /tool: startToolCall, then completeToolCall (two agent calls)',
+  tool: 'POST /tool: startToolCall, then completeToolCall (two agent calls; the 50-call window full, so the oldest leaves)',
   observe: 'POST /observe: requestObservation',
   step: 'POST /step: a chat step: append the user turn, snapshot (10 turns), append the reply, requestObservation',
 } as const;
@@ -247,23 +250,34 @@ async function measureKinds(redis: BenchRedis, connection: RedisConnection): Pro
   const app = await startApp(connection);
   const log = await openCommandLog(redis);
   try {
-    // 32 browsers, each with a 50-turn conversation (the default window, full).
+    // 32 browsers, each with a 50-turn conversation (the default window, full) and 5 finished tool calls,
+    // as in the memory table; what a snapshot returns stays the same from round to round.
     const cookies: string[] = [];
     await inLanes(32, 8, async (index) => {
       let cookie = await send(app.url, 'append', undefined);
       for (let turn = 1; turn < 50; turn++) cookie = await send(app.url, 'append', cookie);
+      for (let call = 0; call < 5; call++) cookie = await send(app.url, 'tool', cookie);
       cookies[index] = cookie!;
     });
+    // Tool calls go to 8 browsers of their own, whose tool-call window (maxToolCalls, 50) is full from the start.
+    const toolCookies: string[] = [];
+    await inLanes(8, 8, async (index) => {
+      let cookie = await send(app.url, 'append', undefined);
+      for (let call = 0; call < 50; call++) cookie = await send(app.url, 'tool', cookie);
+      toolCookies[index] = cookie!;
+    });
+    const cookiesFor = (kind: Kind) => (kind === 'tool' ? toolCookies : cookies);
     const kinds = Object.keys(KINDS) as Kind[];
     // Warm: every script loaded, every route compiled.
-    for (const kind of kinds) for (const cookie of cookies.slice(0, 4)) await send(app.url, kind, cookie);
+    for (const kind of kinds) for (const cookie of cookiesFor(kind).slice(0, 4)) await send(app.url, kind, cookie);
     const rows: KindRow[] = [];
-    for (const kind of kinds) rows.push({ kind, profile: await log.profile(10, async () => void (await send(app.url, kind, cookies[0]))), cpuUs: [] });
+    for (const kind of kinds) rows.push({ kind, profile: await log.profile(10, async () => void (await send(app.url, kind, cookiesFor(kind)[0]))), cpuUs: [] });
     for (let round = 1; round <= ROUNDS; round++) {
       for (const row of rows) {
         const before = await redisCpu(redis);
         let next = 0;
-        await inLanes(REQUESTS_PER_RUN, LOAD_LANES, async () => void (await send(app.url, row.kind, cookies[next++ % cookies.length])));
+        const own = cookiesFor(row.kind);
+        await inLanes(REQUESTS_PER_RUN, LOAD_LANES, async () => void (await send(app.url, row.kind, own[next++ % own.length])));
         row.cpuUs.push((((await redisCpu(redis)) - before) * 1e6) / REQUESTS_PER_RUN);
       }
       progress(`request kinds, round ${round}/${ROUNDS}: ${rows.map((row) => `${row.kind} ${Math.round(row.cpuUs.at(-1)!)} µs`).join(', ')} of redis-server CPU per request`);
@@ -277,12 +291,13 @@ async function measureKinds(redis: BenchRedis, connection: RedisConnection): Pro
 
 // ---------------------------------------------------------------- observer
 
+/** One figure per round in each list. */
 interface ObserverRow {
   concurrency: number;
   jobs: number;
-  jobsPerSecond: number;
-  workerCpuUsPerJob?: number;
-  redisCpuUsPerJob: number;
+  jobsPerSecond: number[];
+  workerCpuUsPerJob: number[];
+  redisCpuUsPerJob: number[];
 }
 
 async function measureObserver(redis: BenchRedis, connection: RedisConnection): Promise<ObserverRow[]> {
@@ -294,36 +309,33 @@ async function measureObserver(redis: BenchRedis, connection: RedisConnection): 
     for (let turn = 0; turn < 10; turn++) await session.appendTurn(historyTurn(turn));
     ids[index] = session.id;
   });
-  const rows: ObserverRow[] = [];
-  for (const concurrency of OBSERVER_CONCURRENCY) {
-    // A new turn and a new job for every session: each run has a turn to read.
-    await inLanes(ids.length, 16, async (index) => {
-      const session = store.session(ids[index]!, { user: `user-${index}` });
-      await session.appendTurn({ role: 'user', content: prose(TURN_CONTENT_CHARS, index) });
-      await session.requestObservation();
-    });
-    const worker = await startServer(serverFile('observer'), { REDIS_URL: redis.url, BENCH_OBSERVER_CONCURRENCY: String(concurrency) });
-    const stats = async (method: 'GET' | 'POST', path: string) => (await (await fetch(worker.url + path, { method })).json()) as { written: number };
-    try {
-      const cpuBefore = cpuSeconds(worker.pid);
-      const redisBefore = await redisCpu(redis);
-      const started = performance.now();
-      await stats('POST', '/start');
-      while ((await stats('GET', '/stats')).written < ids.length) await new Promise((resolve) => setTimeout(resolve, 20));
-      const seconds = (performance.now() - started) / 1000;
-      const cpuAfter = cpuSeconds(worker.pid);
-      const row: ObserverRow = {
-        concurrency,
-        jobs: ids.length,
-        jobsPerSecond: ids.length / seconds,
-        redisCpuUsPerJob: (((await redisCpu(redis)) - redisBefore) * 1e6) / ids.length,
-      };
-      if (cpuBefore !== undefined && cpuAfter !== undefined) row.workerCpuUsPerJob = ((cpuAfter - cpuBefore) * 1e6) / ids.length;
-      rows.push(row);
-      progress(`observer, concurrency ${concurrency}: ${ids.length} jobs in ${seconds.toFixed(1)} s = ${Math.round(row.jobsPerSecond)} jobs/s`);
-      await stats('POST', '/stop');
-    } finally {
-      await worker.stop();
+  const rows: ObserverRow[] = OBSERVER_CONCURRENCY.map((concurrency) => ({ concurrency, jobs: ids.length, jobsPerSecond: [], workerCpuUsPerJob: [], redisCpuUsPerJob: [] }));
+  for (let round = 1; round <= OBSERVER_ROUNDS; round++) {
+    for (const row of rows) {
+      // A new turn and a new job for every session: each run has a turn to read.
+      await inLanes(ids.length, 16, async (index) => {
+        const session = store.session(ids[index]!, { user: `user-${index}` });
+        await session.appendTurn({ role: 'user', content: prose(TURN_CONTENT_CHARS, index) });
+        await session.requestObservation();
+      });
+      const worker = await startServer(serverFile('observer'), { REDIS_URL: redis.url, BENCH_OBSERVER_CONCURRENCY: String(row.concurrency) });
+      const stats = async (method: 'GET' | 'POST', path: string) => (await (await fetch(worker.url + path, { method })).json()) as { written: number };
+      try {
+        const cpuBefore = cpuSeconds(worker.pid);
+        const redisBefore = await redisCpu(redis);
+        const started = performance.now();
+        await stats('POST', '/start');
+        while ((await stats('GET', '/stats')).written < ids.length) await new Promise((resolve) => setTimeout(resolve, 20));
+        const seconds = (performance.now() - started) / 1000;
+        const cpuAfter = cpuSeconds(worker.pid);
+        row.jobsPerSecond.push(ids.length / seconds);
+        row.redisCpuUsPerJob.push((((await redisCpu(redis)) - redisBefore) * 1e6) / ids.length);
+        if (cpuBefore !== undefined && cpuAfter !== undefined) row.workerCpuUsPerJob.push(((cpuAfter - cpuBefore) * 1e6) / ids.length);
+        progress(`observer, round ${round}/${OBSERVER_ROUNDS}, concurrency ${row.concurrency}: ${ids.length} jobs in ${seconds.toFixed(1)} s = ${Math.round(ids.length / seconds)} jobs/s`);
+        await stats('POST', '/stop');
+      } finally {
+        await worker.stop();
+      }
     }
   }
   return rows;
@@ -331,10 +343,11 @@ async function measureObserver(redis: BenchRedis, connection: RedisConnection): 
 
 // ---------------------------------------------------------------- archiver and PostgreSQL
 
+/** archivedPerSecond, appendRps, archiverCpuUsPerTurn: one figure per round. */
 interface ArchiveRow {
-  appendRps: number;
-  archivedPerSecond: number;
-  archiverCpuUsPerTurn?: number;
+  appendRps: number[];
+  archivedPerSecond: number[];
+  archiverCpuUsPerTurn: number[];
   turns: number;
   bytes: number;
   tables: Array<{ table: string; bytes: number }>;
@@ -345,8 +358,7 @@ async function measureArchive(redis: BenchRedis): Promise<ArchiveRow | string> {
   if ('unavailable' in outcome) return outcome.unavailable;
   const db: BenchDatabase = outcome.database;
   try {
-    const part = await runThroughput(db, redis, { appends: ARCHIVE_APPENDS, rounds: 1, connections: 16, warmup: 1, progress });
-    const round = part.stopped[0]!;
+    const part = await runThroughput(db, redis, { appends: ARCHIVE_APPENDS, rounds: ARCHIVE_ROUNDS, connections: 16, warmup: 1, progress });
     const { rows } = await db.pool.query<{ table: string; bytes: string }>(
       `SELECT c.relname AS table, pg_total_relation_size(c.oid)::bigint AS bytes
          FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
@@ -354,14 +366,14 @@ async function measureArchive(redis: BenchRedis): Promise<ArchiveRow | string> {
     );
     const tables = rows.map((row) => ({ table: row.table, bytes: Number(row.bytes) }));
     const row: ArchiveRow = {
-      appendRps: round.appendRps,
-      archivedPerSecond: round.archivedPerSecond,
+      appendRps: part.stopped.map((round) => round.appendRps),
+      archivedPerSecond: part.stopped.map((round) => round.archivedPerSecond).filter(Number.isFinite),
+      archiverCpuUsPerTurn: part.stopped.flatMap((round) => (round.archiverCpuUsPerTurn === undefined ? [] : [round.archiverCpuUsPerTurn])),
       turns: part.check.archivedTurns,
       bytes: tables.reduce((sum, table) => sum + table.bytes, 0),
       tables,
     };
-    if (round.archiverCpuUsPerTurn !== undefined) row.archiverCpuUsPerTurn = round.archiverCpuUsPerTurn;
-    progress(`archiver: ${Math.round(row.archivedPerSecond)} turns/s; PostgreSQL ${row.bytes} B for ${row.turns} turns`);
+    progress(`archiver: ${Math.round(median(row.archivedPerSecond))} turns/s (median); PostgreSQL ${row.bytes} B for ${row.turns} turns`);
     return row;
   } finally {
     await db.drop();
@@ -370,7 +382,6 @@ async function measureArchive(redis: BenchRedis): Promise<ArchiveRow | string> {
 
 // ---------------------------------------------------------------- report
 
-const int = (value: number) => Math.round(value).toLocaleString('en-US');
 const gb = (bytes: number) => (bytes / 1e9).toFixed(1);
 
 function report(meta: string, memory: { rows: MemoryRow[]; cookieSession: number }, kinds: KindRow[], observer: ObserverRow[], archive: ArchiveRow | string): string {
@@ -384,7 +395,8 @@ function report(meta: string, memory: { rows: MemoryRow[]; cookieSession: number
   const cpuCores = (stepsPerSecond * median(step.cpuUs)) / 1e6;
   const cpuShards = Math.ceil(cpuCores / PLAN.shardCpuBudget);
   const shards = Math.max(memoryShards, cpuShards);
-  const observerCeiling = Math.max(...observer.map((row) => row.jobsPerSecond));
+  const observerCeiling = Math.max(...observer.map((row) => median(row.jobsPerSecond)));
+  const archived = typeof archive === 'string' ? Number.NaN : median(archive.archivedPerSecond);
   const modelBound = PLAN.observerConcurrency / PLAN.observerModelSeconds;
   const turnsPerSecond = 2 * stepsPerSecond;
   const lines: string[] = [];
@@ -398,7 +410,7 @@ function report(meta: string, memory: { rows: MemoryRow[]; cookieSession: number
     '',
     '### Bytes per session',
     '',
-    `${MEMORY_SESSIONS} sessions per size, built through the store as an agent backend leaves them: metadata (user, agent, model, task), the turns (user and assistant alternating, about 500 bytes each as stored), one finished tool call per 10 turns (at least one; arguments about 100 bytes, result about 320), and one observation asked for and still queued. "Keys" is the sum of MEMORY USAGE (SAMPLES 0) of every key of the session; "queue" is the observer queue's MEMORY USAGE divided by the sessions; "used_memory" is the growth of INFO used_memory per session, which also counts Redis's key and expiry tables. The cookie session (express-session, through agent-session's store) adds ${memory.cookieSession} bytes (MEMORY USAGE of one, taken after a real request).`,
+    `${int(MEMORY_SESSIONS)} sessions per size, built through the store as an agent backend leaves them: metadata (user, agent, model, task), the turns (user and assistant alternating, about 500 bytes each as stored), one finished tool call per 10 turns (at least one; arguments about 100 bytes, result about 320), and one observation asked for and still queued. "Keys" is the sum of MEMORY USAGE (SAMPLES 0) of every key of the session; "queue" is the observer queue's MEMORY USAGE divided by the sessions; "used_memory" is the growth of INFO used_memory per session, which also counts Redis's key and expiry tables. The cookie session (express-session, through agent-session's store) adds ${memory.cookieSession} bytes (MEMORY USAGE of one, taken after a real request).`,
     '',
     '| turns | tool calls | keys (B) | by key | queue (B) | used_memory (B) | per session, planned (B) | sessions per GB |',
     '| ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: |',
@@ -426,17 +438,20 @@ function report(meta: string, memory: { rows: MemoryRow[]; cookieSession: number
     '',
     '### Workers',
     '',
-    `Observer: one worker process (bench/servers/observer.ts) with an \`analyze\` that answers at once, draining ${observer[0]?.jobs ?? 0} queued jobs, one per session of 11 turns; from \`start()\` until every job had written its notes. This is the library's ceiling per process: with a real model, a process does at most \`concurrency\` ÷ model latency jobs per second.`,
+    `Observer: one worker process (bench/servers/observer.ts) with an \`analyze\` that answers at once, draining ${int(observer[0]?.jobs ?? 0)} queued jobs, one per session (of 11 turns and more, a new turn each round); from \`start()\` until every job had written its notes; median of ${OBSERVER_ROUNDS} interleaved round(s)${OBSERVER_ROUNDS > 1 ? ' (min–max)' : ''}. This is the library's ceiling per process: with a real model, a process does at most \`concurrency\` ÷ model latency jobs per second.`,
     '',
     '| observer concurrency | jobs/s per process | worker CPU µs per job | redis-server CPU µs per job |',
     '| ---: | ---: | ---: | ---: |',
-    ...observer.map((row) => `| ${row.concurrency} | ${int(row.jobsPerSecond)} | ${row.workerCpuUsPerJob === undefined ? '' : int(row.workerCpuUsPerJob)} | ${int(row.redisCpuUsPerJob)} |`),
+    ...observer.map(
+      (row) =>
+        `| ${row.concurrency} | ${int(median(row.jobsPerSecond))}${range(row.jobsPerSecond)} | ${row.workerCpuUsPerJob.length ? `${int(median(row.workerCpuUsPerJob))}${range(row.workerCpuUsPerJob)}` : ''} | ${int(median(row.redisCpuUsPerJob))}${range(row.redisCpuUsPerJob)} |`,
+    ),
     '',
   );
   if (typeof archive === 'string') push(`Archiver: not measured (${archive}).`, '');
   else {
     push(
-      `Archiver: bench/phases/archive-throughput.ts, one round: ${int(ARCHIVE_APPENDS)} appends to one session (16 connections, ${int(archive.appendRps)} appends/s) with the archiver stopped, then one archiver process (library defaults) drains the backlog: **${int(archive.archivedPerSecond)} turns/s**${archive.archiverCpuUsPerTurn === undefined ? '' : `, ${int(archive.archiverCpuUsPerTurn)} µs of archiver CPU per turn`}. One session is the archiver's slowest case (its backlog is drained by one lane, batch after batch); many sessions are drained by several lanes at once.`,
+      `Archiver: bench/phases/archive-throughput.ts, ${ARCHIVE_ROUNDS} round(s): ${int(ARCHIVE_APPENDS)} appends to one session (16 connections, ${int(median(archive.appendRps))} appends/s) with the archiver stopped, then one archiver process (library defaults) drains the backlog: **${int(archived)} turns/s**${range(archive.archivedPerSecond)}${archive.archiverCpuUsPerTurn.length ? `, ${int(median(archive.archiverCpuUsPerTurn))} µs of archiver CPU per turn` : ''} (median${ARCHIVE_ROUNDS > 1 ? ', min–max' : ''}). One session is the archiver's slowest case (its backlog is drained by one lane, batch after batch); many sessions are drained by several lanes at once.`,
       '',
       `PostgreSQL: after that run the archive schema held ${int(archive.turns)} turns (about ${TURN_CONTENT_CHARS} characters of content each) in ${int(archive.bytes)} bytes (pg_total_relation_size of every table: heap, TOAST and indexes; ${archive.tables.map((table) => `${table.table} ${int(table.bytes)}`).join(', ')}), **${int(archive.bytes / archive.turns)} bytes per turn**.`,
       '',
@@ -469,7 +484,7 @@ function report(meta: string, memory: { rows: MemoryRow[]; cookieSession: number
   );
   if (typeof archive !== 'string') {
     push(
-      `| archiver processes | ${int(Math.ceil(turnsPerSecond / archive.archivedPerSecond))} | ${int(turnsPerSecond)} turns/s ÷ ${int(archive.archivedPerSecond)} (the one-session rate: an upper bound on processes) |`,
+      `| archiver processes | ${int(Math.ceil(turnsPerSecond / archived))} | ${int(turnsPerSecond)} turns/s ÷ ${int(archived)} (the one-session rate: an upper bound on processes) |`,
       `| PostgreSQL per million turns | ${gb(archive.bytes / archive.turns * 1e6)} GB | ${int(archive.bytes / archive.turns)} B per turn × 1e6 |`,
       `| PostgreSQL per day at ${int(turnsPerSecond)} turns/s | ${int(((archive.bytes / archive.turns) * turnsPerSecond * 86_400) / 1e9)} GB | per turn × turns/s × 86,400 (before retention and erasure) |`,
     );
