@@ -122,10 +122,12 @@ const PERSISTENCE: Record<string, string[]> = {
 
 async function aof(): Promise<void> {
   const chats = Number(values.chats ?? 8);
-  console.log(`Standalone: kill -9 while ${chats} chats append over HTTP (after ${beforeMs} ms), restart on the same dir; ${rounds} round(s), modes interleaved`);
+  console.log(`Standalone: kill -9 while ${chats} chats append over HTTP (after ${beforeMs} ms), restart on the same dir; ${rounds} round(s), modes interleaved in a rotating order`);
   const totals = new Map<string, { lost: number; acknowledged: number; rates: number[]; served: number[] }>();
+  const modes = Object.entries(PERSISTENCE);
   for (let round = 1; round <= rounds; round++) {
-    for (const [mode, args] of Object.entries(PERSISTENCE)) {
+    // The order rotates from round to round, so no mode always runs first.
+    for (const [mode, args] of modes.map((_, index) => modes[(index + round - 1) % modes.length]!)) {
       const server = await startRedisServer({ args });
       let redis: RedisConnection | undefined;
       try {
