@@ -409,8 +409,7 @@ export class RequestAgent {
         if (!(error instanceof SessionNotFoundError)) throw error;
       }
       // Gone behind this cookie session's back (expired, evicted, deleted
-      // elsewhere), or, on first use of the CREATE script, its reload came too
-      // late: bring it back, or start it again.
+      // elsewhere): bring it back, or start it again.
       const again = link ? await this.#comeBack(user, id) : { session, restored: false };
       const result = again.restored ? await operation(again.session) : await this.#createThen(user, again.session.id, () => operation(again.session));
       this.#used(again.session.id, user);
@@ -448,12 +447,19 @@ export class RequestAgent {
   /**
    * CREATE and then the operation, issued together: node-redis writes them
    * in order on the session's one connection (the same node, one slot), so
-   * creating costs no round trip of its own.
+   * creating costs no round trip of its own. When Redis had lost CREATE's
+   * script (a promoted replica, a restart, SCRIPT FLUSH) but not the
+   * operation's, CREATE is sent again as EVAL after the operation has run
+   * and found no session (writing nothing); once CREATE has landed, the
+   * operation runs again.
    */
   async #createThen<T>(user: string | null, id: string, operation: () => Promise<T>): Promise<T> {
     this.#requireCookieSession();
-    const [, result] = await Promise.all([this.#create(user, id), operation()]);
-    return result;
+    const [created, result] = await Promise.allSettled([this.#create(user, id), operation()]);
+    if (created.status === 'rejected') throw created.reason;
+    if (result.status === 'fulfilled') return result.value;
+    if (result.reason instanceof SessionNotFoundError) return operation();
+    throw result.reason;
   }
 
   async #create(user: string | null, id: string): Promise<void> {

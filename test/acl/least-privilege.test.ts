@@ -16,7 +16,7 @@ import { ACL_LINES, ACL_USERS, aclLine, aclSetUserArguments, ROLE_SOURCES, TOLER
  * - statically, each role's line holds every command its code sends, and
  *   only those, so a command added without updating the line fails here and
  *   says which one and where it is sent;
- * - the README shows exactly these lines;
+ * - the README and docs/deployment.md show exactly these lines;
  * - at run time, the example servers (Express and Koa, cold tier on), the
  *   observer worker and the archiver each run as a user made from their line
  *   on a private Redis, over their main paths, and Redis's ACL LOG records no
@@ -44,19 +44,19 @@ describe('the ACL lines match the commands the code sends', () => {
     const report = missing.map(([command, where]) => `+${command} (sent at ${where.slice(0, 3).join(', ')})`);
     expect(
       report,
-      `The ${role} ACL line (test/acl/lines.ts, and the README's "ACL" section) lacks: ${report.join('; ')}. Add each to ACL_LINES.${role} and to the README line.`,
+      `The ${role} ACL line (test/acl/lines.ts, the README's "ACL" section and docs/deployment.md) lacks: ${report.join('; ')}. Add each to ACL_LINES.${role} and to the lines of the README and docs/deployment.md.`,
     ).toEqual([]);
   });
 
   it.each(ROLES)('%s: every command in its line is sent by its code', (role) => {
     const uses = commandsUsedBy(ROLE_SOURCES[role]);
     const unused = ACL_LINES[role].filter((command) => !uses.has(command));
-    expect(unused, `The ${role} ACL line allows commands its code never sends: ${unused.join(', ')}. Remove them from ACL_LINES.${role} and the README.`).toEqual([]);
+    expect(unused, `The ${role} ACL line allows commands its code never sends: ${unused.join(', ')}. Remove them from ACL_LINES.${role}, the README and docs/deployment.md.`).toEqual([]);
   });
 
-  it('the README shows exactly these lines', () => {
-    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
-    const shown = readme.split('\n').filter((line) => line.startsWith('ACL SETUSER '));
+  it.each(['README.md', 'docs/deployment.md'])('%s shows exactly these lines', (file) => {
+    const text = readFileSync(join(ROOT, file), 'utf8');
+    const shown = text.split('\n').filter((line) => line.startsWith('ACL SETUSER '));
     expect(shown).toEqual(ROLES.map(aclLine));
   });
 });

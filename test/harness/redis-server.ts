@@ -22,6 +22,14 @@ export interface RedisServer {
   freeze(): void;
   /** Resumes a frozen process (SIGCONT). */
   thaw(): void;
+  /**
+   * Kills the process with SIGKILL, as a crash does (no shutdown: no final
+   * AOF flush or RDB save), and waits for it to exit. restart() brings it
+   * back on the same port and dir, so it reloads what it had persisted.
+   */
+  kill(): Promise<void>;
+  /** The running process's pid (undefined while stopped). */
+  readonly pid: number | undefined;
 }
 
 export interface StartOptions {
@@ -103,6 +111,16 @@ export async function startRedisServer(options: StartOptions = {}): Promise<Redi
     child.kill(name);
   };
 
+  const kill = async (): Promise<void> => {
+    const proc = child;
+    child = undefined;
+    if (!proc || proc.exitCode !== null || proc.signalCode !== null) return;
+    await new Promise<void>((resolve) => {
+      proc.once('exit', () => resolve());
+      proc.kill('SIGKILL');
+    });
+  };
+
   const stop = async (): Promise<void> => {
     const proc = child;
     child = undefined;
@@ -131,5 +149,9 @@ export async function startRedisServer(options: StartOptions = {}): Promise<Redi
     },
     freeze: () => signal('SIGSTOP'),
     thaw: () => signal('SIGCONT'),
+    kill,
+    get pid() {
+      return child?.pid;
+    },
   };
 }
