@@ -123,7 +123,7 @@ describe('similarity with the lexical embedder', () => {
   });
 
   it('compares at most `candidates` of the newest entries', async () => {
-    const { cache } = testCache(client);
+    const { cache, keyPrefix } = testCache(client);
     cache.register({ name: 'near', scope: 'global', ttlMs: 60_000, audit: false, similarity: { argument: 'q', embed: lexicalEmbedder(), threshold: 0.8, candidates: 5 } });
     const tool = countingTool();
     await cache.call('near', { q: 'the first query about harbours' }, tool.run);
@@ -133,6 +133,9 @@ describe('similarity with the lexical embedder', () => {
     // The first entry is still cached (an exact repeat hits) but no longer among the 5 newest candidates.
     await expect(cache.call('near', { q: 'the first query about harbours' }, tool.run)).resolves.toMatchObject({ source: 'cache' });
     await expect(cache.call('near', { q: 'the first query about harbour' }, tool.run)).resolves.toMatchObject({ source: 'run' });
+    // The partition's candidate list is kept at 5 in Redis too.
+    const [near] = (await keysUnder(client, keyPrefix)).filter((key) => key.includes(':near:'));
+    expect(await client.zCard(near!)).toBe(5);
   });
 });
 
