@@ -3,7 +3,7 @@ import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { assertValidId } from '../core/ids.js';
 import { toAgentSessionError } from '../core/script-errors.js';
-import { ConfigError, InvalidInputError } from '../errors.js';
+import { ConfigError, CorruptStateError, InvalidInputError } from '../errors.js';
 import { runScript, type LuaScript } from '../redis/script.js';
 import { canonicalArgs, normalizeText, type NormalizeRules } from './canonical.js';
 import { OVERLAP_BUCKETS, resolveCacheConfig, resolveToolConfig, type CacheConfig, type ToolConfig } from './config.js';
@@ -60,14 +60,17 @@ export class RedisToolCache implements ToolCache {
     if (!tool) throw new ConfigError(`Tool "${String(name).slice(0, 64)}" is not registered: cache.register({ name, scope, ttlMs }) first.`);
     if (typeof run !== 'function') throw new InvalidInputError('call() needs the function that runs the tool: call(name, args, (args) => runTool(args)).');
     if (typeof context !== 'object' || context === null) throw new InvalidInputError('The context of call() must be an object, e.g. { userId }.');
-    const partition = this.#partition(tool.config, context);
-    const canonical = canonicalArgs(args, tool.config.normalize);
-    const field = `${partition}|${shortHash(canonical)}`;
     const record = context.record;
+    // A 'session' tool recorded through req.agent before its first write: the session (and its id) comes with the record.
+    const idAfterRecord = tool.config.scope === 'session' && context.sessionId === undefined && record !== undefined && record.session.id === undefined;
+    let partition = idAfterRecord ? undefined : this.#partition(tool.config, context);
+    const canonical = canonicalArgs(args, tool.config.normalize);
     if (record) {
       assertValidId(record.callId, 'tool call id');
       await record.session.startToolCall({ id: record.callId, name, args });
     }
+    partition ??= this.#partition(tool.config, context);
+    const field = `${partition}|${shortHash(canonical)}`;
     let outcome: Resolved<T>;
     try {
       outcome = await this.#resolve(tool, args, run, partition, field);
@@ -138,7 +141,8 @@ export class RedisToolCache implements ToolCache {
           const match = bestMatch(vector, reply.slice(1), config.similarity!.threshold);
           if (match) {
             const taken = (await this.#run(TAKE, [keys.entries, keys.stats], [match.field, config.ttlMs])) as unknown[];
-            if (taken[0] === 'hit') return this.#served(config, taken, 'similar', { field, matched: match.field, vector, nearKey: similar.nearKey, similarity: match.similarity });
+            const served = taken[0] === 'hit' ? this.#served<T>(config, taken, 'similar', { field, matched: match.field, vector, nearKey: similar.nearKey, similarity: match.similarity }) : undefined;
+            if (served) return served;
           }
           reply = (await this.#run(LOOKUP, lookupKeys, lockArgs)) as unknown[];
         }
@@ -157,7 +161,11 @@ export class RedisToolCache implements ToolCache {
       this.#unavailable(config.name, 'lookup', error);
       return { answer: { result: await run(args), cached: false, source: 'uncached' } };
     }
-    if (reply[0] === 'hit') return this.#served(config, reply, 'cache', { field, matched: field, vector, nearKey: similar?.nearKey ?? '' });
+    if (reply[0] === 'hit') {
+      const served = this.#served<T>(config, reply, 'cache', { field, matched: field, vector, nearKey: similar?.nearKey ?? '' });
+      if (served) return served;
+      return { answer: { result: await run(args), cached: false, source: 'uncached' } };
+    }
     // 'run' holds the lock; 'failed' (the last run failed) and a wait that ran out run without it.
     const held = reply[0] === 'run' ? token : '';
     if (similar && vector === '') vector = await this.#embed(config, similar.text).catch(() => '');
@@ -183,7 +191,7 @@ export class RedisToolCache implements ToolCache {
       throw error;
     }
     const runMs = Math.round(performance.now() - started);
-    const json = JSON.stringify(result);
+    const json = toJson(result);
     const bytes = json === undefined ? 0 : Buffer.byteLength(json);
     if (json === undefined || bytes > config.maxResultBytes) {
       if (json !== undefined) this.#config.logger({ type: 'too-large', tool: config.name, bytes });
@@ -209,9 +217,16 @@ export class RedisToolCache implements ToolCache {
     );
   }
 
-  #served<T>(config: ToolConfig, reply: unknown[], source: 'cache' | 'similar', audit: Omit<AuditJob, 'storedAt' | 'cached'> & { similarity?: number }): Resolved<T> {
+  /** A hit's answer (and its audit, if sampled); undefined when the stored result is not JSON (reported; the caller runs the tool). */
+  #served<T>(config: ToolConfig, reply: unknown[], source: 'cache' | 'similar', audit: Omit<AuditJob, 'storedAt' | 'cached'> & { similarity?: number }): Resolved<T> | undefined {
     const [, storedAt, , json, ageMs] = reply as [string, string, string, string, number];
-    const result = JSON.parse(json) as T;
+    let result: T;
+    try {
+      result = JSON.parse(json) as T;
+    } catch {
+      this.#unavailable(config.name, 'lookup', new CorruptStateError(`${this.#config.keyPrefix}tool-cache:{${config.name}}:entries`, 'an entry is not valid JSON'));
+      return undefined;
+    }
     const answer: ToolCacheResult<T> = { result, cached: true, source, ageMs: Number(ageMs) };
     if (audit.similarity !== undefined) answer.similarity = audit.similarity;
     const sampled = config.audit.rate > 0 && Math.random() < config.audit.rate;
@@ -243,7 +258,7 @@ export class RedisToolCache implements ToolCache {
       let json: string | undefined;
       let score: number;
       try {
-        json = JSON.stringify(await run(args));
+        json = toJson(await run(args));
         score = Number(await config.audit.compare(job.cached, json === undefined ? null : JSON.parse(json)));
         if (!(score >= 0 && score <= 1)) throw new InvalidInputError(`audit.compare of tool "${config.name}" must return a number from 0 to 1.`);
       } catch (error) {
@@ -307,6 +322,15 @@ export class RedisToolCache implements ToolCache {
   #unavailable(tool: string, step: 'lookup' | 'store' | 'audit', error: unknown): void {
     const message = error instanceof Error ? `${error.constructor.name}: ${error.message}` : 'unknown error';
     this.#config.logger({ type: 'unavailable', tool, step, error: message });
+  }
+}
+
+/** The JSON of a tool's result; undefined for what JSON cannot hold (undefined, a function, a BigInt, a cycle): returned, not stored. */
+function toJson(value: unknown): string | undefined {
+  try {
+    return JSON.stringify(value);
+  } catch {
+    return undefined;
   }
 }
 

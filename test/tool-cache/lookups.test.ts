@@ -219,6 +219,29 @@ describe("what the cache keeps in Redis", () => {
     expect(events).toContainEqual({ type: 'too-large', tool: 'big', bytes: 2_002 });
   });
 
+  it('a result JSON cannot hold is returned, not stored, and its lock is given back at once', async () => {
+    const { cache } = testCache(client);
+    cache.register({ name: 'odd', scope: 'global', ttlMs: 60_000, audit: false, lockMs: 60_000, waitMs: 60_000 });
+    await expect(cache.call('odd', {}, async () => 10n)).resolves.toMatchObject({ source: 'uncached', result: 10n });
+    // Were the lock still held, this call would wait for it (a minute).
+    await expect(cache.call('odd', {}, async () => 'json')).resolves.toMatchObject({ source: 'run', result: 'json' });
+  });
+
+  it('an entry that is not JSON (written by someone else) is reported and the tool runs', async () => {
+    const { cache, keyPrefix, events } = testCache(client);
+    cache.register({ name: 'tampered', scope: 'global', ttlMs: 60_000, audit: false });
+    await cache.call('tampered', { a: 1 }, async () => 'fine');
+    const entries = `${keyPrefix}tool-cache:{tampered}:entries`;
+    const [field] = Object.keys(await client.hGetAll(entries));
+    await client.hSet(entries, field!, `${Date.now()}:5:{not json`);
+    await expect(cache.call('tampered', { a: 1 }, async () => 'ran')).resolves.toMatchObject({ source: 'uncached', result: 'ran' });
+    expect(events).toContainEqual(expect.objectContaining({ type: 'unavailable', tool: 'tampered', step: 'lookup', error: expect.stringContaining('CorruptStateError') }));
+    // A key of another type: the same.
+    await client.del(entries);
+    await client.set(entries, 'x');
+    await expect(cache.call('tampered', { a: 1 }, async () => 'ran again')).resolves.toMatchObject({ source: 'uncached', result: 'ran again' });
+  });
+
   it('stats() counts hits, misses and the time saved (the measured run time of each served entry)', async () => {
     const { cache } = testCache(client);
     cache.register({ name: 'slow', scope: 'global', ttlMs: 60_000, audit: false });

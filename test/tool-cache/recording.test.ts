@@ -32,6 +32,27 @@ describe('recording calls in the agent session', () => {
     expect(calls[1]?.args).toEqual({ orderId: 'A17' });
   });
 
+  it("a recorder whose session id comes with its first write (req.agent): the id is read after the call is started", async () => {
+    const store = testStore(client);
+    const session = await store.create({ userId: 'ada' });
+    let started = false;
+    const lazy = {
+      get id() {
+        return started ? session.id : undefined;
+      },
+      startToolCall: (input: Parameters<typeof session.startToolCall>[0]) => {
+        started = true;
+        return session.startToolCall(input);
+      },
+      completeToolCall: session.completeToolCall.bind(session),
+      failToolCall: session.failToolCall.bind(session),
+    };
+    const { cache } = testCache(client);
+    cache.register({ name: 'scratch', scope: 'session', ttlMs: 60_000, audit: false });
+    await cache.call('scratch', {}, async () => 1, { record: { session: lazy, callId: 'c1' } });
+    await expect(cache.call('scratch', {}, async () => 2, { sessionId: session.id })).resolves.toMatchObject({ source: 'cache', result: 1 });
+  });
+
   it("a 'session' scope takes the session's id from the recorded session", async () => {
     const store = testStore(client);
     const one = await store.create({ userId: 'ada' });
