@@ -76,6 +76,24 @@ describe('single flight', () => {
     expect(outcome).toMatchObject({ source: 'run', result: { by: 'test' } });
   });
 
+  it('a waiter that waited waitMs runs the tool itself, and the runner still finishes and stores', async () => {
+    const { cache } = testCache(client);
+    cache.register({ name: 'slow', scope: 'global', ttlMs: 60_000, audit: false, lockMs: 60_000, waitMs: 100 });
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    let running = false;
+    const runner = cache.call('slow', {}, async () => {
+      running = true;
+      await gate;
+      return 'runner';
+    });
+    await eventually('the runner holds the lock and runs the tool', () => running);
+    await expect(cache.call('slow', {}, async () => 'waiter')).resolves.toMatchObject({ source: 'run', result: 'waiter' });
+    release();
+    await expect(runner).resolves.toMatchObject({ source: 'run', result: 'runner' });
+    await expect(cache.call('slow', {}, async () => 'third')).resolves.toMatchObject({ source: 'cache', result: 'runner' });
+  });
+
   it('a failed run is not shared: its waiters each run the tool themselves, at once', async () => {
     const { cache } = testCache(client);
     cache.register({ name: 'flaky', scope: 'global', ttlMs: 60_000, audit: false });
