@@ -46,4 +46,18 @@ describe('with Redis down', () => {
     await expect(cache.call('search', { q: 1 }, tool)).resolves.toMatchObject({ source: 'run' });
     await expect(cache.call('search', { q: 1 }, tool)).resolves.toMatchObject({ source: 'cache' });
   });
+
+  it('a Redis that hangs (SIGSTOP): the call gives up on it after failFastMs and runs the tool', async () => {
+    const events: ToolCacheEvent[] = [];
+    const cache = createToolCache({ redis, logger: (event) => events.push(event) });
+    cache.register({ name: 'frozen', scope: 'global', ttlMs: 60_000, audit: false });
+    await eventually('Redis is ready', async () => (await redis.health()).state === 'ready');
+    server.freeze();
+    try {
+      await expect(cache.call('frozen', { q: 1 }, async () => 'answer')).resolves.toMatchObject({ source: 'uncached', result: 'answer' });
+      expect(events[0]).toMatchObject({ type: 'unavailable', tool: 'frozen', step: 'lookup' });
+    } finally {
+      server.thaw();
+    }
+  });
 });
