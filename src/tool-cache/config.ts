@@ -55,9 +55,18 @@ const SIMILARITY_OPTIONS = ['argument', 'embed', 'threshold', 'candidates'] sati
 const AUDIT_OPTIONS = ['rate', 'compare', 'replaceBelow'] satisfies Array<keyof AuditOptions>;
 const NORMALIZE_OPTIONS = ['whitespace', 'lowercase'];
 
-function defaultLogger(event: ToolCacheEvent): void {
-  if (event.type === 'unavailable') console.warn(`[agent-session tool-cache:${event.tool}] ${event.step} without the cache: ${event.error}`);
-  else if (event.type === 'audit-error') console.warn(`[agent-session tool-cache:${event.tool}] audit failed: ${event.error}`);
+/** Problems as one line each, at most one line per tool and kind every 10 s (an outage would otherwise log every call). */
+function defaultLogger(): (event: ToolCacheEvent) => void {
+  const lastAt = new Map<string, number>();
+  return (event) => {
+    if (event.type !== 'unavailable' && event.type !== 'audit-error') return;
+    const key = `${event.type}:${event.tool}`;
+    const now = Date.now();
+    if (now - (lastAt.get(key) ?? -Infinity) < 10_000) return;
+    lastAt.set(key, now);
+    if (event.type === 'unavailable') console.warn(`[agent-session tool-cache:${event.tool}] ${event.step} without the cache: ${event.error}`);
+    else console.warn(`[agent-session tool-cache:${event.tool}] audit failed: ${event.error}`);
+  };
 }
 
 export function resolveCacheConfig(options: ToolCacheOptions): CacheConfig {
@@ -69,7 +78,7 @@ export function resolveCacheConfig(options: ToolCacheOptions): CacheConfig {
     failFastMs: resolveFailFastMs('redis.failFastMs', options.redis.failFastMs),
     keyPrefix: resolveKeyPrefix(options.keyPrefix),
     auditConcurrency: wholeNumber('auditConcurrency', options.auditConcurrency, TOOL_CACHE_DEFAULTS.auditConcurrency, { min: 0, max: 1_000 }),
-    logger: optionalFunction('logger', options.logger, 'a function that receives each tool-cache event') ?? defaultLogger,
+    logger: optionalFunction('logger', options.logger, 'a function that receives each tool-cache event') ?? defaultLogger(),
   };
 }
 

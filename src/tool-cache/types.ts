@@ -13,7 +13,7 @@ export interface ToolCacheOptions {
   keyPrefix?: string | undefined;
   /** Most audits running at once in this process; a hit sampled while they all run is not audited (counted as skipped). Default 2. */
   auditConcurrency?: number | undefined;
-  /** Receives the cache's events. Default: one `console.warn` line per problem (Redis unreachable, an audit that failed). */
+  /** Receives every event of the cache. Default: a `console.warn` line per problem (Redis unreachable, an audit that failed), at most one per tool and kind every 10 s. */
   logger?: ((event: ToolCacheEvent) => void) | undefined;
 }
 
