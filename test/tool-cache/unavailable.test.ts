@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { connectRedis, StoreUnavailableError, type RedisConnection } from 'agent-session';
 import { createToolCache, type ToolCacheEvent } from 'agent-session/tool-cache';
 import { startRedisServer, type RedisServer } from '../harness/redis-server.js';
@@ -58,6 +58,24 @@ describe('with Redis down', () => {
       expect(events[0]).toMatchObject({ type: 'unavailable', tool: 'frozen', step: 'lookup' });
     } finally {
       server.thaw();
+    }
+  });
+
+  it('the default logger writes one line for an outage, not one per call', async () => {
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
+    try {
+      const cache = createToolCache({ redis });
+      cache.register({ name: 'quiet', scope: 'global', ttlMs: 60_000, audit: false });
+      await eventually('Redis is ready', async () => (await redis.health()).state === 'ready');
+      await server.stop();
+      for (let i = 0; i < 5; i++) await expect(cache.call('quiet', { i }, async () => i)).resolves.toMatchObject({ source: 'uncached', result: i });
+      const lines = warn.mock.calls.map((args) => String(args[0])).filter((line) => line.includes('tool-cache:quiet'));
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toMatch(/lookup without the cache/);
+    } finally {
+      warn.mockRestore();
+      await server.restart();
+      await eventually('Redis is back', async () => (await redis.health()).state === 'ready');
     }
   });
 });
