@@ -22,7 +22,7 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import { connectRedis } from 'agent-session';
 import { agentEvents, agentSession, agentSessionErrorHandler } from 'agent-session/express';
 import { coldTierFromEnvironment, listConversations, readHistory, resumeConversation, type Answer } from './shared/cold-tier.js';
-import { chat, clientMessageId, conversationState, endConversation, leaveOtherUsersConversation, startConversation } from './shared/scripted-agent.js';
+import { chat, clientMessageId, conversationState, endConversation, leaveOtherUsersConversation, scriptedToolCache, startConversation } from './shared/scripted-agent.js';
 import { errorAnswer, logLine } from './shared/errors.js';
 import { modelChatFromEnvironment } from './shared/model-agent.js';
 import { BODY_LIMIT_BYTES, checkMessage, validUserId } from './shared/requests.js';
@@ -44,6 +44,8 @@ const redis = await connectRedis({ url: redisUrl }).catch((error: Error) => {
   console.error(`Cannot start the example: ${error.message}`);
   process.exit(1);
 });
+// The scripted agent's tool is cached in Redis (agent-session/tool-cache); a repeated message is a cached call.
+const tools = scriptedToolCache(redis);
 const archive = await coldTierFromEnvironment(process.env.DATABASE_URL).catch(async (error: Error) => {
   console.error(`Cannot start the example: ${error.message}`);
   await redis.close();
@@ -100,7 +102,7 @@ app.post('/chat', async (req, res) => {
   if ('error' in checked) return void res.status(400).json({ error: checked.error });
   const messageId = clientMessageId(req.body?.messageId ?? req.get('idempotency-key'));
   if (messageId === false) return void res.status(400).json({ error: 'invalid_message_id' });
-  res.json(await (modelChat ?? chat)(req.agent, checked.message, messageId));
+  res.json(await (modelChat ? modelChat(req.agent, checked.message, messageId) : chat(req.agent, checked.message, messageId, tools)));
 });
 
 app.get('/state', async (req, res) => {

@@ -15,7 +15,7 @@ import Koa, { type Context } from 'koa';
 import { connectRedis } from 'agent-session';
 import { agentEvents, agentSession } from 'agent-session/koa';
 import { coldTierFromEnvironment, listConversations, readHistory, resumeConversation, type Answer } from './shared/cold-tier.js';
-import { chat, clientMessageId, conversationState, endConversation, leaveOtherUsersConversation, startConversation } from './shared/scripted-agent.js';
+import { chat, clientMessageId, conversationState, endConversation, leaveOtherUsersConversation, scriptedToolCache, startConversation } from './shared/scripted-agent.js';
 import { errorAnswer, logLine } from './shared/errors.js';
 import { checkMessage, readJsonBody, validUserId } from './shared/requests.js';
 import { serve } from './shared/serve.js';
@@ -28,6 +28,8 @@ const redis = await connectRedis({ url: redisUrl }).catch((error: Error) => {
   console.error(`Cannot start the example: ${error.message}`);
   process.exit(1);
 });
+// The scripted agent's tool is cached in Redis (agent-session/tool-cache); a repeated message is a cached call.
+const tools = scriptedToolCache(redis);
 const archive = await coldTierFromEnvironment(process.env.DATABASE_URL).catch(async (error: Error) => {
   console.error(`Cannot start the example: ${error.message}`);
   await redis.close();
@@ -106,7 +108,7 @@ const routes: Record<string, (ctx: Context) => Promise<void>> = {
     if ('error' in checked) return answer(ctx, 400, { error: checked.error });
     const messageId = clientMessageId(body.messageId ?? ctx.get('idempotency-key'));
     if (messageId === false) return answer(ctx, 400, { error: 'invalid_message_id' });
-    answer(ctx, 200, await chat(ctx.agent, checked.message, messageId));
+    answer(ctx, 200, await chat(ctx.agent, checked.message, messageId, tools));
   },
   'GET /state': async (ctx) => {
     const userId = userOf(ctx);

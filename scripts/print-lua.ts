@@ -15,9 +15,10 @@
  */
 import * as coreScripts from '../src/core/scripts.js';
 import * as observerScripts from '../src/observer/scripts.js';
+import * as toolCacheScripts from '../src/tool-cache/scripts.js';
 import type { LuaScript } from '../src/redis/script.js';
 
-const scripts: LuaScript[] = [...Object.values(coreScripts), ...Object.values(observerScripts)];
+const scripts: LuaScript[] = [...Object.values(coreScripts), ...Object.values(observerScripts), ...Object.values(toolCacheScripts)];
 const wanted = process.argv[2] ?? '';
 const script = scripts.find((candidate) => [candidate.file, candidate.file.replace(/-\d+$/, ''), candidate.name].includes(wanted));
 

@@ -1,6 +1,20 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { SessionUserMismatchError, ToolCallNotFoundError, ToolCallStateError } from 'agent-session';
+import { SessionUserMismatchError, ToolCallNotFoundError, ToolCallStateError, type RedisConnection } from 'agent-session';
 import type { RequestAgent } from 'agent-session/express';
+import { createToolCache, type ToolCache } from 'agent-session/tool-cache';
+
+/**
+ * The scripted agent's tool goes through the tool cache: the same message
+ * again in the same conversation is answered from the cache, and the call
+ * is recorded marked `cached` (the page shows it). Scope 'session': the
+ * arguments are the user's own words, so no other conversation may be
+ * served the entry.
+ */
+export function scriptedToolCache(redis: RedisConnection): ToolCache {
+  const cache = createToolCache({ redis });
+  cache.register({ name: 'count_words', scope: 'session', ttlMs: 10 * 60 * 1000, normalize: { whitespace: 'collapse' } });
+  return cache;
+}
 
 /**
  * The example servers' agent, shared by the Express and the Koa example: a
@@ -10,7 +24,7 @@ import type { RequestAgent } from 'agent-session/express';
  * it would do the same steps: append the user turn, record each tool call
  * around running the tool, append the reply.
  */
-export async function chat(agent: RequestAgent, message: string, messageId?: string): Promise<{ reply: string; turnCount: number }> {
+export async function chat(agent: RequestAgent, message: string, messageId?: string, tools?: ToolCache): Promise<{ reply: string; turnCount: number }> {
   // With the client's message id, each write has an idempotency key of its own, so a retried
   // request (after a 503 or a timeout) repeats the first one's writes instead of adding more.
   const retry = (step: string) => (messageId === undefined ? undefined : { idempotencyKey: `${messageId}:${step}` });
@@ -18,9 +32,12 @@ export async function chat(agent: RequestAgent, message: string, messageId?: str
 
   const callId = messageId === undefined ? `call_${randomUUID()}` : `call_${createHash('sha256').update(messageId).digest('base64url').slice(0, 32)}`;
   await agent.startToolCall({ id: callId, name: 'count_words', args: { text: message } }, retry('tool'));
-  const counted = countWords(message);
+  // Through the cache when there is one: its answer says whether it ran the tool.
+  const { result: counted, cached } = tools
+    ? await tools.call('count_words', { text: message }, () => countWords(message), { sessionId: agent.id! })
+    : { result: countWords(message), cached: false };
   try {
-    await agent.completeToolCall(callId, counted);
+    await agent.completeToolCall(callId, counted, { cached });
   } catch (error) {
     // A retry: the first attempt finished the call already.
     if (messageId === undefined || !(error instanceof ToolCallStateError || error instanceof ToolCallNotFoundError)) throw error;

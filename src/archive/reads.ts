@@ -47,6 +47,7 @@ interface ToolRow {
   error: string | null;
   started_at: Bigint;
   finished_at: Bigint | null;
+  cached: boolean;
 }
 
 interface NotesRow {
@@ -92,6 +93,7 @@ function toTool(row: ToolRow): ToolRecord {
   if (row.error !== null) tool.error = row.error;
   const finishedAt = fromOptionalBigint(row.finished_at);
   if (finishedAt !== undefined) tool.finishedAt = finishedAt;
+  if (row.cached) tool.cached = true;
   return tool;
 }
 
@@ -114,7 +116,7 @@ export async function readForRestore(client: PoolClient, tables: Tables, session
     [sessionId, maxTurns],
   );
   const tools = await client.query<ToolRow>(
-    `SELECT call_id, name, status, args, result, args IS NULL AS args_absent, result IS NULL AS result_absent, error, started_at, finished_at
+    `SELECT call_id, name, status, args, result, args IS NULL AS args_absent, result IS NULL AS result_absent, error, started_at, finished_at, cached
        FROM ${tables.toolCalls} WHERE conversation_id = $1 ORDER BY started_at, start_order`,
     [sessionId],
   );

@@ -151,15 +151,15 @@ export async function writePlan(client: PoolClient, tables: Tables, plan: Plan):
   if (toolRows.length > 0) {
     await client.query(
       `INSERT INTO ${toolCalls} AS t
-              (conversation_id, call_id, name, status, args, result, error, started_at, finished_at)
-       SELECT conversation_id, call_id, name, status, args::jsonb, result::jsonb, error, started_at, finished_at
-         FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::bigint[], $9::bigint[])
-              WITH ORDINALITY AS u(conversation_id, call_id, name, status, args, result, error, started_at, finished_at, position)
+              (conversation_id, call_id, name, status, args, result, error, started_at, finished_at, cached)
+       SELECT conversation_id, call_id, name, status, args::jsonb, result::jsonb, error, started_at, finished_at, cached
+         FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::bigint[], $9::bigint[], $10::boolean[])
+              WITH ORDINALITY AS u(conversation_id, call_id, name, status, args, result, error, started_at, finished_at, cached, position)
        -- In backlog order, so a new row's start_order (identity) follows the order the calls started in.
        ORDER BY position
        ON CONFLICT (conversation_id, call_id) DO UPDATE SET
          name = excluded.name, status = excluded.status, args = excluded.args, result = excluded.result,
-         error = excluded.error, started_at = excluded.started_at, finished_at = excluded.finished_at
+         error = excluded.error, started_at = excluded.started_at, finished_at = excluded.finished_at, cached = excluded.cached
        -- A finished call is final; a pending one only moves to finished.
        WHERE t.status = 'pending' AND excluded.status <> 'pending'`,
       [
@@ -172,6 +172,7 @@ export async function writePlan(client: PoolClient, tables: Tables, plan: Plan):
         toolRows.map(({ record }) => storableOptionalText(record.error)),
         toolRows.map(({ record }) => record.startedAt),
         toolRows.map(({ record }) => record.finishedAt ?? null),
+        toolRows.map(({ record }) => record.cached === true),
       ],
     );
   }

@@ -24,6 +24,7 @@ import {
   type AgentMeta,
   type AgentSessionInit,
   type AgentSnapshot,
+  type CompleteToolCallOptions,
   type IdempotentWriteOptions,
   type MetaPatch,
   type NotesQuery,
@@ -133,17 +134,19 @@ export class SessionHandle implements AgentSession {
     return { id: input.id, name: input.name, status: 'pending', args: input.args ?? null, startedAt };
   }
 
-  async completeToolCall(callId: string, result: unknown): Promise<void> {
+  async completeToolCall(callId: string, result: unknown, options: CompleteToolCallOptions = {}): Promise<void> {
     assertValidId(callId, 'tool call id');
+    const cached = options?.cached ?? false;
+    if (typeof cached !== 'boolean') throw new InvalidInputError('`cached` must be true or false.');
     const payload = this.#toolPayload('Tool call result', result ?? null);
-    await this.#run(scripts.FINISH_TOOL_CALL, [callId, 'completed', payload, this.#config.events], { toolCallId: callId, archived: true });
+    await this.#run(scripts.FINISH_TOOL_CALL, [callId, 'completed', payload, this.#config.events, cached ? '1' : ''], { toolCallId: callId, archived: true });
   }
 
   async failToolCall(callId: string, error: string | Error): Promise<void> {
     assertValidId(callId, 'tool call id');
     const message = error instanceof Error ? error.message : String(error);
     this.#fit('Tool call error', message, 'toolPayloadBytes');
-    await this.#run(scripts.FINISH_TOOL_CALL, [callId, 'failed', message, this.#config.events], { toolCallId: callId, archived: true });
+    await this.#run(scripts.FINISH_TOOL_CALL, [callId, 'failed', message, this.#config.events, ''], { toolCallId: callId, archived: true });
   }
 
   async toolCalls(): Promise<ToolCall[]> {
@@ -285,6 +288,7 @@ export class SessionHandle implements AgentSession {
       if (call.result !== undefined) tools.push(`${id}:result`, JSON.stringify(call.result));
       if (call.error !== undefined) tools.push(`${id}:error`, call.error);
       if (call.finishedAt !== undefined) tools.push(`${id}:finishedAt`, call.finishedAt);
+      if (call.cached === true) tools.push(`${id}:cached`, '1');
     }
     const observer: Array<string | number> = [];
     if (data.notes) {

@@ -6,6 +6,7 @@ import type {
   AgentMeta,
   AgentSessionInit,
   AgentSnapshot,
+  CompleteToolCallOptions,
   IdempotentWriteOptions,
   MetaPatch,
   NotesQuery,
@@ -124,8 +125,11 @@ export interface AgentSession {
    * nothing. The session keeps `maxToolCalls` calls: past it the oldest finished ones leave.
    */
   startToolCall(input: ToolCallInput, options?: IdempotentWriteOptions): Promise<ToolCall>;
-  /** pending → completed; `ToolCallStateError` if it is no longer pending, `ToolCallNotFoundError` if never started. */
-  completeToolCall(callId: string, result: unknown): Promise<void>;
+  /**
+   * pending → completed; `ToolCallStateError` if it is no longer pending, `ToolCallNotFoundError` if never started.
+   * `{ cached: true }` marks a result that came from the tool cache (the call reads back with `cached: true`).
+   */
+  completeToolCall(callId: string, result: unknown, options?: CompleteToolCallOptions): Promise<void>;
   /** pending → failed, with the error's message. */
   failToolCall(callId: string, error: string | Error): Promise<void>;
   /** The calls in the window (every pending call, the newest finished ones), oldest first. */

@@ -55,6 +55,8 @@ export type ToolRecord = {
   error?: string;
   startedAt: number;
   finishedAt?: number;
+  /** The call was answered from the tool cache. */
+  cached?: boolean;
 };
 
 /** One version of the observer's notes; every version is kept. */

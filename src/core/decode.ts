@@ -108,6 +108,7 @@ export function decodeToolCalls(reply: unknown, key: string): ToolCall[] {
     if (finishedAt !== undefined) call.finishedAt = finishedAt;
     if (attributes.has('result')) call.result = parseJson(attributes.get('result')!, key, "a tool call's result");
     if (attributes.has('error')) call.error = attributes.get('error')!;
+    if (attributes.get('cached') === '1') call.cached = true;
     calls.push(call);
   }
   return calls.sort((a, b) => a.startedAt - b.startedAt);

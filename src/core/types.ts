@@ -76,6 +76,14 @@ export interface ToolCall {
   error?: string;
   startedAt: number;
   finishedAt?: number;
+  /** True when the call was answered from the tool cache (`agent-session/tool-cache`) rather than by running the tool; absent otherwise. */
+  cached?: boolean;
+}
+
+/** Options of `completeToolCall`. */
+export interface CompleteToolCallOptions {
+  /** The result came from the tool cache, not from running the tool: the call is marked `cached: true`. */
+  cached?: boolean | undefined;
 }
 
 /**

@@ -13,6 +13,7 @@ import {
 import type {
   AgentMeta,
   AgentSnapshot,
+  CompleteToolCallOptions,
   IdempotentWriteOptions,
   MetaPatch,
   NotesQuery,
@@ -267,8 +268,8 @@ export class RequestAgent {
   }
 
   /** Finishing a call needs a started one, so this never creates an agent session. */
-  async completeToolCall(callId: string, result: unknown): Promise<void> {
-    await this.#read((session) => session.completeToolCall(callId, result), () => {
+  async completeToolCall(callId: string, result: unknown, options?: CompleteToolCallOptions): Promise<void> {
+    await this.#read((session) => session.completeToolCall(callId, result, options), () => {
       throw new ToolCallNotFoundError(callId);
     });
   }

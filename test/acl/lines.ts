@@ -16,7 +16,7 @@ export const ACL_LINES: Record<AclRole, readonly string[]> = {
     'get', 'set', 'pexpire', 'del', 'exists', 'type', 'pttl',
     'hget', 'hmget', 'hset', 'hincrby', 'hgetall', 'hdel', 'hexists',
     'rpush', 'ltrim', 'lrange', 'llen', 'lindex',
-    'zadd', 'zrange', 'zcard', 'zrem',
+    'zadd', 'zrange', 'zcard', 'zrem', 'zpopmin',
     'xadd', 'xtrim', 'xlen', 'xrange', 'xpending',
     'publish', 'spublish', 'subscribe', 'unsubscribe', 'ssubscribe', 'sunsubscribe',
   ],
@@ -38,7 +38,7 @@ export const ACL_LINES: Record<AclRole, readonly string[]> = {
 
 /** The code of each role, for the static check (paths under the repository root). */
 export const ROLE_SOURCES: Record<AclRole, readonly string[]> = {
-  app: ['src/redis', 'src/core', 'src/request', 'src/express', 'src/koa'],
+  app: ['src/redis', 'src/core', 'src/request', 'src/express', 'src/koa', 'src/tool-cache'],
   // The worker runs the store's read and its two observer writes, its own scripts, and the backlog read (worker.backlog()).
   observer: [
     'src/redis',

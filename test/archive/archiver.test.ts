@@ -186,6 +186,22 @@ describe('resume from the cold tier', () => {
     await expect(store.resume(id, { user: 'ada' })).resolves.toMatchObject({ restored: false });
   });
 
+  it('archives the cached mark of a tool call and puts it back on resume', async () => {
+    const { store, keyPrefix } = storeWithArchive();
+    const session = await store.create({ userId: 'ada' });
+    await session.startToolCall({ id: 'hit', name: 'search', args: { q: 'x' } });
+    await session.completeToolCall('hit', { found: 1 }, { cached: true });
+    await session.startToolCall({ id: 'ran', name: 'search', args: { q: 'y' } });
+    await session.completeToolCall('ran', { found: 2 });
+    await createArchiver({ redis, archive, keyPrefix }).drainAll();
+    const rows = await sql.query<{ call_id: string; cached: boolean }>(`SELECT call_id, cached FROM ${schema}.tool_calls WHERE conversation_id = $1 ORDER BY call_id`, [session.id]);
+    expect(rows.rows).toEqual([{ call_id: 'hit', cached: true }, { call_id: 'ran', cached: false }]);
+    await client.del(Object.values(sessionKeys(keyPrefix, session.id)));
+    const { session: resumed, restored } = await store.resume(session.id, { user: 'ada' });
+    expect(restored).toBe(true);
+    expect((await resumed.toolCalls()).map((call) => [call.id, call.cached])).toEqual([['hit', true], ['ran', undefined]]);
+  });
+
   it('puts back the turns the archiver had not copied yet, so no seq is reused', async () => {
     const { store, keyPrefix } = storeWithArchive({ maxTurns: 10 });
     const session = await store.create({ userId: 'ada' });

@@ -91,10 +91,22 @@ describe.skipIf(missing !== undefined).each([
         await page.setViewportSize({ width: 1200, height: 820 });
       }
 
+      // The same message again: the tool call is answered from the tool cache, and the page marks it.
+      await page.getByLabel('Message').fill(messages[0]!);
+      await page.getByLabel('Message').press('Enter');
+      await page.locator('#conversation li.tool-call[data-status="completed"]').nth(3).waitFor();
+      const calls = page.locator('#conversation li.tool-call');
+      await calls.nth(3).and(page.locator('[data-cached="true"]')).waitFor();
+      expect(await calls.nth(3).locator('.badge-cached').innerText()).toBe('cached');
+      expect(await calls.nth(0).getAttribute('data-cached')).toBe('false');
+      expect(await calls.locator('.badge-cached').count()).toBe(1);
+      const sent = [...messages, messages[0]!];
+
       // A reload shows the same conversation, read back from Redis.
       await page.reload();
-      await page.locator('#conversation li.turn-assistant').nth(2).waitFor();
-      expect(await page.locator('#conversation li.turn-user').allInnerTexts()).toEqual(messages.map((message) => `YOU\n${message}`));
+      await page.locator('#conversation li.turn-assistant').nth(3).waitFor();
+      expect(await page.locator('#conversation li.turn-user').allInnerTexts()).toEqual(sent.map((message) => `YOU\n${message}`));
+      expect(await page.locator('#conversation li.tool-call[data-cached="true"]').count()).toBe(1);
       await page.locator('#observer[data-ready="true"]').waitFor();
       await page.locator('#live[data-state="live"]').waitFor();
 

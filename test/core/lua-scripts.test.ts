@@ -8,6 +8,7 @@ import { afterAll, describe, expect, inject, it } from 'vitest';
 import { sessionKeys, stateKeys } from '../../src/core/keys.js';
 import * as coreScripts from '../../src/core/scripts.js';
 import * as observerScripts from '../../src/observer/scripts.js';
+import * as toolCacheScripts from '../../src/tool-cache/scripts.js';
 import { DEADLINE_CODE } from '../../src/redis/lua-deadline.js';
 import type { LuaScript } from '../../src/redis/script.js';
 import { clientForThisFile, uniquePrefix } from '../harness/store.js';
@@ -22,6 +23,7 @@ import { clientForThisFile, uniquePrefix } from '../harness/store.js';
 const DIRS = [
   { dir: new URL('../../src/core/lua/', import.meta.url), scripts: coreScripts },
   { dir: new URL('../../src/observer/lua/', import.meta.url), scripts: observerScripts },
+  { dir: new URL('../../src/tool-cache/lua/', import.meta.url), scripts: toolCacheScripts },
 ];
 
 const FILES = DIRS.flatMap(({ dir, scripts }) => {
@@ -58,7 +60,7 @@ function used(source: string, table: 'KEYS' | 'ARGV'): { indices: number[]; unpa
 describe('Lua script files', () => {
   it('are all found (the checks below are not vacuous)', () => {
     expect(FILES.map((file) => file.name)).toEqual(expect.arrayContaining(['appendTurn-6.lua', 'delete-10.lua', 'beginRun-3.lua']));
-    expect(FILES.length).toBe(26);
+    expect(FILES.length).toBe(32);
   });
 
   it.each(FILES.map((file) => [file.name, file] as const))('%s is a script the code runs', (_name, file) => {

@@ -4,6 +4,7 @@ import { ConfigError, connectRedis, createAgentStore, RedisStartupError } from '
 import { agentSession as expressAgentSession } from 'agent-session/express';
 import { agentSession as koaAgentSession } from 'agent-session/koa';
 import { createObserverWorker } from 'agent-session/observer';
+import { createToolCache } from 'agent-session/tool-cache';
 import { unreachedTier } from '../middleware/unreached-tier.js';
 
 /**
@@ -76,6 +77,10 @@ const observer: EntryPoint = {
   name: 'createObserverWorker',
   call: (options) => outcome(() => createObserverWorker({ redis: { client, failFastMs: 1_000 }, analyze: () => ({}), ...options } as never)),
 };
+const toolCache: EntryPoint = {
+  name: 'createToolCache',
+  call: (options) => outcome(() => createToolCache({ redis: { client, failFastMs: 1_000 }, ...options } as never)),
+};
 
 /** `options` with `value` at a dotted `path` ("limits.notesBytes"), copying the objects on the way. */
 function withOption(path: string, value: unknown, options: Options = {}): Options {
@@ -110,6 +115,8 @@ interface At {
 
 const at = (entry: EntryPoint, ...paths: string[]): At[] => paths.map((path) => ({ entry, path }));
 const everyStoreUser = [store, express, koa, observer];
+/** What takes a connection and a key prefix, and nothing else of the store's. */
+const everyRedisUser = [...everyStoreUser, toolCache];
 const theStoreAndMiddleware = [store, express, koa];
 
 interface SharedRule {
@@ -122,13 +129,13 @@ interface SharedRule {
 const SHARED: SharedRule[] = [
   {
     rule: 'failFastMs: whole ms, 1 to 2147483647',
-    where: [...at(connect, 'failFastMs'), ...everyStoreUser.flatMap((entry) => at(entry, 'redis.failFastMs'))],
+    where: [...at(connect, 'failFastMs'), ...everyRedisUser.flatMap((entry) => at(entry, 'redis.failFastMs'))],
     bad: [1500.5, 0, -1, '2s', Number.NaN, 2 ** 31],
     good: [1, 1_500],
   },
   {
     rule: 'keyPrefix: at most 64 characters, no braces or spaces',
-    where: everyStoreUser.flatMap((entry) => at(entry, 'keyPrefix')),
+    where: everyRedisUser.flatMap((entry) => at(entry, 'keyPrefix')),
     bad: ['app{1}:', 'my app:', 'x'.repeat(65), 42, null],
     good: ['', 'app:', 'x'.repeat(64)],
   },

@@ -38,6 +38,7 @@ describe('entry points load only their own packages', () => {
     { name: 'agent-session/koa', entry: 'koa/index.ts', forbidden: [...EXPRESS, 'pg'] },
     { name: 'agent-session/observer', entry: 'observer/index.ts', forbidden: [...EXPRESS, ...KOA, 'pg'] },
     { name: 'agent-session/archive', entry: 'archive/index.ts', forbidden: [...EXPRESS, ...KOA] },
+    { name: 'agent-session/tool-cache', entry: 'tool-cache/index.ts', forbidden: [...EXPRESS, ...KOA, 'pg'] },
   ].map((row) => ({ ...row, list: row.forbidden.join(', ') })))('$name loads none of: $list', async ({ entry, forbidden }) => {
     const result = await importWithout(entry, forbidden);
     expect(result.ok, result.output).toBe(true);

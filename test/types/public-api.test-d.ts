@@ -36,6 +36,7 @@ import {
 } from 'agent-session/express';
 import { agentEvents as koaAgentEvents, agentSession as koaAgentSession } from 'agent-session/koa';
 import { createObserverWorker, handleObserverNotesTool, type ObserverWorker } from 'agent-session/observer';
+import { createToolCache, lexicalEmbedder, type ToolCache, type ToolCacheResult, type ToolCacheStats } from 'agent-session/tool-cache';
 
 declare const redis: RedisConnection;
 
@@ -187,3 +188,20 @@ expectTypeOf(store.observerBacklog({ kind: 'safety' })).resolves.toEqualTypeOf<{
 createAgentStore({ redis, observerQueue: { maxLength: 10_000, maxAgeMs: 600_000 } });
 createObserverWorker({ redis, analyze: () => ({}), observerQueue: { maxAgeMs: 600_000 } });
 agentSession({ redis, secret: 'x'.repeat(32), maxUserIdBytes: 512, maxSessionBytes: 128 * 1024, observerQueue: { maxLength: 1_000 } });
+
+// --- tool cache ------------------------------------------------------------------
+
+const toolCache = createToolCache({ redis });
+expectTypeOf(toolCache).toEqualTypeOf<ToolCache>();
+toolCache.register({ name: 'web_search', scope: 'global', ttlMs: 600_000, similarity: { argument: 'query', embed: lexicalEmbedder(), threshold: 0.85 } });
+// @ts-expect-error the scope is required: there is no default that could share a private result
+toolCache.register({ name: 'my_orders', ttlMs: 60_000 });
+// @ts-expect-error a scope is one of 'global' | 'user' | 'session'
+toolCache.register({ name: 'my_orders', scope: 'everyone', ttlMs: 60_000 });
+expectTypeOf(toolCache.call('web_search', { query: 'x' }, async () => ({ hits: 1 }))).resolves.toEqualTypeOf<ToolCacheResult<{ hits: number }>>();
+expectTypeOf(toolCache.stats()).resolves.toEqualTypeOf<ToolCacheStats>();
+// A session handle records the call (and req.agent does too).
+void toolCache.call('web_search', { query: 'x' }, () => 1, { record: { session: agent, callId: 'call_1' } });
+void toolCache.call('web_search', { query: 'x' }, () => 1, { record: { session: store.session('id', { user: 'u1' }), callId: 'call_1' } });
+// @ts-expect-error the RedisToolCache class is not exported
+void (null as unknown as typeof import('agent-session/tool-cache')).RedisToolCache;

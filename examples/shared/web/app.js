@@ -263,7 +263,7 @@ function fillTurn(el, turn) {
 }
 
 function fillCall(el, call) {
-  const signature = `${call.status}:${call.id}`;
+  const signature = `${call.status}:${call.id}:${call.cached === true}`;
   if (el.dataset.signature === signature) return;
   el.dataset.signature = signature;
   el.className = 'tool-call';
@@ -278,7 +278,17 @@ function fillCall(el, call) {
   detail.className = 'detail';
   const shown = call.status === 'completed' ? `→ ${short(call.result)}` : call.status === 'failed' ? `✗ ${call.error ?? ''}` : `args ${short(call.args)}`;
   detail.textContent = shown;
-  el.replaceChildren(document.createTextNode('Tool call '), name, badge, detail);
+  el.dataset.cached = String(call.cached === true);
+  const parts = [document.createTextNode('Tool call '), name, badge];
+  if (call.cached === true) {
+    // Answered from the tool cache (agent-session/tool-cache): the tool did not run for this call.
+    const cached = document.createElement('span');
+    cached.className = 'badge badge-cached';
+    cached.title = 'answered from the tool cache: the tool did not run';
+    cached.textContent = 'cached';
+    parts.push(cached);
+  }
+  el.replaceChildren(...parts, detail);
 }
 
 function short(value) {

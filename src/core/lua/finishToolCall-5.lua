@@ -4,7 +4,7 @@
 
   KEYS[1] meta hash      lastActive; the user binding
   KEYS[2] turns list     TTL only
-  KEYS[3] tools hash     <id>:status, <id>:result or <id>:error, <id>:finishedAt
+  KEYS[3] tools hash     <id>:status, <id>:result or <id>:error, <id>:finishedAt, <id>:cached
   KEYS[4] observer hash  TTL only
   KEYS[5] archive backlog  the finished call, when archiving (see includes/archive)
 
@@ -18,6 +18,8 @@
   ARGV[6] 'completed': the result as JSON; 'failed': the error message
   ARGV[7] events: '' for none, 'PUBLISH' or 'SPUBLISH' (Cluster): how the
           change is announced on '<prefix>{<id>}:events' (see includes/events)
+  ARGV[8] '1' when a completed call was answered from the tool cache
+          (agent-session/tool-cache): '<id>:cached' = '1' marks it; '' otherwise
 
   Returns finishedAt (ms, Redis clock).
   Errors: CORRUPT <key> (see includes/check-keys; CORRUPT <KEYS[3]> also when
@@ -55,6 +57,7 @@ local now = now_ms()
 local field = 'result'
 if ARGV[5] == 'failed' then field = 'error' end
 redis.call('HSET', KEYS[3], id .. ':status', ARGV[5], id .. ':' .. field, ARGV[6], id .. ':finishedAt', now)
+if ARGV[8] == '1' and ARGV[5] == 'completed' then redis.call('HSET', KEYS[3], id .. ':cached', '1') end
 redis.call('HSET', KEYS[1], 'lastActive', now)
 archive_push(KEYS[5], archive_tool_entry(id))
 refresh()

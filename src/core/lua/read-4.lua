@@ -77,7 +77,7 @@ if ARGV[6] == '1' then tools = redis.call('HGETALL', KEYS[3]) end
 if string.sub(ARGV[6], 1, 1) == '=' then
   -- One call: only its own fields (HMGET), not the whole window.
   local call_id = string.sub(ARGV[6], 2)
-  local names = { 'name', 'status', 'args', 'result', 'error', 'startedAt', 'finishedAt' }
+  local names = { 'name', 'status', 'args', 'result', 'error', 'startedAt', 'finishedAt', 'cached' }
   local fields = {}
   for i, name in ipairs(names) do fields[i] = call_id .. ':' .. name end
   local values = redis.call('HMGET', KEYS[3], unpack(fields))

@@ -104,7 +104,7 @@ if excess > 0 then
     if excess <= 0 then break end
     if redis.call('HGET', KEYS[3], old .. ':status') ~= 'pending' then
       redis.call('HDEL', KEYS[3], old .. ':name', old .. ':status', old .. ':args', old .. ':result', old .. ':error',
-        old .. ':startedAt', old .. ':finishedAt')
+        old .. ':startedAt', old .. ':finishedAt', old .. ':cached')
       redis.call('ZREM', KEYS[7], old)
       excess = excess - 1
     end

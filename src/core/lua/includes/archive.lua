@@ -14,7 +14,7 @@
 
   Entries, one character of kind then the payload:
     't' .. the turn as stored in the turns list (JSON with seq and ts)
-    'c' .. a tool call as JSON { id, name, status, args, result?, error?, startedAt, finishedAt? }
+    'c' .. a tool call as JSON { id, name, status, args, result?, error?, startedAt, finishedAt?, cached? }
     'n' .. a version of the observer notes as JSON { coversThroughSeq, writtenAt, notes }
     'm'    the metadata changed (the archiver reads the meta hash when it drains)
 
@@ -48,11 +48,12 @@ end
 
 -- A tool call's fields (KEYS[3], "<id>:<attribute>") as one backlog entry.
 local function archive_tool_entry(id)
-  local f = redis.call('HMGET', KEYS[3], id .. ':name', id .. ':status', id .. ':args', id .. ':result', id .. ':error', id .. ':startedAt', id .. ':finishedAt')
+  local f = redis.call('HMGET', KEYS[3], id .. ':name', id .. ':status', id .. ':args', id .. ':result', id .. ':error', id .. ':startedAt', id .. ':finishedAt', id .. ':cached')
   local json = '{"id":' .. cjson.encode(id) .. ',"name":' .. cjson.encode(f[1] or '') .. ',"status":' .. cjson.encode(f[2] or 'pending')
     .. ',"args":' .. (f[3] or 'null') .. ',"startedAt":' .. (f[6] or '0')
   if f[4] then json = json .. ',"result":' .. f[4] end
   if f[5] then json = json .. ',"error":' .. cjson.encode(f[5]) end
   if f[7] then json = json .. ',"finishedAt":' .. f[7] end
+  if f[8] == '1' then json = json .. ',"cached":true' end
   return 'c' .. json .. '}'
 end
