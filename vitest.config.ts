@@ -11,6 +11,7 @@ export default defineConfig({
       { find: /^agent-session\/koa$/, replacement: src('koa/index.ts') },
       { find: /^agent-session\/observer$/, replacement: src('observer/index.ts') },
       { find: /^agent-session\/archive$/, replacement: src('archive/index.ts') },
+      { find: /^agent-session\/metrics$/, replacement: src('metrics/index.ts') },
       { find: /^agent-session$/, replacement: src('index.ts') },
     ],
   },

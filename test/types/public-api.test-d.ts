@@ -187,3 +187,14 @@ expectTypeOf(store.observerBacklog({ kind: 'safety' })).resolves.toEqualTypeOf<{
 createAgentStore({ redis, observerQueue: { maxLength: 10_000, maxAgeMs: 600_000 } });
 createObserverWorker({ redis, analyze: () => ({}), observerQueue: { maxAgeMs: 600_000 } });
 agentSession({ redis, secret: 'x'.repeat(32), maxUserIdBytes: 512, maxSessionBytes: 128 * 1024, observerQueue: { maxLength: 1_000 } });
+
+// --- metrics (agent-session/metrics) -------------------------------------------------
+
+import { Registry } from 'prom-client';
+import { agentMetrics, type AgentMetrics } from 'agent-session/metrics';
+expectTypeOf(agentMetrics({ redis, store, register: new Registry() })).toEqualTypeOf<AgentMetrics>();
+agentMetrics({ redis, observer: worker, sampleEveryMs: 5_000 }).close();
+// @ts-expect-error the connection is required
+agentMetrics({ store });
+// @ts-expect-error sampleEveryMs is a number of milliseconds
+agentMetrics({ redis, sampleEveryMs: '10s' });
