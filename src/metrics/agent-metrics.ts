@@ -1,5 +1,6 @@
 import { Counter, Gauge, Histogram, register as globalRegister, type Registry } from 'prom-client';
-import type { AgentStore } from '../core/api.js';
+import { resolveKeyPrefix } from '../core/config.js';
+import { readObserverBacklog, type ObserverBacklog } from '../core/observer-backlog.js';
 import { toAgentSessionError } from '../core/script-errors.js';
 import {
   AgentSessionError,
@@ -12,6 +13,7 @@ import {
 } from '../errors.js';
 import { addInstrumentation, type ClosingResponse, type InstrumentationSink } from '../instrumentation.js';
 import { knownKeys, optionalFunction, optionsObject, wholeMs } from '../options.js';
+import type { RedisCommandClient } from '../redis/client.js';
 import type { NodeRedisClient } from '../redis/types.js';
 import { RedisInfoSampler, type RedisFigures } from './redis-info.js';
 
@@ -28,16 +30,16 @@ export interface MetricsArchiver {
 
 export interface AgentMetricsOptions {
   /** The process's connection (`connectRedis()`): its state, and the Redis server figures read through it. */
-  redis: { readonly client: NodeRedisClient; readonly failFastMs: number };
+  redis: { readonly client: NodeRedisClient & RedisCommandClient; readonly failFastMs: number };
   /** The prom-client registry to register on. Default: prom-client's global `register`. */
   register?: Registry | undefined;
+  /** The app's `keyPrefix`, where the observer queues are. Default "agent:". */
+  keyPrefix?: string | undefined;
   /**
-   * The app's store, in an app process: adds the request metrics, the notes
-   * lag, restores from the cold tier, and the length of the observer queues
-   * of `observerKinds`.
+   * Observer kinds whose queue length, pending jobs and oldest age to
+   * report. Default ["default"] (and the kind of `observer`); [] reports
+   * none (an archiver's Redis user may not read the queues).
    */
-  store?: AgentStore | undefined;
-  /** Observer kinds whose queue the store reports (with `store`). Default ["default"]. */
   observerKinds?: string[] | undefined;
   /** The observer worker, in a worker process: adds its runs and its queue. */
   observer?: MetricsObserverWorker | undefined;
@@ -60,7 +62,7 @@ export interface AgentMetrics {
   close(): void;
 }
 
-const OPTIONS = ['redis', 'register', 'store', 'observerKinds', 'observer', 'archiver', 'sampleEveryMs', 'logger'];
+const OPTIONS = ['redis', 'register', 'keyPrefix', 'observerKinds', 'observer', 'archiver', 'sampleEveryMs', 'logger'];
 const DEFAULT_SAMPLE_EVERY_MS = 10_000;
 
 /** Latency buckets (seconds) of a Redis round trip: sub-millisecond on loopback up to the fail-fast bound. */
@@ -84,21 +86,21 @@ const samplers = new WeakMap<object, RedisInfoSampler>();
  * user ids, so the number of series does not grow with traffic.
  */
 export function agentMetrics(options: AgentMetricsOptions): AgentMetrics {
-  optionsObject(options, 'agentMetrics() needs an options object: agentMetrics({ redis, store }).');
+  optionsObject(options, 'agentMetrics() needs an options object: agentMetrics({ redis }).');
   knownKeys(options, OPTIONS, { what: 'agentMetrics()' });
-  const { redis, store, observer, archiver } = options;
+  const { redis, observer, archiver } = options;
   if (!redis || typeof redis.client?.isOpen !== 'boolean') {
     throw new ConfigError('`redis` must be the connection from connectRedis(), e.g. agentMetrics({ redis: await connectRedis({ url }) }).');
   }
   const registry = options.register ?? globalRegister;
   if (typeof registry?.registerMetric !== 'function') throw new ConfigError('`register` must be a prom-client Registry, e.g. new Registry() or prom-client\'s `register`.');
-  if (store !== undefined && typeof store?.observerBacklog !== 'function') throw new ConfigError('`store` must be the store from createAgentStore().');
   if (observer !== undefined && typeof observer?.backlog !== 'function') throw new ConfigError('`observer` must be the worker from createObserverWorker().');
   if (archiver !== undefined && typeof archiver?.backlog !== 'function') throw new ConfigError('`archiver` must be the archiver from createArchiver().');
   const kinds = options.observerKinds ?? ['default'];
   if (!Array.isArray(kinds) || kinds.some((kind) => typeof kind !== 'string' || kind.length === 0)) {
     throw new ConfigError('`observerKinds` must be an array of observer kinds, e.g. ["default"].');
   }
+  const keyPrefix = resolveKeyPrefix(options.keyPrefix);
   const sampleEveryMs = wholeMs('sampleEveryMs', options.sampleEveryMs, DEFAULT_SAMPLE_EVERY_MS, { min: 0 });
   const logger = optionalFunction<(message: string) => void>('logger', options.logger, 'a function that receives a warning line') ?? ((line) => console.warn(line));
   if (registry.getSingleMetric('agent_session_operation_duration_seconds')) {
@@ -175,9 +177,8 @@ export function agentMetrics(options: AgentMetricsOptions): AgentMetrics {
     restored: () => undefined,
   };
 
-  // --- the app: requests, notes, restores ----------------------------------
-  const queues = new Map<string, () => Promise<{ length: number; pending: number; oldestAgeMs: number | null }>>();
-  if (store) {
+  // --- the request path: requests, notes, restores (zero in a worker process) --
+  {
     const requests = add(
       new Counter({
         name: 'agent_session_requests_total',
@@ -187,7 +188,7 @@ export function agentMetrics(options: AgentMetricsOptions): AgentMetrics {
       }),
     );
     const served = requests.labels('served');
-    for (const outcome of ['store_unavailable', 'user_mismatch', 'input_refused', 'archive_unavailable', 'archive_backlog_full']) requests.inc({ outcome }, 0);
+    for (const outcome of ['served', 'store_unavailable', 'user_mismatch', 'input_refused', 'archive_unavailable', 'archive_backlog_full']) requests.inc({ outcome }, 0);
     const refused = new WeakSet<ClosingResponse>();
     sink.requestStarted = (response) => {
       response.once('close', () => {
@@ -217,8 +218,9 @@ export function agentMetrics(options: AgentMetricsOptions): AgentMetrics {
       }),
     );
     sink.restored = (seconds) => restoreSeconds.observe(seconds);
-    for (const kind of kinds) queues.set(kind, () => store.observerBacklog({ kind }));
   }
+  const queues = new Map<string, () => Promise<ObserverBacklog>>();
+  for (const kind of kinds) queues.set(kind, () => readObserverBacklog(redis.client, keyPrefix, kind, redis.failFastMs));
 
   // --- the observer worker ---------------------------------------------------
   if (observer) {

@@ -192,9 +192,9 @@ agentSession({ redis, secret: 'x'.repeat(32), maxUserIdBytes: 512, maxSessionByt
 
 import { Registry } from 'prom-client';
 import { agentMetrics, type AgentMetrics } from 'agent-session/metrics';
-expectTypeOf(agentMetrics({ redis, store, register: new Registry() })).toEqualTypeOf<AgentMetrics>();
+expectTypeOf(agentMetrics({ redis, register: new Registry() })).toEqualTypeOf<AgentMetrics>();
 agentMetrics({ redis, observer: worker, sampleEveryMs: 5_000 }).close();
 // @ts-expect-error the connection is required
-agentMetrics({ store });
+agentMetrics({ register: new Registry() });
 // @ts-expect-error sampleEveryMs is a number of milliseconds
 agentMetrics({ redis, sampleEveryMs: '10s' });
