@@ -9,7 +9,6 @@ import {
   ConfigError,
   SessionUserMismatchError,
   StoreUnavailableError,
-  type RedisPermissionError,
 } from '../errors.js';
 import { addInstrumentation, type ClosingResponse, type InstrumentationSink } from '../instrumentation.js';
 import { knownKeys, optionalFunction, optionsObject, wholeMs } from '../options.js';
@@ -109,8 +108,8 @@ export function agentMetrics(options: AgentMetricsOptions): AgentMetrics {
 
   const sampler =
     samplers.get(redis.client) ??
-    new RedisInfoSampler(redis.client, redis.failFastMs, sampleEveryMs, (error: RedisPermissionError) =>
-      logger(`[agent-session metrics] the Redis user may not run INFO (${error.message}); the agent_session_redis_* server figures are left out. Grant it with ACL SETUSER <user> +info.`),
+    new RedisInfoSampler(redis.client, redis.failFastMs, sampleEveryMs, () =>
+      logger('[agent-session metrics] the Redis user may not run INFO: the agent_session_redis_* server figures are left out. Grant it with ACL SETUSER <user> +info.'),
     );
   samplers.set(redis.client, sampler);
 
