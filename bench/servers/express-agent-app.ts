@@ -3,6 +3,7 @@ import { connectRedis } from 'agent-session';
 import { serve, settings } from './boot.js';
 import { expressApp, expressSessionAccess } from './express-app.js';
 import { agentHandlers } from './handlers.js';
+import { metricsIfAsked } from './metrics.js';
 
 /**
  * Servers 3 and 3a: Express + agent-session, without and with the cold
@@ -13,6 +14,7 @@ import { agentHandlers } from './handlers.js';
 export async function serveExpressAgent(archive?: ExpressAgentSessionOptions['archive'], closeArchive: () => Promise<void> = async () => {}): Promise<void> {
   const { redisUrl, secret, window } = settings();
   const redis = await connectRedis({ url: redisUrl });
+  await metricsIfAsked(redis);
   const middleware = agentSession({
     redis,
     secret,
