@@ -274,6 +274,15 @@ describe('the Redis server figures', () => {
     }
   });
 
+  it('with a replica attached, the replication offset lag is reported (0 once it has caught up)', async () => {
+    const replica = await startRedisServer({ args: ['--replicaof', '127.0.0.1', String(server.port)] });
+    opened.push({ close: () => replica.dispose() });
+    const { registry } = metricsOn();
+    await eventually('the replica to be listed', async () => (await scrape(registry)).has('agent_session_redis_replica_lag_bytes'), 20_000);
+    await createAgentStore({ redis, keyPrefix: uniquePrefix() }).create();
+    await eventually('the replica to catch up', async () => (await scrape(registry)).get('agent_session_redis_replica_lag_bytes') === 0, 20_000);
+  });
+
   it('a Redis user without +info: one warning naming the fix, the figures absent, everything else reported', async () => {
     const admin = createClient({ url: server.url });
     await admin.connect();
