@@ -12,6 +12,7 @@ export default defineConfig({
       { find: /^agent-session\/observer$/, replacement: src('observer/index.ts') },
       { find: /^agent-session\/archive$/, replacement: src('archive/index.ts') },
       { find: /^agent-session\/tool-cache$/, replacement: src('tool-cache/index.ts') },
+      { find: /^agent-session\/metrics$/, replacement: src('metrics/index.ts') },
       { find: /^agent-session$/, replacement: src('index.ts') },
     ],
   },

@@ -8,7 +8,8 @@
  *   DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres npm run archiver   # this worker, in another
  *
  * REDIS_URL (default redis://127.0.0.1:6379) and KEY_PREFIX (default
- * "agent:") must match the server's. Start as many of these as you like, on
+ * "agent:") must match the server's; METRICS_PORT (default 9465, "off")
+ * serves its Prometheus metrics. Start as many of these as you like, on
  * any machine: they share the work, and no session is archived twice or out
  * of order. While none runs, the servers go on, and each conversation's
  * backlog waits in Redis (bounded: past `archive.maxBacklog` changes, that
@@ -17,6 +18,7 @@
 import { connectRedis } from 'agent-session';
 import { createArchiver } from 'agent-session/archive';
 import { openArchive } from './shared/archive.js';
+import { serveMetrics, startMetrics } from './shared/metrics.js';
 
 const databaseUrl = process.env.DATABASE_URL;
 if (!databaseUrl) {
@@ -38,6 +40,10 @@ const archive = await openArchive(databaseUrl).catch(async (error: Error) => {
 const archiver = createArchiver({ redis, archive, keyPrefix: process.env.KEY_PREFIX ?? 'agent:' });
 await archiver.start();
 console.log('archiver: copying conversations from Redis into PostgreSQL; Ctrl-C to stop');
+// Prometheus metrics (README "Metrics"): what it archived, its errors, the backlog, Redis; GET /metrics on
+// METRICS_PORT (default 9465, "off": none). No observer queues: the archiver's Redis user does not read them.
+startMetrics({ redis, archiver, observerKinds: [] });
+serveMetrics('archiver', 9465);
 
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => {

@@ -7,6 +7,7 @@
  *   curl -c jar -b jar -X POST localhost:3000/login -H 'content-type: application/json' -d '{"userId":"ada"}'
  *   curl -c jar -b jar -X POST localhost:3000/chat  -H 'content-type: application/json' -d '{"message":"hello there"}'
  *   curl -c jar -b jar localhost:3000/state
+ *   curl localhost:3000/metrics        # Prometheus metrics (README "Metrics")
  *
  * With OPENAI_API_KEY set (and optionally OPENAI_MODEL, OPENAI_BASE_URL),
  * /chat asks a real model, offering it the observer's notes as a tool.
@@ -26,6 +27,7 @@ import { chat, clientMessageId, conversationState, endConversation, leaveOtherUs
 import { errorAnswer, logLine } from './shared/errors.js';
 import { modelChatFromEnvironment } from './shared/model-agent.js';
 import { BODY_LIMIT_BYTES, checkMessage, validUserId } from './shared/requests.js';
+import { metricsAnswer, startMetrics } from './shared/metrics.js';
 import { serve } from './shared/serve.js';
 import { webPage } from './shared/web.js';
 
@@ -66,6 +68,12 @@ app.use((req, res, next) => {
 app.get('/healthz', async (_req, res) => {
   const health = await redis.health();
   res.status(health.state === 'ready' ? 200 : 503).json({ redis: health.state, latencyMs: health.latencyMs });
+});
+// Prometheus metrics of agent-session (README "Metrics"): requests by outcome, operation latency, the observer queue, Redis.
+startMetrics({ redis });
+app.get('/metrics', async (_req, res) => {
+  const { contentType, body } = await metricsAnswer();
+  res.set('content-type', contentType).send(body);
 });
 
 app.use(

@@ -18,6 +18,7 @@ import { coldTierFromEnvironment, listConversations, readHistory, resumeConversa
 import { chat, clientMessageId, conversationState, endConversation, leaveOtherUsersConversation, scriptedToolCache, startConversation } from './shared/scripted-agent.js';
 import { errorAnswer, logLine } from './shared/errors.js';
 import { checkMessage, readJsonBody, validUserId } from './shared/requests.js';
+import { metricsAnswer, startMetrics } from './shared/metrics.js';
 import { serve } from './shared/serve.js';
 import { webPage } from './shared/web.js';
 
@@ -68,6 +69,14 @@ app.use(async (ctx, next) => {
   const health = await redis.health();
   ctx.status = health.state === 'ready' ? 200 : 503;
   ctx.body = { redis: health.state, latencyMs: health.latencyMs };
+});
+// Prometheus metrics of agent-session (README "Metrics"): requests by outcome, operation latency, the observer queue, Redis.
+startMetrics({ redis });
+app.use(async (ctx, next) => {
+  if (ctx.path !== '/metrics' || ctx.method !== 'GET') return next();
+  const { contentType, body } = await metricsAnswer();
+  ctx.type = contentType;
+  ctx.body = body;
 });
 
 app.use(

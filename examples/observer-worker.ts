@@ -3,7 +3,7 @@
  * requests `POST /chat` makes, and writes notes that `GET /state` shows.
  *
  *   npm run demo        # the server, in one terminal
- *   npm run observer    # this worker, in another (REDIS_URL, KEY_PREFIX, CONCURRENCY)
+ *   npm run observer    # this worker, in another (REDIS_URL, KEY_PREFIX, CONCURRENCY, METRICS_PORT)
  *
  * The analysis is deterministic and rule-based so that the demo needs no
  * model: intent, open questions, follow-up suggestions and a short summary
@@ -14,6 +14,7 @@
  */
 import { connectRedis, type Turn } from 'agent-session';
 import { createObserverWorker, type AnalyzeInput, type ObserverEvent } from 'agent-session/observer';
+import { serveMetrics, startMetrics } from './shared/metrics.js';
 
 export interface DemoNotes {
   /** What the user is after, judged from their latest message that says. */
@@ -112,6 +113,9 @@ const worker = createObserverWorker<DemoNotes>({
 
 await worker.start();
 console.log(`observer: serving kind "${worker.kind}" as ${worker.consumerName}; Ctrl-C to stop`);
+// Prometheus metrics (README "Metrics"): its runs, the queue, Redis; GET /metrics on METRICS_PORT (default 9464, "off": none).
+startMetrics({ redis, observer: worker, keyPrefix: process.env.KEY_PREFIX ?? 'agent:' });
+serveMetrics('observer', 9464);
 
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => {

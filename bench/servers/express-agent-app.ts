@@ -3,6 +3,7 @@ import { connectRedis } from 'agent-session';
 import { serve, settings } from './boot.js';
 import { expressApp, expressSessionAccess } from './express-app.js';
 import { agentHandlers } from './handlers.js';
+import { metricsIfAsked } from './metrics.js';
 
 /**
  * Servers 3, 3a and 3q: Express + agent-session, as it is, with the cold
@@ -16,6 +17,7 @@ export type ServerVariant = Pick<ExpressAgentSessionOptions, 'archive' | 'events
 export async function serveExpressAgent(variant: ServerVariant = {}, closeArchive: () => Promise<void> = async () => {}): Promise<void> {
   const { redisUrl, secret, window } = settings();
   const redis = await connectRedis({ url: redisUrl });
+  await metricsIfAsked(redis);
   const middleware = agentSession({
     redis,
     secret,

@@ -4,9 +4,11 @@ import { connectRedis } from 'agent-session';
 import { serve, settings } from './boot.js';
 import { agentHandlers } from './handlers.js';
 import { koaApp, koaSessionAccess } from './koa-app.js';
+import { metricsIfAsked } from './metrics.js';
 
 const { redisUrl, secret, window } = settings();
 const redis = await connectRedis({ url: redisUrl });
+await metricsIfAsked(redis);
 const middleware = (app: Parameters<typeof agentSession>[0]) => [
   agentSession(app, {
     redis,

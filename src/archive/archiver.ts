@@ -5,6 +5,8 @@ import { checkRedisOption, resolveKeyPrefix, STORE_DEFAULTS, type StoreRedis } f
 import { archiveIndexKey, sessionKeys } from '../core/keys.js';
 import { toAgentSessionError } from '../core/script-errors.js';
 import { ConfigError, CorruptStateError, InvalidInputError } from '../errors.js';
+import { instrumentation } from '../instrumentation.js';
+import { failFast } from '../redis/fail-fast.js';
 import { knownKeys, optionalFunction, optionsObject, wholeMs, wholeNumber } from '../options.js';
 import { reconnectDelay } from '../redis/backoff.js';
 import { resolveFailFastMs } from '../redis/options.js';
@@ -49,6 +51,26 @@ export type ArchiverEvent =
   | { type: 'retention'; removed: number }
   /** PostgreSQL or Redis failed; the archiver backs off and retries. Nothing is lost: the entries stay in the backlog. */
   | { type: 'error'; sessionId?: string; message: string; retryInMs: number };
+
+/** What `archiver.backlog()` reports. */
+export interface ArchiveBacklog {
+  /** Sessions in the archiver's index: announced with changes that may not be copied yet. */
+  sessions: number;
+  /** Changes (turns, tool-call states, notes) waiting in those sessions' backlogs. */
+  entries: number;
+  /** True when there were more than 1,000 sessions and `entries` counts only the oldest 1,000's. */
+  sampled: boolean;
+}
+
+/** The most session backlogs `backlog()` reads the length of. */
+const BACKLOG_SAMPLE = 1_000;
+
+/** The node-redis commands `backlog()` sends (on every topology: each key goes to its own node). */
+interface BacklogClient {
+  zCard(key: string): Promise<number>;
+  zRange(key: string, start: number, stop: number): Promise<unknown[]>;
+  lLen(key: string): Promise<number>;
+}
 
 export interface ArchiverStats {
   /** Records copied into the archive since start. */
@@ -118,6 +140,7 @@ export class Archiver {
         : { idleMs: retainIdleMs, everyMs: wholeMs('retentionEveryMs', options.retentionEveryMs, Math.min(3_600_000, Math.max(1_000, Math.floor(retainIdleMs / 10)))) };
     const logger = optionalFunction<(event: ArchiverEvent) => void>('logger', options.logger, 'a function that receives archiver events');
     this.#log = (event) => {
+      if (event.type === 'error') instrumentation?.archiveError();
       try {
         (logger ?? defaultLogger)(event);
       } catch {
@@ -128,6 +151,22 @@ export class Archiver {
 
   get stats(): Readonly<ArchiverStats> {
     return { ...this.#stats };
+  }
+
+  /**
+   * How far behind the archive is, for monitoring: the sessions announced
+   * with changes not yet copied (ZCARD of the index), and those changes
+   * (LLEN of the backlog of each of the oldest `BACKLOG_SAMPLE` of them;
+   * past that many sessions, `entries` counts only theirs and `sampled`
+   * says so). Read-only; several round trips, bounded by `failFastMs`.
+   */
+  async backlog(): Promise<ArchiveBacklog> {
+    const client = this.#redis.client as unknown as BacklogClient;
+    return failFast(async () => {
+      const [sessions, ids] = await Promise.all([client.zCard(this.#indexKey), client.zRange(this.#indexKey, 0, BACKLOG_SAMPLE - 1)]);
+      const lengths = await Promise.all(ids.map((id) => client.lLen(sessionKeys(this.#prefix, String(id)).archive)));
+      return { sessions: Number(sessions), entries: lengths.reduce((sum, length) => sum + Number(length), 0), sampled: Number(sessions) > ids.length };
+    }, this.#failFastMs);
   }
 
   /** Starts archiving in the background. */
@@ -238,6 +277,7 @@ export class Archiver {
         copied = true;
         this.#stats.archivedRecords += records.length;
         this.#stats.batches += 1;
+        instrumentation?.archived(records);
         this.#log({ type: 'archived', sessionId, records: records.length, remaining });
       }
       return copied;

@@ -19,4 +19,4 @@ export type {
 } from '../core/cold-tier.js';
 export { ArchiveQueryError, ArchiveUnavailableError } from '../errors.js';
 export { createArchiver } from './archiver.js';
-export type { Archiver, ArchiverEvent, ArchiverOptions, ArchiverStats } from './archiver.js';
+export type { ArchiveBacklog, Archiver, ArchiverEvent, ArchiverOptions, ArchiverStats } from './archiver.js';

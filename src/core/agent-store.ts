@@ -5,6 +5,7 @@ import { resolveStoreConfig, type AgentStoreOptions, type StoreConfig } from './
 import { assertValidId, generateId } from './ids.js';
 import { DEFAULT_OBSERVER_KIND } from './keys.js';
 import { readObserverBacklog, type ObserverBacklog } from './observer-backlog.js';
+import { instrumentation } from '../instrumentation.js';
 import { ConfigError, InvalidInputError, SessionNotFoundError, SessionUserMismatchError } from '../errors.js';
 import { toTurn, type ColdTier, type ConversationList, type ConversationPage, type HistoryQuery } from './cold-tier.js';
 import type { AgentSessionInit, Turn } from './types.js';
@@ -49,12 +50,15 @@ export class SessionStore implements AgentStore {
     // Still in Redis: TOUCH checks the binding and keeps it alive in one round trip.
     if (await session.touch()) return { session, restored: false };
     const tier = this.#tier('resume()');
+    const startedAt = performance.now();
     const archived = await tier.owner(id);
     if (archived === null) throw new SessionNotFoundError(id);
     if (!session.mayActFor(archived.userId)) throw new SessionUserMismatchError(id);
     const data = await tier.loadForRestore(id, this.#config.maxTurns);
     if (data === null) throw new SessionNotFoundError(id);
-    return { session, restored: (await session.restore(data)) === 'restored' };
+    const restored = (await session.restore(data)) === 'restored';
+    if (restored) instrumentation?.restored((performance.now() - startedAt) / 1000);
+    return { session, restored };
   }
 
   async history(id: string, caller: Caller, query: HistoryQuery = {}): Promise<Turn[]> {

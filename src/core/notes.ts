@@ -1,3 +1,4 @@
+import { instrumentation } from '../instrumentation.js';
 import type { NotesQuery, NotesResult, ObserverError } from './types.js';
 
 /** The observer hash as stored, already decoded. */
@@ -26,6 +27,7 @@ export function evaluateNotes<T>(
   }
   const ageMs = Math.max(0, serverNowMs - stored.writtenAt);
   const lagTurns = Math.max(0, turnCount - stored.coversThroughSeq);
+  instrumentation?.notesRead(lagTurns);
   const stale =
     (query.maxAgeMs !== undefined && ageMs > query.maxAgeMs) ||
     (query.maxLagTurns !== undefined && lagTurns > query.maxLagTurns);

@@ -1,6 +1,7 @@
 import express, { type ErrorRequestHandler, type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import session from 'express-session';
 import { AgentPayloadTooLargeError, ConfigError } from '../errors.js';
+import { instrumentation } from '../instrumentation.js';
 import { optionalFunction } from '../options.js';
 import type { SessionData } from '../request/agent-link.js';
 import { httpErrorResponse, isAgentSessionHttpError, type AgentSessionHttpError } from '../request/http-errors.js';
@@ -56,9 +57,13 @@ export function agentSession(options: ExpressAgentSessionOptions): RequestHandle
     name: '`secret`',
     example: 'agentSession({ redis, secret: process.env.SESSION_SECRET })',
   });
-  const answer =
+  const answerWith =
     optionalFunction<ErrorAnswer>('onError', options.onError, 'a function (error, req, res, next) that answers the request') ??
     defaultAnswer(config.retryAfterSeconds);
+  const answer: ErrorAnswer = (error, req, res, next) => {
+    instrumentation?.requestRefused(error, res);
+    answerWith(error, req, res, next);
+  };
   const { cookie } = config;
   const loadSession = session({
     store: new AgentCookieStore({
@@ -96,6 +101,7 @@ export function agentSession(options: ExpressAgentSessionOptions): RequestHandle
     // express-session leaves a req.session it finds alone, so ours would silently not load: refuse instead.
     if (req.session !== undefined) return next(loadedBy ? new ConfigError(MOUNTED_TWICE) : new ConfigError(FOREIGN_SESSION));
     (req as WithLoader)[LOADED_BY] = agentSessionMiddleware;
+    instrumentation?.requestStarted(res);
     (req as WithAnswer)[ANSWER] = answer;
     let routed = false;
     // The size guard answered 413; express-session's save then fails on the same size, which is no news.

@@ -2,6 +2,7 @@ import type Koa from 'koa';
 import type { Context, Middleware } from 'koa';
 import createSession, { type CreateSessionOptions } from 'koa-session';
 import { ConfigError } from '../errors.js';
+import { instrumentation } from '../instrumentation.js';
 import { optionalFunction } from '../options.js';
 import type { SessionData } from '../request/agent-link.js';
 import { httpErrorResponse, isAgentSessionHttpError, type AgentSessionHttpError } from '../request/http-errors.js';
@@ -83,6 +84,7 @@ export function agentSession(app: Koa, options: KoaAgentSessionOptions): Middlew
   const warnIfHttp = createHttpWarning(cookie.secure, config.log);
 
   return async function agentSessionMiddleware(ctx, next) {
+    instrumentation?.requestStarted(ctx.res);
     try {
       await loadSession(ctx, async () => {
         warnIfHttp(ctx.secure);
@@ -93,6 +95,7 @@ export function agentSession(app: Koa, options: KoaAgentSessionOptions): Middlew
     } catch (error) {
       // A failed load (Redis unavailable), and the errors of ctx.agent calls in later middleware (see onError).
       if (!isAgentSessionHttpError(error)) throw error;
+      instrumentation?.requestRefused(error, ctx.res);
       await answer(error, ctx);
     }
   };

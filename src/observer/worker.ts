@@ -1,4 +1,5 @@
 import { SessionStore } from '../core/agent-store.js';
+import { instrumentation } from '../instrumentation.js';
 import { reconnectDelay } from '../redis/backoff.js';
 import { resolveWorkerConfig, type WorkerConfig } from './config.js';
 import { isMissingGroup, JobQueue, type Job } from './queue.js';
@@ -166,9 +167,13 @@ export class ObserverWorker<T = unknown> {
 
   #launch(job: Job): void {
     const abort = new AbortController();
+    const startedAt = performance.now();
     const done = runJob(job, this.#context, { abort, stopping: this.#stopping.signal })
       .catch((error: unknown): RunReport => ({ outcome: 'abandoned', attempts: 0, requeued: false, error: messageOf(error) }))
-      .then((report) => this.#emit({ type: 'run-finished', kind: this.kind, jobId: job.id, sessionId: job.sessionId, ...report }))
+      .then((report) => {
+        instrumentation?.observerRun(this.kind, report.outcome, (performance.now() - startedAt) / 1000);
+        this.#emit({ type: 'run-finished', kind: this.kind, jobId: job.id, sessionId: job.sessionId, ...report });
+      })
       .finally(() => {
         this.#runs.delete(job.id);
         this.#wake();

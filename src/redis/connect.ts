@@ -1,6 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import type { RedisClientType } from 'redis';
 import { ConfigError } from '../errors.js';
+import { instrumentation } from '../instrumentation.js';
 import { measureRedisClock } from './clock.js';
 import { createOwnedClient, reconnectStrategy, topologyOf } from './client-factory.js';
 import { createEventLog } from './event-log.js';
@@ -27,7 +28,12 @@ const TLS_PROBE_MS = 1_000;
  */
 export async function connectRedis(options: RedisConnectionOptions): Promise<RedisConnection> {
   const config = resolveConnectionOptions(options);
-  const report = createEventLog({ sink: config.logger, intervalMs: config.logIntervalMs });
+  const log = createEventLog({ sink: config.logger, intervalMs: config.logIntervalMs });
+  // Metrics count every event (reconnects included), before the log's rate limit.
+  const report: typeof log = (event) => {
+    instrumentation?.connection(event.type);
+    log(event);
+  };
   const startup = { deadline: performance.now() + config.connectTimeoutMs, done: false };
   const owned = config.target.kind !== 'supplied';
   const client = config.target.kind === 'supplied' ? config.target.client : createOwnedClient(config, reconnectStrategy(config, report, startup));

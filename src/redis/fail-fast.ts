@@ -1,5 +1,6 @@
 import { ErrorReply } from 'redis';
 import { AgentSessionError, StoreUnavailableError } from '../errors.js';
+import { instrumentation } from '../instrumentation.js';
 import { toPermissionError } from './permission.js';
 
 /** Default bound on how long any library call waits for Redis before failing. */
@@ -45,6 +46,7 @@ export function isUnavailability(error: unknown): boolean {
 export function failFast<T>(operation: () => Promise<T>, deadlineMs: number): Promise<T> {
   return new Promise<T>((resolve, reject) => {
     const timer = setTimeout(() => {
+      instrumentation?.timeout();
       reject(new StoreUnavailableError(`no reply within ${deadlineMs} ms`));
     }, deadlineMs);
     let pending: Promise<T>;

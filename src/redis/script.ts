@@ -4,6 +4,7 @@ import { StoreUnavailableError } from '../errors.js';
 import type { RedisCommandClient } from './client.js';
 import { clientNow, toRedisTime } from './clock.js';
 import { failFast } from './fail-fast.js';
+import { instrumentation } from '../instrumentation.js';
 import { DEADLINE_CODE } from './lua-deadline.js';
 import { parseScriptFailure } from './lua-errors.js';
 import { toPermissionError } from './permission.js';
@@ -50,6 +51,31 @@ export function defineScript(
  * deadline and only its reply was lost.
  */
 export function runScript(
+  client: RedisCommandClient,
+  script: LuaScript,
+  keys: string[],
+  args: Array<string | number>,
+  deadlineMs: number,
+): Promise<unknown> {
+  if (instrumentation) return measured(script.name, callScript(client, script, keys, args, deadlineMs), performance.now());
+  return callScript(client, script, keys, args, deadlineMs);
+}
+
+/** Reports the call's latency and outcome to agent-session/metrics (instrumentation.ts). */
+function measured(name: string, call: Promise<unknown>, startedAt: number): Promise<unknown> {
+  return call.then(
+    (reply) => {
+      instrumentation?.script(name, (performance.now() - startedAt) / 1000, undefined);
+      return reply;
+    },
+    (error: unknown) => {
+      instrumentation?.script(name, (performance.now() - startedAt) / 1000, error);
+      throw error;
+    },
+  );
+}
+
+function callScript(
   client: RedisCommandClient,
   script: LuaScript,
   keys: string[],

@@ -102,7 +102,7 @@ describe('the main paths as least-privilege ACL users', () => {
       const worker = runExample('examples/observer-worker.ts', { REDIS_URL: urlOf('observer') });
       const archiver = runExample('examples/archiver-worker.ts', { ...pg, REDIS_URL: urlOf('archiver') });
       processes.push(server, worker, archiver);
-      await Promise.all([listening(server, `http://localhost:${port}`), printed(archiver, 'archiver: copying')]);
+      await Promise.all([listening(server, `http://localhost:${port}`), printed(archiver, 'archiver: metrics on'), printed(worker, 'observer: metrics on')]);
 
       const browser = new Browser(`http://127.0.0.1:${port}`, {});
       const user = `ada-${randomBytes(4).toString('hex')}`;
@@ -125,6 +125,16 @@ describe('the main paths as least-privilege ACL users', () => {
         return conversations.some((conversation) => conversation.id === first && conversation.turnCount === 4);
       }, 20_000);
       expect((await browser.get('/history?limit=2')).status).toBe(200);
+
+      // Each part's metrics, read as its user (INFO is refused, and tolerated: the server figures are left out).
+      const metricsOf = (example: Example, name: string) => new RegExp(`${name}: metrics on (http://\\S+/metrics)`).exec(example.output())?.[1];
+      for (const url of [`http://127.0.0.1:${port}/metrics`, metricsOf(worker, 'observer'), metricsOf(archiver, 'archiver')]) {
+        const scraped = await fetch(url ?? 'http://127.0.0.1:1/missing');
+        expect(scraped.status, url).toBe(200);
+        expect(await scraped.text()).toContain('agent_session_redis_connection_state{state="ready"} 1');
+      }
+      const archiverMetrics = await (await fetch(metricsOf(archiver, 'archiver')!)).text();
+      expect(archiverMetrics).toMatch(/^agent_session_archive_backlog_sessions \d+$/m);
 
       // A second conversation, then back to the first.
       expect((await browser.post('/logout')).status).toBe(204);

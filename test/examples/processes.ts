@@ -16,9 +16,12 @@ export interface Example {
   exited: Promise<number | null>;
 }
 
-/** Runs an example; without the cold tier or a real model unless `env` sets DATABASE_URL or OPENAI_API_KEY (whatever the environment of the test run says). */
+/**
+ * Runs an example; without the cold tier or a real model unless `env` sets DATABASE_URL or OPENAI_API_KEY (whatever the environment of the test run says).
+ * A worker's metrics endpoint goes on a free port (METRICS_PORT 0) unless `env` names one, so parallel test files never compete for the default.
+ */
 export function runExample(file: string, env: Record<string, string>): Example {
-  const child = spawn(tsx, [file], { cwd: root, env: { ...process.env, DATABASE_URL: '', OPENAI_API_KEY: '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(tsx, [file], { cwd: root, env: { ...process.env, DATABASE_URL: '', OPENAI_API_KEY: '', METRICS_PORT: '0', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));

@@ -17,6 +17,7 @@ const src = (path: string) => new URL(`../../src/${path}`, import.meta.url).href
 
 const EXPRESS = ['express', 'express-session', 'connect-redis'];
 const KOA = ['koa', 'koa-session'];
+const PROM = 'prom-client';
 
 async function importWithout(entry: string, forbidden: string[]): Promise<{ ok: boolean; output: string }> {
   const script = `await import(${JSON.stringify(src(entry))}); console.log('imported');`;
@@ -33,12 +34,13 @@ async function importWithout(entry: string, forbidden: string[]): Promise<{ ok: 
 
 describe('entry points load only their own packages', () => {
   it.each([
-    { name: 'agent-session', entry: 'index.ts', forbidden: [...EXPRESS, ...KOA, 'pg'] },
-    { name: 'agent-session/express', entry: 'express/index.ts', forbidden: [...KOA, 'pg'] },
-    { name: 'agent-session/koa', entry: 'koa/index.ts', forbidden: [...EXPRESS, 'pg'] },
-    { name: 'agent-session/observer', entry: 'observer/index.ts', forbidden: [...EXPRESS, ...KOA, 'pg'] },
-    { name: 'agent-session/archive', entry: 'archive/index.ts', forbidden: [...EXPRESS, ...KOA] },
-    { name: 'agent-session/tool-cache', entry: 'tool-cache/index.ts', forbidden: [...EXPRESS, ...KOA, 'pg'] },
+    { name: 'agent-session', entry: 'index.ts', forbidden: [...EXPRESS, ...KOA, 'pg', PROM] },
+    { name: 'agent-session/express', entry: 'express/index.ts', forbidden: [...KOA, 'pg', PROM] },
+    { name: 'agent-session/koa', entry: 'koa/index.ts', forbidden: [...EXPRESS, 'pg', PROM] },
+    { name: 'agent-session/observer', entry: 'observer/index.ts', forbidden: [...EXPRESS, ...KOA, 'pg', PROM] },
+    { name: 'agent-session/archive', entry: 'archive/index.ts', forbidden: [...EXPRESS, ...KOA, PROM] },
+    { name: 'agent-session/tool-cache', entry: 'tool-cache/index.ts', forbidden: [...EXPRESS, ...KOA, 'pg', PROM] },
+    { name: 'agent-session/metrics', entry: 'metrics/index.ts', forbidden: [...EXPRESS, ...KOA, 'pg'] },
   ].map((row) => ({ ...row, list: row.forbidden.join(', ') })))('$name loads none of: $list', async ({ entry, forbidden }) => {
     const result = await importWithout(entry, forbidden);
     expect(result.ok, result.output).toBe(true);

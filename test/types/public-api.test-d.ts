@@ -205,3 +205,14 @@ void toolCache.call('web_search', { query: 'x' }, () => 1, { record: { session: 
 void toolCache.call('web_search', { query: 'x' }, () => 1, { record: { session: store.session('id', { user: 'u1' }), callId: 'call_1' } });
 // @ts-expect-error the RedisToolCache class is not exported
 void (null as unknown as typeof import('agent-session/tool-cache')).RedisToolCache;
+
+// --- metrics (agent-session/metrics) -------------------------------------------------
+
+import { Registry } from 'prom-client';
+import { agentMetrics, type AgentMetrics } from 'agent-session/metrics';
+expectTypeOf(agentMetrics({ redis, register: new Registry() })).toEqualTypeOf<AgentMetrics>();
+agentMetrics({ redis, observer: worker, sampleEveryMs: 5_000 }).close();
+// @ts-expect-error the connection is required
+agentMetrics({ register: new Registry() });
+// @ts-expect-error sampleEveryMs is a number of milliseconds
+agentMetrics({ redis, sampleEveryMs: '10s' });
