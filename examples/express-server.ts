@@ -69,8 +69,8 @@ app.get('/healthz', async (_req, res) => {
   const health = await redis.health();
   res.status(health.state === 'ready' ? 200 : 503).json({ redis: health.state, latencyMs: health.latencyMs });
 });
-// Prometheus metrics of agent-session (README "Metrics"): requests by outcome, operation latency, the observer queue, Redis.
-startMetrics({ redis });
+// Prometheus metrics of agent-session (README "Metrics"): requests by outcome, operation latency, the observer queue, the tool cache, Redis.
+startMetrics({ redis, toolCache: tools });
 app.get('/metrics', async (_req, res) => {
   const { contentType, body } = await metricsAnswer();
   res.set('content-type', contentType).send(body);

@@ -70,8 +70,8 @@ app.use(async (ctx, next) => {
   ctx.status = health.state === 'ready' ? 200 : 503;
   ctx.body = { redis: health.state, latencyMs: health.latencyMs };
 });
-// Prometheus metrics of agent-session (README "Metrics"): requests by outcome, operation latency, the observer queue, Redis.
-startMetrics({ redis });
+// Prometheus metrics of agent-session (README "Metrics"): requests by outcome, operation latency, the observer queue, the tool cache, Redis.
+startMetrics({ redis, toolCache: tools });
 app.use(async (ctx, next) => {
   if (ctx.path !== '/metrics' || ctx.method !== 'GET') return next();
   const { contentType, body } = await metricsAnswer();

@@ -15,6 +15,7 @@ import { knownKeys, optionalFunction, optionsObject, wholeMs } from '../options.
 import type { RedisCommandClient } from '../redis/client.js';
 import type { NodeRedisClient } from '../redis/types.js';
 import { RedisInfoSampler, type RedisFigures } from './redis-info.js';
+import { registerToolCacheMetrics, type MetricsToolCache } from './tool-cache-metrics.js';
 
 /** What the metrics need of an observer worker (`createObserverWorker()`). */
 export interface MetricsObserverWorker {
@@ -45,8 +46,14 @@ export interface AgentMetricsOptions {
   /** The archiver, in an archiver process: adds what it archived, its errors, and the archive backlog. */
   archiver?: MetricsArchiver | undefined;
   /**
-   * How often the Redis server figures (one INFO) and the archive backlog
-   * are read at most (ms); scrapes in between report the last reading.
+   * The tool cache (`createToolCache()`): adds its figures per tool (hits,
+   * misses, similarity hits, audits and their overlap, replaced entries,
+   * time saved), read with one `stats()` per `sampleEveryMs`.
+   */
+  toolCache?: MetricsToolCache | undefined;
+  /**
+   * How often the Redis server figures (one INFO), the archive backlog and
+   * the tool cache's figures are read at most (ms); scrapes in between report the last reading.
    * Default 10,000.
    */
   sampleEveryMs?: number | undefined;
@@ -61,7 +68,7 @@ export interface AgentMetrics {
   close(): void;
 }
 
-const OPTIONS = ['redis', 'register', 'keyPrefix', 'observerKinds', 'observer', 'archiver', 'sampleEveryMs', 'logger'];
+const OPTIONS = ['redis', 'register', 'keyPrefix', 'observerKinds', 'observer', 'archiver', 'toolCache', 'sampleEveryMs', 'logger'];
 const DEFAULT_SAMPLE_EVERY_MS = 10_000;
 
 /** Latency buckets (seconds) of a Redis round trip: sub-millisecond on loopback up to the fail-fast bound. */
@@ -87,7 +94,7 @@ const samplers = new WeakMap<object, RedisInfoSampler>();
 export function agentMetrics(options: AgentMetricsOptions): AgentMetrics {
   optionsObject(options, 'agentMetrics() needs an options object: agentMetrics({ redis }).');
   knownKeys(options, OPTIONS, { what: 'agentMetrics()' });
-  const { redis, observer, archiver } = options;
+  const { redis, observer, archiver, toolCache } = options;
   if (!redis || typeof redis.client?.isOpen !== 'boolean') {
     throw new ConfigError('`redis` must be the connection from connectRedis(), e.g. agentMetrics({ redis: await connectRedis({ url }) }).');
   }
@@ -95,6 +102,7 @@ export function agentMetrics(options: AgentMetricsOptions): AgentMetrics {
   if (typeof registry?.registerMetric !== 'function') throw new ConfigError('`register` must be a prom-client Registry, e.g. new Registry() or prom-client\'s `register`.');
   if (observer !== undefined && typeof observer?.backlog !== 'function') throw new ConfigError('`observer` must be the worker from createObserverWorker().');
   if (archiver !== undefined && typeof archiver?.backlog !== 'function') throw new ConfigError('`archiver` must be the archiver from createArchiver().');
+  if (toolCache !== undefined && typeof toolCache?.stats !== 'function') throw new ConfigError('`toolCache` must be the cache from createToolCache().');
   const kinds = options.observerKinds ?? ['default'];
   if (!Array.isArray(kinds) || kinds.some((kind) => typeof kind !== 'string' || kind.length === 0)) {
     throw new ConfigError('`observerKinds` must be an array of observer kinds, e.g. ["default"].');
@@ -270,6 +278,9 @@ export function agentMetrics(options: AgentMetricsOptions): AgentMetrics {
       }),
     );
   }
+
+  // --- the tool cache ------------------------------------------------------------
+  if (toolCache) registerToolCacheMetrics(add, registers, sampled(sampleEveryMs, () => toolCache.stats()));
 
   const remove = addInstrumentation(sink);
   let closed = false;

@@ -6,3 +6,4 @@
  */
 export { agentMetrics } from './agent-metrics.js';
 export type { AgentMetrics, AgentMetricsOptions, MetricsArchiver, MetricsObserverWorker, RequestOutcome } from './agent-metrics.js';
+export type { MetricsToolCache } from './tool-cache-metrics.js';

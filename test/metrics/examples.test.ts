@@ -56,6 +56,9 @@ describe.each([
       expect(value(chatted, 'agent_session_requests_total{outcome="served"}') - value(before, 'agent_session_requests_total{outcome="served"}')).toBe(2);
       expect(value(chatted, 'agent_session_operation_duration_seconds_count{operation="append-turn"}')).toBe(2);
       expect(value(chatted, 'agent_session_operation_duration_seconds_count{operation="start-tool-call"}')).toBe(1);
+      // The scripted agent's tool went through the tool cache: one miss, nothing cached yet.
+      expect(chatted.get('agent_session_tool_cache_misses_total{tool="count_words"}')).toBe(1);
+      expect(chatted.get('agent_session_tool_cache_hits_total{tool="count_words"}')).toBe(0);
       // The chat asked for an observation; no worker runs yet.
       expect(chatted.get('agent_session_observer_queue_length{kind="default"}')).toBe(1);
 

@@ -212,6 +212,8 @@ import { Registry } from 'prom-client';
 import { agentMetrics, type AgentMetrics } from 'agent-session/metrics';
 expectTypeOf(agentMetrics({ redis, register: new Registry() })).toEqualTypeOf<AgentMetrics>();
 agentMetrics({ redis, observer: worker, sampleEveryMs: 5_000 }).close();
+// The tool cache's figures: createToolCache()'s cache is what toolCache takes.
+agentMetrics({ redis, register: new Registry(), toolCache }).close();
 // @ts-expect-error the connection is required
 agentMetrics({ register: new Registry() });
 // @ts-expect-error sampleEveryMs is a number of milliseconds
