@@ -61,6 +61,11 @@ export class RedisToolCache implements ToolCache {
     if (typeof run !== 'function') throw new InvalidInputError('call() needs the function that runs the tool: call(name, args, (args) => runTool(args)).');
     if (typeof context !== 'object' || context === null) throw new InvalidInputError('The context of call() must be an object, e.g. { userId }.');
     const record = context.record;
+    const recordedId = record?.session.id;
+    if (tool.config.scope === 'session' && context.sessionId !== undefined && recordedId !== undefined && recordedId !== context.sessionId) {
+      // One session's cached result must not be recorded in another session's transcript.
+      throw new InvalidInputError(`Tool "${name}" is cached per session: { sessionId } must be the id of record.session (or leave sessionId out).`);
+    }
     // A 'session' tool recorded through req.agent before its first write: the session (and its id) comes with the record.
     const idAfterRecord = tool.config.scope === 'session' && context.sessionId === undefined && record !== undefined && record.session.id === undefined;
     let partition = idAfterRecord ? undefined : this.#partition(tool.config, context);

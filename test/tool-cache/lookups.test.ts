@@ -171,6 +171,26 @@ describe('scopes', () => {
     await expect(cache.call('scratch', { k: 1 }, tool.run, { sessionId: 's1' })).resolves.toMatchObject({ source: 'cache' });
   });
 
+  it("'session': a sessionId that is not the recorded session's is refused (one session's entry never lands in another's transcript)", async () => {
+    const { cache } = testCache(client);
+    cache.register({ name: 'scratch', scope: 'session', ttlMs: 60_000, audit: false });
+    const tool = countingTool();
+    const calls: string[] = [];
+    const session = {
+      id: 's2',
+      startToolCall: async (input: { id: string }) => {
+        calls.push(`start ${input.id}`);
+        return { id: input.id, name: 'scratch', status: 'pending' as const, args: null, startedAt: 0 };
+      },
+      completeToolCall: async (id: string) => void calls.push(`complete ${id}`),
+      failToolCall: async (id: string) => void calls.push(`fail ${id}`),
+    };
+    await cache.call('scratch', { k: 1 }, tool.run, { sessionId: 's1' });
+    await expect(cache.call('scratch', { k: 1 }, tool.run, { sessionId: 's1', record: { session, callId: 'c1' } })).rejects.toBeInstanceOf(InvalidInputError);
+    expect(calls).toEqual([]);
+    expect(tool.runs).toBe(1);
+  });
+
   it('the scope is required at registration; bad rules are ConfigErrors', () => {
     const { cache } = testCache(client);
     expect(() => cache.register({ name: 'x', ttlMs: 1000 } as never)).toThrow(/`scope` is required/);
