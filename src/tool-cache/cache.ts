@@ -200,16 +200,19 @@ export class RedisToolCache implements ToolCache {
     const bytes = json === undefined ? 0 : Buffer.byteLength(json);
     if (json === undefined || bytes > config.maxResultBytes) {
       if (json !== undefined) this.#config.logger({ type: 'too-large', tool: config.name, bytes });
-      if (token) await this.#run(RELEASE, [keys.lock(field)], [token, 0]).catch(() => undefined);
+      // Nothing will be stored for the waiters: like a failure, the lock holds 'failed' so they each run the tool at once.
+      if (token) await this.#run(RELEASE, [keys.lock(field)], [token, Math.min(config.lockMs, FAILED_HOLD_MS)]).catch(() => undefined);
       return { result, cached: false, source: 'uncached' };
     }
+    let storedAt: unknown;
     try {
-      await this.#put(tool, field, token, runMs, json, vector, nearKey);
+      storedAt = await this.#put(tool, field, token, runMs, json, vector, nearKey);
     } catch (error) {
       this.#unavailable(config.name, 'store', error);
       return { result, cached: false, source: 'uncached' };
     }
-    return { result, cached: false, source: 'run' };
+    // 0: this run outlived its lock and a later run's entry is there already; it stays.
+    return { result, cached: false, source: Number(storedAt) === 0 ? 'uncached' : 'run' };
   }
 
   #put(tool: { config: ToolConfig; keys: ToolKeys }, field: string, token: string, runMs: number, json: string, vector: string, nearKey: string): Promise<unknown> {

@@ -96,7 +96,7 @@ export type ToolResultSource =
   | 'cache'
   /** an entry for arguments whose text was similar enough */
   | 'similar'
-  /** the tool ran without the cache: Redis unreachable, or a result too large to store */
+  /** the tool ran and its result was not stored: Redis unreachable, a result too large (or not JSON), or a run that outlived its lock after a later run had stored its result */
   | 'uncached';
 
 export interface ToolCacheResult<T> {
