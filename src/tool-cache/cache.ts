@@ -226,7 +226,7 @@ export class RedisToolCache implements ToolCache {
   }
 
   /** A hit's answer (and its audit, if sampled); undefined when the stored result is not JSON (reported; the caller runs the tool). */
-  #served<T>(config: ToolConfig, reply: unknown[], source: 'cache' | 'similar', audit: Omit<AuditJob, 'storedAt' | 'cached'> & { similarity?: number }): Resolved<T> | undefined {
+  #served<T>(config: ToolConfig, reply: unknown[], source: 'cache' | 'similar', audit: Omit<AuditJob, 'storedAt' | 'cachedJson'> & { similarity?: number }): Resolved<T> | undefined {
     const [, storedAt, , json, ageMs] = reply as [string, string, string, string, number];
     let result: T;
     try {
@@ -240,7 +240,8 @@ export class RedisToolCache implements ToolCache {
     const sampled = config.audit.rate > 0 && Math.random() < config.audit.rate;
     if (!sampled) return { answer };
     const { similarity: _similarity, ...job } = audit;
-    return { answer, audit: { ...job, storedAt: String(storedAt), cached: result } };
+    // The audit parses its own copy: the caller may change the object it was handed before the audit compares.
+    return { answer, audit: { ...job, storedAt: String(storedAt), cachedJson: json } };
   }
 
   // --- audits --------------------------------------------------------------------
@@ -267,7 +268,7 @@ export class RedisToolCache implements ToolCache {
       let score: number;
       try {
         json = toJson(await run(args));
-        score = Number(await config.audit.compare(job.cached, json === undefined ? null : JSON.parse(json)));
+        score = Number(await config.audit.compare(JSON.parse(job.cachedJson), json === undefined ? null : JSON.parse(json)));
         if (!(score >= 0 && score <= 1)) throw new InvalidInputError(`audit.compare of tool "${config.name}" must return a number from 0 to 1.`);
       } catch (error) {
         this.#config.logger({ type: 'audit-error', tool: config.name, error: error instanceof Error ? error.message : String(error) });
@@ -351,7 +352,8 @@ interface AuditJob {
   /** The entry served (the caller's own, or a similar one's). */
   matched: string;
   storedAt: string;
-  cached: unknown;
+  /** The served entry's result JSON, parsed again for the comparison. */
+  cachedJson: string;
   vector: string;
   nearKey: string;
 }

@@ -73,6 +73,21 @@ describe('audit sampling', () => {
     await expect(cache.call('same', {}, tool)).resolves.toMatchObject({ result: { text: expect.stringMatching(/ten$/) } });
   });
 
+  it('a caller that changes the result it was served does not change what its audit compares', async () => {
+    const { cache, events } = testCache(client);
+    cache.register({ name: 'profile', scope: 'global', ttlMs: 600_000, audit: { rate: 1 } });
+    const tool = async () => ({ name: 'Ada Lovelace', languages: ['english', 'french'] });
+    await cache.call('profile', {}, tool);
+    const hit = await cache.call('profile', {}, tool);
+    expect(hit.source).toBe('cache');
+    // The app decorates its copy, before the audit runs.
+    hit.result.name = 'someone else entirely';
+    hit.result.languages.splice(0);
+    await cache.idle();
+    expect(events).toContainEqual({ type: 'audit', tool: 'profile', score: 1, replaced: false });
+    expect((await cache.stats()).tools.profile).toMatchObject({ audits: 1, replacedAfterAudit: 0 });
+  });
+
   it("the tool's own comparison is used", async () => {
     const { cache, events } = testCache(client);
     cache.register({ name: 'priced', scope: 'global', ttlMs: 600_000, audit: { rate: 1, compare: (a, b) => ((a as { price: number }).price === (b as { price: number }).price ? 1 : 0.5) } });
