@@ -3,7 +3,7 @@ import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { assertValidId } from '../core/ids.js';
 import { toAgentSessionError } from '../core/script-errors.js';
-import { ConfigError, CorruptStateError, InvalidInputError } from '../errors.js';
+import { AgentSessionError, ConfigError, CorruptStateError, InvalidInputError } from '../errors.js';
 import { runScript, type LuaScript } from '../redis/script.js';
 import { canonicalArgs, normalizeText, type NormalizeRules } from './canonical.js';
 import { OVERLAP_BUCKETS, resolveCacheConfig, resolveToolConfig, type CacheConfig, type ToolConfig } from './config.js';
@@ -136,14 +136,15 @@ export class RedisToolCache implements ToolCache {
     const token = randomBytes(12).toString('base64url');
     const lockArgs = [field, config.ttlMs, 'lock', token, config.lockMs];
     const lookupKeys = [keys.entries, keys.index, keys.stats, keys.lock(field), similar?.nearKey ?? keys.near(partition), keys.vectors];
-    let vector = '';
+    // undefined: not embedded yet; '': embed failed (reported), the call goes on without similarity.
+    let vector: string | undefined;
     let reply: unknown[];
     try {
       if (similar) {
         reply = (await this.#run(LOOKUP, lookupKeys, [field, config.ttlMs, 'near', config.similarity!.candidates, config.lockMs])) as unknown[];
         if (reply[0] === 'near') {
           vector = await this.#embed(config, similar.text);
-          const match = bestMatch(vector, reply.slice(1), config.similarity!.threshold);
+          const match = vector === '' ? undefined : bestMatch(vector, reply.slice(1), config.similarity!.threshold);
           if (match) {
             const taken = (await this.#run(TAKE, [keys.entries, keys.stats], [match.field, config.ttlMs])) as unknown[];
             const served = taken[0] === 'hit' ? this.#served<T>(config, taken, 'similar', { field, matched: match.field, vector, nearKey: similar.nearKey, similarity: match.similarity }) : undefined;
@@ -167,14 +168,14 @@ export class RedisToolCache implements ToolCache {
       return { answer: { result: await run(args), cached: false, source: 'uncached' } };
     }
     if (reply[0] === 'hit') {
-      const served = this.#served<T>(config, reply, 'cache', { field, matched: field, vector, nearKey: similar?.nearKey ?? '' });
+      const served = this.#served<T>(config, reply, 'cache', { field, matched: field, vector: vector ?? '', nearKey: similar?.nearKey ?? '' });
       if (served) return served;
       return { answer: { result: await run(args), cached: false, source: 'uncached' } };
     }
     // 'run' holds the lock; 'failed' (the last run failed) and a wait that ran out run without it.
     const held = reply[0] === 'run' ? token : '';
-    if (similar && vector === '') vector = await this.#embed(config, similar.text).catch(() => '');
-    return { answer: await this.#runAndStore(tool, args, run, field, held, vector, similar?.nearKey ?? '') };
+    if (similar && vector === undefined) vector = await this.#embed(config, similar.text);
+    return { answer: await this.#runAndStore(tool, args, run, field, held, vector ?? '', similar?.nearKey ?? '') };
   }
 
   async #runAndStore<T>(
@@ -271,7 +272,7 @@ export class RedisToolCache implements ToolCache {
         score = Number(await config.audit.compare(JSON.parse(job.cachedJson), json === undefined ? null : JSON.parse(json)));
         if (!(score >= 0 && score <= 1)) throw new InvalidInputError(`audit.compare of tool "${config.name}" must return a number from 0 to 1.`);
       } catch (error) {
-        this.#config.logger({ type: 'audit-error', tool: config.name, error: error instanceof Error ? error.message : String(error) });
+        this.#config.logger({ type: 'audit-error', tool: config.name, error: describeAppError(error), cause: error });
         await this.#run(AUDIT, auditKeys, [job.matched, 'error', 'le:1', 0, '', 0, '']);
         return;
       }
@@ -309,16 +310,22 @@ export class RedisToolCache implements ToolCache {
     return { text: normalizeText(text, rules, false), nearKey: keys.near(`${partition}|${shortHash(others)}`) };
   }
 
+  /** The text's stored vector; '' when `embed` threw or returned no usable vector (reported): the call goes on with exact matching only. */
   async #embed(config: ToolConfig, text: string): Promise<string> {
-    const vector = await config.similarity!.embed(text);
-    const length = (vector as ArrayLike<number> | undefined)?.length;
-    if (typeof length !== 'number' || length === 0 || length > MAX_DIMENSIONS) {
-      throw new InvalidInputError(`similarity.embed of tool "${config.name}" must return 1 to ${MAX_DIMENSIONS} numbers.`);
+    try {
+      const vector = await config.similarity!.embed(text);
+      const length = (vector as ArrayLike<number> | undefined)?.length;
+      if (typeof length !== 'number' || length === 0 || length > MAX_DIMENSIONS) {
+        throw new InvalidInputError(`similarity.embed of tool "${config.name}" must return 1 to ${MAX_DIMENSIONS} numbers.`);
+      }
+      for (let i = 0; i < length; i++) {
+        if (!Number.isFinite(vector[i])) throw new InvalidInputError(`similarity.embed of tool "${config.name}" returned a value that is not a finite number.`);
+      }
+      return encodeVector(vector);
+    } catch (error) {
+      this.#config.logger({ type: 'embed-error', tool: config.name, error: describeAppError(error), cause: error });
+      return '';
     }
-    for (let i = 0; i < length; i++) {
-      if (!Number.isFinite(vector[i])) throw new InvalidInputError(`similarity.embed of tool "${config.name}" returned a value that is not a finite number.`);
-    }
-    return encodeVector(vector);
   }
 
   #run(script: LuaScript, keys: string[], args: Array<string | number>): Promise<unknown> {
@@ -328,10 +335,23 @@ export class RedisToolCache implements ToolCache {
     });
   }
 
+  /** A failure of Redis (or of the cache's own checks): its message names keys and codes, never stored content. */
   #unavailable(tool: string, step: 'lookup' | 'store' | 'audit', error: unknown): void {
     const message = error instanceof Error ? `${error.constructor.name}: ${error.message}` : 'unknown error';
-    this.#config.logger({ type: 'unavailable', tool, step, error: message });
+    this.#config.logger({ type: 'unavailable', tool, step, error: message, cause: error });
   }
+}
+
+/**
+ * An error thrown by the app's own code (the tool, `embed`, `compare`), as the
+ * logger's `error` text: our own errors with their message (they never hold
+ * stored content), any other by its class only, since its message may quote
+ * the call's arguments or results (an API key in a URL, the user's text).
+ */
+function describeAppError(error: unknown): string {
+  if (error instanceof AgentSessionError) return `${error.name}: ${error.message}`;
+  const kind = error instanceof Error ? error.constructor.name : typeof error;
+  return `${kind} (its message is left out of the log, as it may hold the call's arguments or results; the event's \`cause\` is the error)`;
 }
 
 /** The JSON of a tool's result; undefined for what JSON cannot hold (undefined, a function, a BigInt, a cycle): returned, not stored. */

@@ -13,7 +13,10 @@ export interface ToolCacheOptions {
   keyPrefix?: string | undefined;
   /** Most audits running at once in this process; a hit sampled while they all run is not audited (counted as skipped). Default 2. */
   auditConcurrency?: number | undefined;
-  /** Receives every event of the cache. Default: a `console.warn` line per problem (Redis unreachable, an audit that failed), at most one per tool and kind every 10 s. */
+  /**
+   * Receives every event of the cache (it must not throw: what it throws is ignored). Default: a `console.warn`
+   * line per problem (Redis unreachable, an audit or an `embed` that failed), at most one per tool and kind every 10 s.
+   */
   logger?: ((event: ToolCacheEvent) => void) | undefined;
 }
 
@@ -144,13 +147,22 @@ export interface ToolCacheStats {
   tools: Record<string, ToolCacheToolStats>;
 }
 
+/**
+ * What the cache tells its logger. `error` is text safe to log: it never
+ * holds a call's arguments or results (an error thrown by the tool, `embed`
+ * or `compare` is named by its class only). `cause` is the original error,
+ * for a logger of your own that knows what its messages may hold; the
+ * default logger never prints it.
+ */
 export type ToolCacheEvent =
   /** Redis failed a cache step; the tool ran (or the result was returned) without the cache. */
-  | { type: 'unavailable'; tool: string; step: 'lookup' | 'store' | 'audit'; error: string }
+  | { type: 'unavailable'; tool: string; step: 'lookup' | 'store' | 'audit'; error: string; cause: unknown }
   /** A finished audit: its overlap score and whether the entry was replaced. */
   | { type: 'audit'; tool: string; score: number; replaced: boolean }
   /** An audit's tool run (or comparison) failed. */
-  | { type: 'audit-error'; tool: string; error: string }
+  | { type: 'audit-error'; tool: string; error: string; cause: unknown }
+  /** `similarity.embed` threw or returned no usable vector: the call went on with exact matching only. */
+  | { type: 'embed-error'; tool: string; error: string; cause: unknown }
   /** A result too large to store (`maxResultBytes`): returned uncached. */
   | { type: 'too-large'; tool: string; bytes: number };
 
