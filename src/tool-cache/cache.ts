@@ -55,7 +55,9 @@ export class RedisToolCache implements ToolCache {
     this.#tools.set(config.name, { config, keys: toolKeys(this.#config.keyPrefix, config.name) });
   }
 
-  async call<T>(name: string, args: unknown, run: (args: unknown) => T | Promise<T>, context: ToolCallContext = {}): Promise<ToolCacheResult<T>> {
+  async call<T, A = unknown>(name: string, args: A, runTool: (args: A) => T | Promise<T>, context: ToolCallContext = {}): Promise<ToolCacheResult<T>> {
+    // Inside, the arguments are plain data: `run` is called with the very `args` the caller passed.
+    const run = runTool as (args: unknown) => T | Promise<T>;
     const tool = this.#tools.get(name);
     if (!tool) throw new ConfigError(`Tool "${String(name).slice(0, 64)}" is not registered: cache.register({ name, scope, ttlMs }) first.`);
     if (typeof run !== 'function') throw new InvalidInputError('call() needs the function that runs the tool: call(name, args, (args) => runTool(args)).');

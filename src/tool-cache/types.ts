@@ -172,9 +172,10 @@ export interface ToolCache {
   /**
    * The cached result of `name` for `args`, or `run(args)`'s, stored for the
    * tool's TTL. Identical concurrent calls, in any process, run the tool once.
-   * The tool's own error is thrown as it is and never cached.
+   * The tool's own error is thrown as it is and never cached. `run` gets
+   * `args` as they were passed (a tool typed with its own arguments fits).
    */
-  call<T>(name: string, args: unknown, run: (args: unknown) => T | Promise<T>, context?: ToolCallContext): Promise<ToolCacheResult<T>>;
+  call<T, A = unknown>(name: string, args: A, run: (args: A) => T | Promise<T>, context?: ToolCallContext): Promise<ToolCacheResult<T>>;
   /** Every registered tool's figures, read from Redis (one HGETALL per tool). */
   stats(): Promise<ToolCacheStats>;
   /** Resolves when the audits running now have finished (for shutdown and tests). */
