@@ -68,6 +68,11 @@ export class RedisToolCache implements ToolCache {
       // One session's cached result must not be recorded in another session's transcript.
       throw new InvalidInputError(`Tool "${name}" is cached per session: { sessionId } must be the id of record.session (or leave sessionId out).`);
     }
+    const recordedUser = record?.session.userId;
+    if (tool.config.scope === 'user' && recordedUser !== undefined && recordedUser !== context.userId) {
+      // One user's cached result must not be recorded in the session of another user.
+      throw new InvalidInputError(`Tool "${name}" is cached per user: { userId } must be the user record.session is bound to.`);
+    }
     // A 'session' tool recorded through req.agent before its first write: the session (and its id) comes with the record.
     const idAfterRecord = tool.config.scope === 'session' && context.sessionId === undefined && record !== undefined && record.session.id === undefined;
     let partition = idAfterRecord ? undefined : this.#partition(tool.config, context);

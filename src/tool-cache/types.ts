@@ -79,16 +79,16 @@ export interface ToolCallRecorder {
 
 /** `cache.call()`'s context: who is calling, and where to record the call. */
 export interface ToolCallContext {
-  /** Required for a 'user'-scoped tool. */
+  /** Required for a 'user'-scoped tool; when `record.session` is bound to a user (`req.agent.userId`), it must be that user. */
   userId?: string | undefined;
-  /** Required for a 'session'-scoped tool (or taken from `record.session.id`). */
+  /** Required for a 'session'-scoped tool (or taken from `record.session.id`; when both are given they must be equal). */
   sessionId?: string | undefined;
   /**
    * Record the call in the agent session: started before the lookup,
    * completed with the result (`cached: true` when it came from the cache)
    * or failed with the tool's error.
    */
-  record?: { session: ToolCallRecorder & { readonly id?: string }; callId: string } | undefined;
+  record?: { session: ToolCallRecorder & { readonly id?: string | undefined; readonly userId?: string | undefined }; callId: string } | undefined;
 }
 
 /** Where a result came from. */
