@@ -39,7 +39,8 @@ if err then return err end
 local now = now_ms()
 local field = ARGV[1]
 local ttl = tonumber(ARGV[5])
-if ARGV[2] ~= '' and redis.call('GET', KEYS[5]) ~= ARGV[2] then
+local holds_lock = ARGV[2] ~= '' and redis.call('GET', KEYS[5]) == ARGV[2]
+if ARGV[2] ~= '' and not holds_lock then
   local current = redis.call('HGET', KEYS[1], field)
   local stored_at = current and tonumber(string.match(current, '^(%d+):'))
   if stored_at and stored_at + ttl > now then
@@ -78,7 +79,7 @@ for i = 1, 3 do
   if redis.call('EXISTS', KEYS[i]) == 1 then redis.call('PEXPIRE', KEYS[i], ttl) end
 end
 
-if ARGV[2] ~= '' and redis.call('GET', KEYS[5]) == ARGV[2] then redis.call('DEL', KEYS[5]) end
+if holds_lock then redis.call('DEL', KEYS[5]) end
 redis.call('HINCRBY', KEYS[6], 'runs', 1)
 redis.call('HINCRBY', KEYS[6], 'runMsTotal', ARGV[3])
 return now
