@@ -258,7 +258,8 @@ export class RedisToolCache implements ToolCache {
    * Runs the tool again for a sampled hit, after the caller has its answer:
    * never more than `auditConcurrency` at once in this process (a hit
    * sampled beyond that is counted as skipped, not queued), never twice for
-   * one hit. Its failures are reported, never thrown.
+   * one hit, never longer than the tool's `lockMs`. Its failures are
+   * reported, never thrown.
    */
   #startAudit<T>(tool: { config: ToolConfig; keys: ToolKeys }, job: AuditJob, args: unknown, run: (args: unknown) => T | Promise<T>): void {
     const { config, keys } = tool;
@@ -275,7 +276,7 @@ export class RedisToolCache implements ToolCache {
       let json: string | undefined;
       let score: number;
       try {
-        json = toJson(await run(args));
+        json = toJson(await withinLockMs(run(args), config));
         score = Number(await config.audit.compare(JSON.parse(job.cachedJson), json === undefined ? null : JSON.parse(json)));
         if (!(score >= 0 && score <= 1)) throw new InvalidInputError(`audit.compare of tool "${config.name}" must return a number from 0 to 1.`);
       } catch (error) {
@@ -347,6 +348,25 @@ export class RedisToolCache implements ToolCache {
     const message = error instanceof Error ? `${error.constructor.name}: ${error.message}` : 'unknown error';
     this.#config.logger({ type: 'unavailable', tool, step, error: message, cause: error });
   }
+}
+
+/**
+ * An audit's run of the tool, given up after the tool's `lockMs` (its slowest
+ * run, by the tool's own rule): a run that never ends must not hold one of
+ * the `auditConcurrency` places for good. The run itself goes on, unheeded.
+ */
+function withinLockMs<T>(run: T | Promise<T>, config: ToolConfig): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const giveUp = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new ConfigError(`An audit of tool "${config.name}" ran longer than lockMs (${config.lockMs} ms) and was given up: set lockMs above the tool's slowest run.`)),
+      config.lockMs,
+    );
+    timer.unref();
+  });
+  const settled = Promise.resolve(run);
+  settled.catch(() => undefined); // a run that fails after it was given up is not unhandled
+  return Promise.race([settled, giveUp]).finally(() => clearTimeout(timer));
 }
 
 /**

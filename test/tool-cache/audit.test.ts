@@ -151,6 +151,24 @@ describe('audit sampling', () => {
     expect((await cache.stats()).tools.busy).toMatchObject({ audits: 2, auditsSkipped: 8, hits: 10 });
   });
 
+  it('an audit whose tool run never ends gives its place back after lockMs (counted as an audit error); later hits are audited again', async () => {
+    const { cache, events } = testCache(client, { auditConcurrency: 1 });
+    cache.register({ name: 'stuck', scope: 'global', ttlMs: 600_000, lockMs: 100, audit: { rate: 1 } });
+    let runs = 0;
+    const tool = async () => {
+      runs += 1;
+      if (runs === 2) return new Promise<string>(() => {}); // the first audit's run hangs for good
+      return 'x';
+    };
+    await cache.call('stuck', {}, tool);
+    await cache.call('stuck', {}, tool);
+    await eventually('the hung audit is given up', async () => (await cache.stats()).tools.stuck!.auditErrors === 1);
+    expect(events).toContainEqual(expect.objectContaining({ type: 'audit-error', tool: 'stuck' }));
+    await cache.call('stuck', {}, tool);
+    await cache.idle();
+    expect((await cache.stats()).tools.stuck).toMatchObject({ audits: 1, auditErrors: 1, auditsSkipped: 0 });
+  });
+
   it("a similarity hit's audit stores a drifted fresh result under the caller's own arguments", async () => {
     const { cache } = testCache(client);
     cache.register({ name: 'web', scope: 'global', ttlMs: 600_000, audit: { rate: 1 }, similarity: { argument: 'q', embed: lexicalEmbedder(), threshold: 0.8 } });
