@@ -3,7 +3,7 @@ import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { assertValidId } from '../core/ids.js';
 import { toAgentSessionError } from '../core/script-errors.js';
-import { ConfigError, CorruptStateError, InvalidInputError } from '../errors.js';
+import { AgentSessionError, ConfigError, CorruptStateError, InvalidInputError } from '../errors.js';
 import { runScript, type LuaScript } from '../redis/script.js';
 import { canonicalArgs, normalizeText, type NormalizeRules } from './canonical.js';
 import { OVERLAP_BUCKETS, resolveCacheConfig, resolveToolConfig, type CacheConfig, type ToolConfig } from './config.js';
@@ -55,12 +55,24 @@ export class RedisToolCache implements ToolCache {
     this.#tools.set(config.name, { config, keys: toolKeys(this.#config.keyPrefix, config.name) });
   }
 
-  async call<T>(name: string, args: unknown, run: (args: unknown) => T | Promise<T>, context: ToolCallContext = {}): Promise<ToolCacheResult<T>> {
+  async call<T, A = unknown>(name: string, args: A, runTool: (args: A) => T | Promise<T>, context: ToolCallContext = {}): Promise<ToolCacheResult<T>> {
+    // Inside, the arguments are plain data: `run` is called with the very `args` the caller passed.
+    const run = runTool as (args: unknown) => T | Promise<T>;
     const tool = this.#tools.get(name);
     if (!tool) throw new ConfigError(`Tool "${String(name).slice(0, 64)}" is not registered: cache.register({ name, scope, ttlMs }) first.`);
     if (typeof run !== 'function') throw new InvalidInputError('call() needs the function that runs the tool: call(name, args, (args) => runTool(args)).');
     if (typeof context !== 'object' || context === null) throw new InvalidInputError('The context of call() must be an object, e.g. { userId }.');
     const record = context.record;
+    const recordedId = record?.session.id;
+    if (tool.config.scope === 'session' && context.sessionId !== undefined && recordedId !== undefined && recordedId !== context.sessionId) {
+      // One session's cached result must not be recorded in another session's transcript.
+      throw new InvalidInputError(`Tool "${name}" is cached per session: { sessionId } must be the id of record.session (or leave sessionId out).`);
+    }
+    const recordedUser = record?.session.userId;
+    if (tool.config.scope === 'user' && recordedUser !== undefined && recordedUser !== context.userId) {
+      // One user's cached result must not be recorded in the session of another user.
+      throw new InvalidInputError(`Tool "${name}" is cached per user: { userId } must be the user record.session is bound to.`);
+    }
     // A 'session' tool recorded through req.agent before its first write: the session (and its id) comes with the record.
     const idAfterRecord = tool.config.scope === 'session' && context.sessionId === undefined && record !== undefined && record.session.id === undefined;
     let partition = idAfterRecord ? undefined : this.#partition(tool.config, context);
@@ -131,14 +143,15 @@ export class RedisToolCache implements ToolCache {
     const token = randomBytes(12).toString('base64url');
     const lockArgs = [field, config.ttlMs, 'lock', token, config.lockMs];
     const lookupKeys = [keys.entries, keys.index, keys.stats, keys.lock(field), similar?.nearKey ?? keys.near(partition), keys.vectors];
-    let vector = '';
+    // undefined: not embedded yet; '': embed failed (reported), the call goes on without similarity.
+    let vector: string | undefined;
     let reply: unknown[];
     try {
       if (similar) {
         reply = (await this.#run(LOOKUP, lookupKeys, [field, config.ttlMs, 'near', config.similarity!.candidates, config.lockMs])) as unknown[];
         if (reply[0] === 'near') {
           vector = await this.#embed(config, similar.text);
-          const match = bestMatch(vector, reply.slice(1), config.similarity!.threshold);
+          const match = vector === '' ? undefined : bestMatch(vector, reply.slice(1), config.similarity!.threshold);
           if (match) {
             const taken = (await this.#run(TAKE, [keys.entries, keys.stats], [match.field, config.ttlMs])) as unknown[];
             const served = taken[0] === 'hit' ? this.#served<T>(config, taken, 'similar', { field, matched: match.field, vector, nearKey: similar.nearKey, similarity: match.similarity }) : undefined;
@@ -162,14 +175,14 @@ export class RedisToolCache implements ToolCache {
       return { answer: { result: await run(args), cached: false, source: 'uncached' } };
     }
     if (reply[0] === 'hit') {
-      const served = this.#served<T>(config, reply, 'cache', { field, matched: field, vector, nearKey: similar?.nearKey ?? '' });
+      const served = this.#served<T>(config, reply, 'cache', { field, matched: field, vector: vector ?? '', nearKey: similar?.nearKey ?? '' });
       if (served) return served;
       return { answer: { result: await run(args), cached: false, source: 'uncached' } };
     }
     // 'run' holds the lock; 'failed' (the last run failed) and a wait that ran out run without it.
     const held = reply[0] === 'run' ? token : '';
-    if (similar && vector === '') vector = await this.#embed(config, similar.text).catch(() => '');
-    return { answer: await this.#runAndStore(tool, args, run, field, held, vector, similar?.nearKey ?? '') };
+    if (similar && vector === undefined) vector = await this.#embed(config, similar.text);
+    return { answer: await this.#runAndStore(tool, args, run, field, held, vector ?? '', similar?.nearKey ?? '') };
   }
 
   async #runAndStore<T>(
@@ -195,16 +208,19 @@ export class RedisToolCache implements ToolCache {
     const bytes = json === undefined ? 0 : Buffer.byteLength(json);
     if (json === undefined || bytes > config.maxResultBytes) {
       if (json !== undefined) this.#config.logger({ type: 'too-large', tool: config.name, bytes });
-      if (token) await this.#run(RELEASE, [keys.lock(field)], [token, 0]).catch(() => undefined);
+      // Nothing will be stored for the waiters: like a failure, the lock holds 'failed' so they each run the tool at once.
+      if (token) await this.#run(RELEASE, [keys.lock(field)], [token, Math.min(config.lockMs, FAILED_HOLD_MS)]).catch(() => undefined);
       return { result, cached: false, source: 'uncached' };
     }
+    let storedAt: unknown;
     try {
-      await this.#put(tool, field, token, runMs, json, vector, nearKey);
+      storedAt = await this.#put(tool, field, token, runMs, json, vector, nearKey);
     } catch (error) {
       this.#unavailable(config.name, 'store', error);
       return { result, cached: false, source: 'uncached' };
     }
-    return { result, cached: false, source: 'run' };
+    // 0: this run outlived its lock and a later run's entry is there already; it stays.
+    return { result, cached: false, source: Number(storedAt) === 0 ? 'uncached' : 'run' };
   }
 
   #put(tool: { config: ToolConfig; keys: ToolKeys }, field: string, token: string, runMs: number, json: string, vector: string, nearKey: string): Promise<unknown> {
@@ -218,7 +234,7 @@ export class RedisToolCache implements ToolCache {
   }
 
   /** A hit's answer (and its audit, if sampled); undefined when the stored result is not JSON (reported; the caller runs the tool). */
-  #served<T>(config: ToolConfig, reply: unknown[], source: 'cache' | 'similar', audit: Omit<AuditJob, 'storedAt' | 'cached'> & { similarity?: number }): Resolved<T> | undefined {
+  #served<T>(config: ToolConfig, reply: unknown[], source: 'cache' | 'similar', audit: Omit<AuditJob, 'storedAt' | 'cachedJson'> & { similarity?: number }): Resolved<T> | undefined {
     const [, storedAt, , json, ageMs] = reply as [string, string, string, string, number];
     let result: T;
     try {
@@ -232,7 +248,8 @@ export class RedisToolCache implements ToolCache {
     const sampled = config.audit.rate > 0 && Math.random() < config.audit.rate;
     if (!sampled) return { answer };
     const { similarity: _similarity, ...job } = audit;
-    return { answer, audit: { ...job, storedAt: String(storedAt), cached: result } };
+    // The audit parses its own copy: the caller may change the object it was handed before the audit compares.
+    return { answer, audit: { ...job, storedAt: String(storedAt), cachedJson: json } };
   }
 
   // --- audits --------------------------------------------------------------------
@@ -241,7 +258,8 @@ export class RedisToolCache implements ToolCache {
    * Runs the tool again for a sampled hit, after the caller has its answer:
    * never more than `auditConcurrency` at once in this process (a hit
    * sampled beyond that is counted as skipped, not queued), never twice for
-   * one hit. Its failures are reported, never thrown.
+   * one hit, never longer than the tool's `lockMs`. Its failures are
+   * reported, never thrown.
    */
   #startAudit<T>(tool: { config: ToolConfig; keys: ToolKeys }, job: AuditJob, args: unknown, run: (args: unknown) => T | Promise<T>): void {
     const { config, keys } = tool;
@@ -258,11 +276,11 @@ export class RedisToolCache implements ToolCache {
       let json: string | undefined;
       let score: number;
       try {
-        json = toJson(await run(args));
-        score = Number(await config.audit.compare(job.cached, json === undefined ? null : JSON.parse(json)));
+        json = toJson(await withinLockMs(run(args), config));
+        score = Number(await config.audit.compare(JSON.parse(job.cachedJson), json === undefined ? null : JSON.parse(json)));
         if (!(score >= 0 && score <= 1)) throw new InvalidInputError(`audit.compare of tool "${config.name}" must return a number from 0 to 1.`);
       } catch (error) {
-        this.#config.logger({ type: 'audit-error', tool: config.name, error: error instanceof Error ? error.message : String(error) });
+        this.#config.logger({ type: 'audit-error', tool: config.name, error: describeAppError(error), cause: error });
         await this.#run(AUDIT, auditKeys, [job.matched, 'error', 'le:1', 0, '', 0, '']);
         return;
       }
@@ -300,16 +318,22 @@ export class RedisToolCache implements ToolCache {
     return { text: normalizeText(text, rules, false), nearKey: keys.near(`${partition}|${shortHash(others)}`) };
   }
 
+  /** The text's stored vector; '' when `embed` threw or returned no usable vector (reported): the call goes on with exact matching only. */
   async #embed(config: ToolConfig, text: string): Promise<string> {
-    const vector = await config.similarity!.embed(text);
-    const length = (vector as ArrayLike<number> | undefined)?.length;
-    if (typeof length !== 'number' || length === 0 || length > MAX_DIMENSIONS) {
-      throw new InvalidInputError(`similarity.embed of tool "${config.name}" must return 1 to ${MAX_DIMENSIONS} numbers.`);
+    try {
+      const vector = await config.similarity!.embed(text);
+      const length = (vector as ArrayLike<number> | undefined)?.length;
+      if (typeof length !== 'number' || length === 0 || length > MAX_DIMENSIONS) {
+        throw new InvalidInputError(`similarity.embed of tool "${config.name}" must return 1 to ${MAX_DIMENSIONS} numbers.`);
+      }
+      for (let i = 0; i < length; i++) {
+        if (!Number.isFinite(vector[i])) throw new InvalidInputError(`similarity.embed of tool "${config.name}" returned a value that is not a finite number.`);
+      }
+      return encodeVector(vector);
+    } catch (error) {
+      this.#config.logger({ type: 'embed-error', tool: config.name, error: describeAppError(error), cause: error });
+      return '';
     }
-    for (let i = 0; i < length; i++) {
-      if (!Number.isFinite(vector[i])) throw new InvalidInputError(`similarity.embed of tool "${config.name}" returned a value that is not a finite number.`);
-    }
-    return encodeVector(vector);
   }
 
   #run(script: LuaScript, keys: string[], args: Array<string | number>): Promise<unknown> {
@@ -319,10 +343,42 @@ export class RedisToolCache implements ToolCache {
     });
   }
 
+  /** A failure of Redis (or of the cache's own checks): its message names keys and codes, never stored content. */
   #unavailable(tool: string, step: 'lookup' | 'store' | 'audit', error: unknown): void {
     const message = error instanceof Error ? `${error.constructor.name}: ${error.message}` : 'unknown error';
-    this.#config.logger({ type: 'unavailable', tool, step, error: message });
+    this.#config.logger({ type: 'unavailable', tool, step, error: message, cause: error });
   }
+}
+
+/**
+ * An audit's run of the tool, given up after the tool's `lockMs` (its slowest
+ * run, by the tool's own rule): a run that never ends must not hold one of
+ * the `auditConcurrency` places for good. The run itself goes on, unheeded.
+ */
+function withinLockMs<T>(run: T | Promise<T>, config: ToolConfig): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const giveUp = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new ConfigError(`An audit of tool "${config.name}" ran longer than lockMs (${config.lockMs} ms) and was given up: set lockMs above the tool's slowest run.`)),
+      config.lockMs,
+    );
+    timer.unref();
+  });
+  const settled = Promise.resolve(run);
+  settled.catch(() => undefined); // a run that fails after it was given up is not unhandled
+  return Promise.race([settled, giveUp]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * An error thrown by the app's own code (the tool, `embed`, `compare`), as the
+ * logger's `error` text: our own errors with their message (they never hold
+ * stored content), any other by its class only, since its message may quote
+ * the call's arguments or results (an API key in a URL, the user's text).
+ */
+function describeAppError(error: unknown): string {
+  if (error instanceof AgentSessionError) return `${error.name}: ${error.message}`;
+  const kind = error instanceof Error ? error.constructor.name : typeof error;
+  return `${kind} (its message is left out of the log, as it may hold the call's arguments or results; the event's \`cause\` is the error)`;
 }
 
 /** The JSON of a tool's result; undefined for what JSON cannot hold (undefined, a function, a BigInt, a cycle): returned, not stored. */
@@ -343,7 +399,8 @@ interface AuditJob {
   /** The entry served (the caller's own, or a similar one's). */
   matched: string;
   storedAt: string;
-  cached: unknown;
+  /** The served entry's result JSON, parsed again for the comparison. */
+  cachedJson: string;
   vector: string;
   nearKey: string;
 }

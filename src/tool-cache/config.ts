@@ -59,13 +59,25 @@ const NORMALIZE_OPTIONS = ['whitespace', 'lowercase'];
 function defaultLogger(): (event: ToolCacheEvent) => void {
   const lastAt = new Map<string, number>();
   return (event) => {
-    if (event.type !== 'unavailable' && event.type !== 'audit-error') return;
+    if (event.type !== 'unavailable' && event.type !== 'audit-error' && event.type !== 'embed-error') return;
     const key = `${event.type}:${event.tool}`;
     const now = Date.now();
     if (now - (lastAt.get(key) ?? -Infinity) < 10_000) return;
     lastAt.set(key, now);
     if (event.type === 'unavailable') console.warn(`[agent-session tool-cache:${event.tool}] ${event.step} without the cache: ${event.error}`);
-    else console.warn(`[agent-session tool-cache:${event.tool}] audit failed: ${event.error}`);
+    else if (event.type === 'audit-error') console.warn(`[agent-session tool-cache:${event.tool}] audit failed: ${event.error}`);
+    else console.warn(`[agent-session tool-cache:${event.tool}] similarity.embed failed, exact matching only: ${event.error}`);
+  };
+}
+
+/** The logger as the cache calls it: what it throws is dropped (a broken logger must not fail a call nor leave a rejection unhandled). */
+function neverThrows(logger: (event: ToolCacheEvent) => void): (event: ToolCacheEvent) => void {
+  return (event) => {
+    try {
+      logger(event);
+    } catch {
+      // Nowhere left to report it.
+    }
   };
 }
 
@@ -78,7 +90,7 @@ export function resolveCacheConfig(options: ToolCacheOptions): CacheConfig {
     failFastMs: resolveFailFastMs('redis.failFastMs', options.redis.failFastMs),
     keyPrefix: resolveKeyPrefix(options.keyPrefix),
     auditConcurrency: wholeNumber('auditConcurrency', options.auditConcurrency, TOOL_CACHE_DEFAULTS.auditConcurrency, { min: 0, max: 1_000 }),
-    logger: optionalFunction('logger', options.logger, 'a function that receives each tool-cache event') ?? defaultLogger(),
+    logger: neverThrows(optionalFunction('logger', options.logger, 'a function that receives each tool-cache event') ?? defaultLogger()),
   };
 }
 

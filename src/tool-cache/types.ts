@@ -13,7 +13,10 @@ export interface ToolCacheOptions {
   keyPrefix?: string | undefined;
   /** Most audits running at once in this process; a hit sampled while they all run is not audited (counted as skipped). Default 2. */
   auditConcurrency?: number | undefined;
-  /** Receives every event of the cache. Default: a `console.warn` line per problem (Redis unreachable, an audit that failed), at most one per tool and kind every 10 s. */
+  /**
+   * Receives every event of the cache (it must not throw: what it throws is ignored). Default: a `console.warn`
+   * line per problem (Redis unreachable, an audit or an `embed` that failed), at most one per tool and kind every 10 s.
+   */
   logger?: ((event: ToolCacheEvent) => void) | undefined;
 }
 
@@ -76,16 +79,16 @@ export interface ToolCallRecorder {
 
 /** `cache.call()`'s context: who is calling, and where to record the call. */
 export interface ToolCallContext {
-  /** Required for a 'user'-scoped tool. */
+  /** Required for a 'user'-scoped tool; when `record.session` is bound to a user (`req.agent.userId`), it must be that user. */
   userId?: string | undefined;
-  /** Required for a 'session'-scoped tool (or taken from `record.session.id`). */
+  /** Required for a 'session'-scoped tool (or taken from `record.session.id`; when both are given they must be equal). */
   sessionId?: string | undefined;
   /**
    * Record the call in the agent session: started before the lookup,
    * completed with the result (`cached: true` when it came from the cache)
    * or failed with the tool's error.
    */
-  record?: { session: ToolCallRecorder & { readonly id?: string }; callId: string } | undefined;
+  record?: { session: ToolCallRecorder & { readonly id?: string | undefined; readonly userId?: string | undefined }; callId: string } | undefined;
 }
 
 /** Where a result came from. */
@@ -96,7 +99,7 @@ export type ToolResultSource =
   | 'cache'
   /** an entry for arguments whose text was similar enough */
   | 'similar'
-  /** the tool ran without the cache: Redis unreachable, or a result too large to store */
+  /** the tool ran and its result was not stored: Redis unreachable, a result too large (or not JSON), or a run that outlived its lock after a later run had stored its result */
   | 'uncached';
 
 export interface ToolCacheResult<T> {
@@ -144,13 +147,22 @@ export interface ToolCacheStats {
   tools: Record<string, ToolCacheToolStats>;
 }
 
+/**
+ * What the cache tells its logger. `error` is text safe to log: it never
+ * holds a call's arguments or results (an error thrown by the tool, `embed`
+ * or `compare` is named by its class only). `cause` is the original error,
+ * for a logger of your own that knows what its messages may hold; the
+ * default logger never prints it.
+ */
 export type ToolCacheEvent =
   /** Redis failed a cache step; the tool ran (or the result was returned) without the cache. */
-  | { type: 'unavailable'; tool: string; step: 'lookup' | 'store' | 'audit'; error: string }
+  | { type: 'unavailable'; tool: string; step: 'lookup' | 'store' | 'audit'; error: string; cause: unknown }
   /** A finished audit: its overlap score and whether the entry was replaced. */
   | { type: 'audit'; tool: string; score: number; replaced: boolean }
   /** An audit's tool run (or comparison) failed. */
-  | { type: 'audit-error'; tool: string; error: string }
+  | { type: 'audit-error'; tool: string; error: string; cause: unknown }
+  /** `similarity.embed` threw or returned no usable vector: the call went on with exact matching only. */
+  | { type: 'embed-error'; tool: string; error: string; cause: unknown }
   /** A result too large to store (`maxResultBytes`): returned uncached. */
   | { type: 'too-large'; tool: string; bytes: number };
 
@@ -160,9 +172,10 @@ export interface ToolCache {
   /**
    * The cached result of `name` for `args`, or `run(args)`'s, stored for the
    * tool's TTL. Identical concurrent calls, in any process, run the tool once.
-   * The tool's own error is thrown as it is and never cached.
+   * The tool's own error is thrown as it is and never cached. `run` gets
+   * `args` as they were passed (a tool typed with its own arguments fits).
    */
-  call<T>(name: string, args: unknown, run: (args: unknown) => T | Promise<T>, context?: ToolCallContext): Promise<ToolCacheResult<T>>;
+  call<T, A = unknown>(name: string, args: A, run: (args: A) => T | Promise<T>, context?: ToolCallContext): Promise<ToolCacheResult<T>>;
   /** Every registered tool's figures, read from Redis (one HGETALL per tool). */
   stats(): Promise<ToolCacheStats>;
   /** Resolves when the audits running now have finished (for shutdown and tests). */

@@ -73,6 +73,21 @@ describe('audit sampling', () => {
     await expect(cache.call('same', {}, tool)).resolves.toMatchObject({ result: { text: expect.stringMatching(/ten$/) } });
   });
 
+  it('a caller that changes the result it was served does not change what its audit compares', async () => {
+    const { cache, events } = testCache(client);
+    cache.register({ name: 'profile', scope: 'global', ttlMs: 600_000, audit: { rate: 1 } });
+    const tool = async () => ({ name: 'Ada Lovelace', languages: ['english', 'french'] });
+    await cache.call('profile', {}, tool);
+    const hit = await cache.call('profile', {}, tool);
+    expect(hit.source).toBe('cache');
+    // The app decorates its copy, before the audit runs.
+    hit.result.name = 'someone else entirely';
+    hit.result.languages.splice(0);
+    await cache.idle();
+    expect(events).toContainEqual({ type: 'audit', tool: 'profile', score: 1, replaced: false });
+    expect((await cache.stats()).tools.profile).toMatchObject({ audits: 1, replacedAfterAudit: 0 });
+  });
+
   it("the tool's own comparison is used", async () => {
     const { cache, events } = testCache(client);
     cache.register({ name: 'priced', scope: 'global', ttlMs: 600_000, audit: { rate: 1, compare: (a, b) => ((a as { price: number }).price === (b as { price: number }).price ? 1 : 0.5) } });
@@ -134,6 +149,24 @@ describe('audit sampling', () => {
     await cache.idle();
     expect(most).toBe(2);
     expect((await cache.stats()).tools.busy).toMatchObject({ audits: 2, auditsSkipped: 8, hits: 10 });
+  });
+
+  it('an audit whose tool run never ends gives its place back after lockMs (counted as an audit error); later hits are audited again', async () => {
+    const { cache, events } = testCache(client, { auditConcurrency: 1 });
+    cache.register({ name: 'stuck', scope: 'global', ttlMs: 600_000, lockMs: 100, audit: { rate: 1 } });
+    let runs = 0;
+    const tool = async () => {
+      runs += 1;
+      if (runs === 2) return new Promise<string>(() => {}); // the first audit's run hangs for good
+      return 'x';
+    };
+    await cache.call('stuck', {}, tool);
+    await cache.call('stuck', {}, tool);
+    await eventually('the hung audit is given up', async () => (await cache.stats()).tools.stuck!.auditErrors === 1);
+    expect(events).toContainEqual(expect.objectContaining({ type: 'audit-error', tool: 'stuck' }));
+    await cache.call('stuck', {}, tool);
+    await cache.idle();
+    expect((await cache.stats()).tools.stuck).toMatchObject({ audits: 1, auditErrors: 1, auditsSkipped: 0 });
   });
 
   it("a similarity hit's audit stores a drifted fresh result under the caller's own arguments", async () => {

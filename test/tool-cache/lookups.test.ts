@@ -171,6 +171,50 @@ describe('scopes', () => {
     await expect(cache.call('scratch', { k: 1 }, tool.run, { sessionId: 's1' })).resolves.toMatchObject({ source: 'cache' });
   });
 
+  it("'session': a sessionId that is not the recorded session's is refused (one session's entry never lands in another's transcript)", async () => {
+    const { cache } = testCache(client);
+    cache.register({ name: 'scratch', scope: 'session', ttlMs: 60_000, audit: false });
+    const tool = countingTool();
+    const calls: string[] = [];
+    const session = {
+      id: 's2',
+      startToolCall: async (input: { id: string }) => {
+        calls.push(`start ${input.id}`);
+        return { id: input.id, name: 'scratch', status: 'pending' as const, args: null, startedAt: 0 };
+      },
+      completeToolCall: async (id: string) => void calls.push(`complete ${id}`),
+      failToolCall: async (id: string) => void calls.push(`fail ${id}`),
+    };
+    await cache.call('scratch', { k: 1 }, tool.run, { sessionId: 's1' });
+    await expect(cache.call('scratch', { k: 1 }, tool.run, { sessionId: 's1', record: { session, callId: 'c1' } })).rejects.toBeInstanceOf(InvalidInputError);
+    expect(calls).toEqual([]);
+    expect(tool.runs).toBe(1);
+  });
+
+  it("'user': a userId that is not the recorded session's user is refused (one user's entry never lands in another's transcript)", async () => {
+    const { cache } = testCache(client);
+    cache.register({ name: 'my_orders', scope: 'user', ttlMs: 60_000, audit: false });
+    const tool = countingTool();
+    const calls: string[] = [];
+    // What req.agent / ctx.agent offers: the session's id and the user it is bound to.
+    const session = {
+      id: 's1',
+      userId: 'bob',
+      startToolCall: async (input: { id: string }) => {
+        calls.push(`start ${input.id}`);
+        return { id: input.id, name: 'my_orders', status: 'pending' as const, args: null, startedAt: 0 };
+      },
+      completeToolCall: async (id: string) => void calls.push(`complete ${id}`),
+      failToolCall: async (id: string) => void calls.push(`fail ${id}`),
+    };
+    await cache.call('my_orders', { q: 1 }, tool.run, { userId: 'alice' });
+    await expect(cache.call('my_orders', { q: 1 }, tool.run, { userId: 'alice', record: { session, callId: 'c1' } })).rejects.toBeInstanceOf(InvalidInputError);
+    expect(calls).toEqual([]);
+    // The session's own user is served as usual.
+    await expect(cache.call('my_orders', { q: 1 }, tool.run, { userId: 'bob', record: { session, callId: 'c2' } })).resolves.toMatchObject({ source: 'run' });
+    expect(calls).toEqual(['start c2', 'complete c2']);
+  });
+
   it('the scope is required at registration; bad rules are ConfigErrors', () => {
     const { cache } = testCache(client);
     expect(() => cache.register({ name: 'x', ttlMs: 1000 } as never)).toThrow(/`scope` is required/);

@@ -94,6 +94,54 @@ describe('single flight', () => {
     await expect(cache.call('slow', {}, async () => 'third')).resolves.toMatchObject({ source: 'cache', result: 'runner' });
   });
 
+  it('a runner whose lock expired does not overwrite the entry stored by the caller that took the lock after it', async () => {
+    const { cache } = testCache(client);
+    cache.register({ name: 'slow', scope: 'global', ttlMs: 60_000, audit: false, lockMs: 100, waitMs: 60_000 });
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    let running = false;
+    const late = cache.call('slow', {}, async () => {
+      running = true;
+      await gate;
+      return 'stale';
+    });
+    await eventually('the first runner holds the lock and runs the tool', () => running);
+    // Its lock expires (lockMs 100) while it runs: the next caller takes the lock, runs the tool and stores its result.
+    await expect(cache.call('slow', {}, async () => 'fresh')).resolves.toMatchObject({ source: 'run', result: 'fresh' });
+    release();
+    // The late runner's caller gets its own result, but the newer entry stays.
+    await expect(late).resolves.toMatchObject({ source: 'uncached', cached: false, result: 'stale' });
+    await expect(cache.call('slow', {}, async () => 'third')).resolves.toMatchObject({ source: 'cache', result: 'fresh' });
+  });
+
+  it('a result too large to store does not pass the lock from waiter to waiter: the waiters run the tool at once', async () => {
+    const { cache } = testCache(client);
+    cache.register({ name: 'huge', scope: 'global', ttlMs: 60_000, audit: false, maxResultBytes: 16, waitMs: 60_000 });
+    let releaseFirst!: () => void;
+    const first = new Promise<void>((resolve) => (releaseFirst = resolve));
+    let releaseWaiters!: () => void;
+    const waitersGate = new Promise<void>((resolve) => (releaseWaiters = resolve));
+    let runs = 0;
+    let running = 0;
+    const tool = async () => {
+      runs += 1;
+      running += 1;
+      await (runs === 1 ? first : waitersGate);
+      running -= 1;
+      return 'x'.repeat(100);
+    };
+    const runner = cache.call('huge', {}, tool);
+    await eventually('the first call runs the tool', () => runs === 1);
+    const waiters = Array.from({ length: 3 }, () => cache.call('huge', {}, tool));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(runs).toBe(1);
+    releaseFirst();
+    await expect(runner).resolves.toMatchObject({ source: 'uncached' });
+    await eventually('the 3 waiters run the tool at the same time', () => running === 3);
+    releaseWaiters();
+    expect((await Promise.all(waiters)).map(({ source }) => source)).toEqual(['uncached', 'uncached', 'uncached']);
+  });
+
   it('a failed run is not shared: its waiters each run the tool themselves, at once', async () => {
     const { cache } = testCache(client);
     cache.register({ name: 'flaky', scope: 'global', ttlMs: 60_000, audit: false });

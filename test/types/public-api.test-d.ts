@@ -200,6 +200,11 @@ toolCache.register({ name: 'my_orders', ttlMs: 60_000 });
 toolCache.register({ name: 'my_orders', scope: 'everyone', ttlMs: 60_000 });
 expectTypeOf(toolCache.call('web_search', { query: 'x' }, async () => ({ hits: 1 }))).resolves.toEqualTypeOf<ToolCacheResult<{ hits: number }>>();
 expectTypeOf(toolCache.stats()).resolves.toEqualTypeOf<ToolCacheStats>();
+// A tool typed with its own arguments is passed as it is: `run` gets the type of `args`.
+const searchOrders = async (args: { customer: string; limit: number }) => [args.customer.repeat(args.limit)];
+expectTypeOf(toolCache.call('my_orders', { customer: 'c1', limit: 2 }, searchOrders, { userId: 'u1' })).resolves.toEqualTypeOf<ToolCacheResult<string[]>>();
+// @ts-expect-error arguments that are not the tool's own
+void toolCache.call('my_orders', { customer: 'c1' }, searchOrders, { userId: 'u1' });
 // A session handle records the call (and req.agent does too).
 void toolCache.call('web_search', { query: 'x' }, () => 1, { record: { session: agent, callId: 'call_1' } });
 void toolCache.call('web_search', { query: 'x' }, () => 1, { record: { session: store.session('id', { user: 'u1' }), callId: 'call_1' } });

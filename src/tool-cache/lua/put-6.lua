@@ -1,16 +1,21 @@
 --[[
   Stores a tool's fresh result, keeps the tool's cache within its bounds,
-  and gives the single-flight lock back.
+  and gives the single-flight lock back. A runner that lost its lock (it
+  ran past lockMs, and the lock expired or another caller took it) does not
+  overwrite a live entry: that one was stored after the lock was lost, by a
+  run that started later.
 
   KEYS[1] entries hash   the entry (see includes/entry); expired and evicted ones leave
   KEYS[2] index zset     field -> storedAt; the oldest leave past ARGV[6]
   KEYS[3] vectors hash   field -> vector, for tools with similarity (ARGV[7])
   KEYS[4] near zset      the similarity partition's entries by storedAt, at most ARGV[8]
-  KEYS[5] lock string    deleted when it holds ARGV[2]
+  KEYS[5] lock string    deleted when it holds ARGV[2]; when it does not, a
+                         live entry (ARGV[5]) is kept
   KEYS[6] stats hash     counts runs, runMsTotal
 
   ARGV[1] the entry's field '<partition>|<argsHash>'
-  ARGV[2] the caller's lock token ('' when it ran without the lock)
+  ARGV[2] the caller's lock token ('' when it ran without the lock: stored
+          whatever the lock holds)
   ARGV[3] how long the tool ran (ms)
   ARGV[4] the result, as JSON
   ARGV[5] the tool's TTL (ms): every key of the tool expires this long after
@@ -19,7 +24,8 @@
   ARGV[7] the entry's vector ('' for none: no similarity)
   ARGV[8] the most entries a near zset keeps (the newest stay)
 
-  Returns storedAt (ms, Redis clock).
+  Returns storedAt (ms, Redis clock), or 0 when the runner had lost its lock
+  and a live entry was kept (nothing stored; runs and runMsTotal counted).
   Errors: CORRUPT <key> (a key of another type). Nothing is written then.
 ]]
 --- @include "../../core/lua/includes/now-ms"
@@ -33,6 +39,16 @@ if err then return err end
 local now = now_ms()
 local field = ARGV[1]
 local ttl = tonumber(ARGV[5])
+local holds_lock = ARGV[2] ~= '' and redis.call('GET', KEYS[5]) == ARGV[2]
+if ARGV[2] ~= '' and not holds_lock then
+  local current = redis.call('HGET', KEYS[1], field)
+  local stored_at = current and tonumber(string.match(current, '^(%d+):'))
+  if stored_at and stored_at + ttl > now then
+    redis.call('HINCRBY', KEYS[6], 'runs', 1)
+    redis.call('HINCRBY', KEYS[6], 'runMsTotal', ARGV[3])
+    return 0
+  end
+end
 redis.call('HSET', KEYS[1], field, now .. ':' .. ARGV[3] .. ':' .. ARGV[4])
 redis.call('ZADD', KEYS[2], now, field)
 if ARGV[7] ~= '' then
@@ -63,7 +79,7 @@ for i = 1, 3 do
   if redis.call('EXISTS', KEYS[i]) == 1 then redis.call('PEXPIRE', KEYS[i], ttl) end
 end
 
-if ARGV[2] ~= '' and redis.call('GET', KEYS[5]) == ARGV[2] then redis.call('DEL', KEYS[5]) end
+if holds_lock then redis.call('DEL', KEYS[5]) end
 redis.call('HINCRBY', KEYS[6], 'runs', 1)
 redis.call('HINCRBY', KEYS[6], 'runMsTotal', ARGV[3])
 return now
