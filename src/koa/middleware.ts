@@ -7,7 +7,9 @@ import type { SessionData } from '../request/agent-link.js';
 import { httpErrorResponse, isAgentSessionHttpError, type AgentSessionHttpError } from '../request/http-errors.js';
 import { resolveMiddlewareOptions, resolveSecrets, type AgentSessionOptionsBase } from '../request/options.js';
 import { AgentRefresh } from '../request/refresh.js';
+import { newCookieSessionId } from '../request/agent-id.js';
 import { startAgentRequest } from '../request/request-start.js';
+import { takeLoad } from '../request/request-state.js';
 import { createHttpWarning } from '../request/secure-cookie.js';
 import { guardAgentProperty } from '../request/unmounted-agent.js';
 import { sessionIdCookie } from './cookie.js';
@@ -70,12 +72,14 @@ export function agentSession(app: Koa, options: KoaAgentSessionOptions): Middlew
     store: new KoaCookieStore({
       redis: config.redis,
       prefix: config.sessionPrefix,
-      refresh: new AgentRefresh(config.agents, config.redis, config.log),
+      refresh: new AgentRefresh(config.agents, config.redis, config.log, config.idleTimeoutMs),
       idleTimeoutMs: config.idleTimeoutMs,
       maxSessionBytes: config.maxSessionBytes,
       log: config.log,
     }),
     externalKey: sessionIdCookie(cookie),
+    // Ids that carry the agent session's id as a hash tag (see newCookieSessionId); on a regenerate, the linked one's.
+    genid: (ctx) => newCookieSessionId((ctx as Context & { [SESSION_NOW]?: () => SessionData | undefined })[SESSION_NOW]?.()),
   };
   const loadSession = createSession(app, sessionOptions);
   Object.defineProperty(app.context, OWNED, { value: true });
@@ -87,7 +91,9 @@ export function agentSession(app: Koa, options: KoaAgentSessionOptions): Middlew
       await loadSession(ctx, async () => {
         warnIfHttp(ctx.secure);
         const session = () => (ctx.session as KoaSession | null) ?? undefined;
-        ctx.agent = startAgentRequest(config.agents, { data: session, id: () => session()?.externalKey }, () => config.userOf(ctx));
+        // For genid on a regenerate (before the load, ctx.session would start the load again).
+        Object.defineProperty(ctx, SESSION_NOW, { value: session, configurable: true });
+        ctx.agent = startAgentRequest(config.agents, { data: session, id: () => session()?.externalKey }, () => config.userOf(ctx), takeLoad(ctx));
         await next();
       });
     } catch (error) {
@@ -97,6 +103,9 @@ export function agentSession(app: Koa, options: KoaAgentSessionOptions): Middlew
     }
   };
 }
+
+/** The request's cookie session data, once loaded (see genid). */
+const SESSION_NOW = Symbol('agent-session: the loaded cookie session');
 
 /** Marks an app whose ctx.session agentSession() defined. */
 const OWNED = Symbol('agent-session: owns ctx.session');

@@ -18,7 +18,7 @@ function store(events: AgentSessionEvent[], failingGet = false): { store: AgentC
       redis: failingGet ? { ...redis, get: () => Promise.reject(new Error('ERR a command that failed')) } : redis,
       client: fixture.redis.client,
       prefix: `${prefix}sess:`,
-      refresh: new AgentRefresh(new SessionStore({ redis: fixture.redis, keyPrefix: prefix }), cookieSessionRedis(fixture.redis), () => {}),
+      refresh: new AgentRefresh(new SessionStore({ redis: fixture.redis, keyPrefix: prefix }), cookieSessionRedis(fixture.redis), () => {}, 60_000),
       idleTimeoutMs: 60_000,
       maxSessionBytes: 64 * 1024,
       log: (event) => events.push(event),

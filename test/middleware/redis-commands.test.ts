@@ -12,9 +12,7 @@ const fixture = useFixture(() => privateRedis.server.url);
 const names = (commands: string[]) => commands.map((command) => command.split(' ')[0]!.toUpperCase());
 
 describe.each(FRAMEWORKS)('%s: Redis commands per request', (framework) => {
-  // Koa loads a cookie session with GET and PTTL, issued together (one round trip): the TTL gives koa-session its _expire.
-  const withLoad = (expected: string[]) => (framework === 'koa' ? [...expected, 'PTTL'] : expected).sort();
-  it('a request that does not use req.agent sends GET + one script that extends the cookie session and touches the agent keys', async () => {
+  it('touch sends one command: the load script reads the cookie session, extends it and touches the agent keys; read and append add their agent script', async () => {
     const app = await fixture.app(framework);
     const browser = new Browser(app);
     await browser.post('/login', { userId: 'alice' });
@@ -24,12 +22,12 @@ describe.each(FRAMEWORKS)('%s: Redis commands per request', (framework) => {
     await browser.get('/noop');
 
     const touch = names(await privateRedis.counter.during(() => browser.get('/noop')));
-    expect(touch.sort()).toEqual(withLoad(['EVALSHA', 'GET']));
-    // An agent call already reset the agent TTL, so the end of the request sends no TOUCH.
+    expect(touch).toEqual(['EVALSHA']);
+    // The load already extended the cookie session: the end of the request sends nothing.
     const read = names(await privateRedis.counter.during(() => browser.get('/state')));
-    expect(read.sort()).toEqual(withLoad(['EVALSHA', 'GET', 'PEXPIRE']));
+    expect(read).toEqual(['EVALSHA', 'EVALSHA']);
     const append = names(await privateRedis.counter.during(() => browser.post('/turn', { content: 'hello' })));
-    expect(append.sort()).toEqual(withLoad(['EVALSHA', 'GET', 'PEXPIRE']));
+    expect(append).toEqual(['EVALSHA', 'EVALSHA']);
   });
 
   it('the first write sends three commands: CREATE and the write (issued together), then the new cookie session', async () => {
@@ -40,17 +38,25 @@ describe.each(FRAMEWORKS)('%s: Redis commands per request', (framework) => {
     expect(first).toEqual(['EVALSHA', 'EVALSHA', 'SET']);
   });
 
-  it('a request by another user than the cookie session records sends no agent command, not even the TOUCH', async () => {
+  it('a request by another user than the cookie session records undoes the touch the load made: lastActive and the TTL stay as they were', async () => {
     const app = await fixture.app(framework);
     const browser = new Browser(app);
     await browser.post('/login', { userId: 'alice' });
-    await browser.post('/turn', { content: 'mine' });
+    const { agentSessionId: id } = (await browser.post('/turn', { content: 'mine' })).body as { agentSessionId: string };
     const bob = browser.clone({ ...VIA_HTTPS_PROXY, 'x-user': 'bob' });
+    await bob.get('/noop'); // the untouch script loaded
+    const meta = `${app.prefix}{${id}}:meta`;
+    // Shorten the TTL so that a refresh would show.
+    await fixture.inspector.pExpire(meta, 50_000);
+    const before = await fixture.inspector.hGet(meta, 'lastActive');
 
     const noop = await privateRedis.counter.during(() => bob.get('/noop'));
-    expect(names(noop).sort()).toEqual(withLoad(['GET', 'PEXPIRE']));
+    // The load (which touched alice's session as the cookie session's link says), then its undo.
+    expect(names(noop)).toEqual(['EVALSHA', 'EVALSHA']);
     const refused = await privateRedis.counter.during(() => bob.get('/state'));
-    expect(names(refused).sort()).toEqual(withLoad(['GET', 'PEXPIRE']));
+    expect(names(refused)).toEqual(['EVALSHA', 'EVALSHA']);
+    expect(await fixture.inspector.hGet(meta, 'lastActive')).toBe(before);
+    expect(await fixture.inspector.pTTL(meta)).toBeLessThanOrEqual(50_000);
   });
 
   it('a call the binding in Redis refuses is the last agent command of the request: no end-of-request TOUCH follows', async () => {
@@ -67,18 +73,20 @@ describe.each(FRAMEWORKS)('%s: Redis commands per request', (framework) => {
       status = (await dave.post('/turn', { content: 'hello?' })).status;
     });
     expect(status).toBe(403);
-    expect(names(commands).sort()).toEqual(withLoad(['EVALSHA', 'GET', 'PEXPIRE']));
+    // The load (which leaves carol's session alone: the link records no user), then the refused append.
+    expect(names(commands)).toEqual(['EVALSHA', 'EVALSHA']);
   });
 
-  it('detach() sends nothing for the agent session: the request only rewrites its cookie session', async () => {
+  it('detach() sends nothing for the agent session after the load: the request only rewrites its cookie session', async () => {
     const app = await fixture.app(framework);
     const browser = new Browser(app);
     await browser.post('/login', { userId: 'alice' });
     const { agentSessionId: id } = (await browser.post('/turn', { content: 'hello' })).body as { agentSessionId: string };
 
     const detach = await privateRedis.counter.during(() => browser.post('/detach'));
-    expect(names(detach).sort()).toEqual(withLoad(['GET', 'SET']));
-    expect(detach.filter((command) => command.includes(id))).toEqual([]);
+    expect(names(detach)).toEqual(['EVALSHA', 'SET']);
+    // Only the load names it (its keys share the cookie session's slot): it was still linked when the request came in.
+    expect(names(detach.filter((command) => command.includes(id)))).toEqual(['EVALSHA']);
     expect((await browser.get('/state')).body).toMatchObject({ agentSessionId: null, turnCount: 0 });
   });
 });
