@@ -84,9 +84,8 @@ describe.each(FRAMEWORKS)('%s: Redis commands per request', (framework) => {
     const { agentSessionId: id } = (await browser.post('/turn', { content: 'hello' })).body as { agentSessionId: string };
 
     const detach = await privateRedis.counter.during(() => browser.post('/detach'));
+    // The load (it was still linked when the request came in), then the cookie session without the link.
     expect(names(detach)).toEqual(['EVALSHA', 'SET']);
-    // Only the load names it (its keys share the cookie session's slot): it was still linked when the request came in.
-    expect(names(detach.filter((command) => command.includes(id)))).toEqual(['EVALSHA']);
     expect((await browser.get('/state')).body).toMatchObject({ agentSessionId: null, turnCount: 0 });
   });
 });
