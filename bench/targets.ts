@@ -1,6 +1,7 @@
 import type { Framework, ServerId } from './catalog.js';
 import type { Scenario } from './contract.js';
-import type { CellSummary, Results, Target } from './results.js';
+import type { Results } from './results.js';
+import { profiledCommands, type Target } from './summary.js';
 
 /**
  * The targets of issue 5, checked against one run's medians. They are goals
@@ -82,9 +83,4 @@ export function evaluateTargets(results: Omit<Results, 'targets'>): Target[] {
     });
   }
   return targets;
-}
-
-/** Commands per request as the MONITOR profile lists them (exact; the under-load figure is beside it). */
-export function profiledCommands(cell: CellSummary): number {
-  return cell.commands.reduce((sum, entry) => sum + entry.perRequest, 0);
 }

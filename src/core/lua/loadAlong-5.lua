@@ -20,7 +20,7 @@
   KEYS[4] observer hash  TTL only
   KEYS[5] the cookie session: GET, PTTL, PEXPIRE (never recreated)
 
-  ARGV[1] pass '': set here to the caller the link records (see includes/guard)
+  ARGV[1] unused, pass '' (the caller is the user the link records)
   ARGV[2] TTL in ms the agent keys are reset to (see includes/refresh)
   ARGV[3] TTL in ms KEYS[5] is extended to
   ARGV[4] KEYS[5] is extended only when its PTTL is above this many ms
@@ -42,7 +42,8 @@
   Errors: none of its own: a corrupt agent session is reported in `touched`,
   a cookie-session key of another type in `pttl`.
 ]]
---- @include "includes/touch-session"
+--- @include "includes/now-ms"
+--- @include "includes/refresh"
 
 local raw = redis.pcall('GET', KEYS[5])
 if type(raw) == 'table' and raw.err then return { false, -3, 0, 0, 0, false, 0 } end
@@ -56,12 +57,18 @@ local link = ok and type(data) == 'table' and data[ARGV[5]]
 if type(link) ~= 'table' or link.id ~= ARGV[6] then return { raw, pttl, 1, -3, 0, false, 0 } end
 local user = link.userId
 if user ~= nil and type(user) ~= 'string' then return { raw, pttl, 1, -3, 0, false, 0 } end
-ARGV[1] = user and ('=' .. user) or '-'
 
-if check_session() then return { raw, pttl, 1, -2, 0, false, 0 } end
-local before = redis.call('HGET', KEYS[1], 'lastActive')
+-- A touch writes only lastActive (HSET) and TTLs (PEXPIRE works on any
+-- type), so the one check it needs is that the meta key is a hash; the
+-- fuller check_session of the other scripts is theirs to make.
+local kind = redis.call('TYPE', KEYS[1])['ok']
+if kind == 'none' then return { raw, pttl, 1, 0, 0, false, 0 } end
+if kind ~= 'hash' then return { raw, pttl, 1, -2, 0, false, 0 } end
+local meta = redis.call('HMGET', KEYS[1], 'userId', 'lastActive')
+-- The binding (as includes/foreign, for the link's user or an anonymous caller).
+if meta[1] and meta[1] ~= user then return { raw, pttl, 1, -1, 0, false, 0 } end
 local meta_pttl = redis.call('PTTL', KEYS[1])
-local touched = touch_session()
-if touched ~= 1 then return { raw, pttl, 1, touched, 0, false, 0 } end
-local token = tonumber(redis.call('HGET', KEYS[1], 'lastActive'))
-return { raw, pttl, 1, 1, token, before or false, meta_pttl > 0 and token + meta_pttl or 0 }
+local now = now_ms()
+redis.call('HSET', KEYS[1], 'lastActive', now)
+refresh()
+return { raw, pttl, 1, 1, now, meta[2] or false, meta_pttl > 0 and now + meta_pttl or 0 }
