@@ -1,12 +1,34 @@
+import { createHmac, randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { createAgentStore } from 'agent-session';
-import { FRAMEWORKS } from './apps.js';
+import { FRAMEWORKS, SECRET_A, type Framework } from './apps.js';
 import { Browser, VIA_HTTPS_PROXY } from './browser.js';
 import { usePrivateRedis, useFixture } from './fixture.js';
+import { keysUnder } from '../harness/store.js';
 
 // A private server, so that MONITOR counts only this file's commands.
 const privateRedis = usePrivateRedis({ monitor: true });
 const fixture = useFixture(() => privateRedis.server.url);
+
+/**
+ * A cookie session as an earlier version stored it: the same data under an
+ * id without the agent tag (express-session's or koa-session's own ids),
+ * with the browser's cookies signed for that id.
+ */
+async function asUntaggedSession(framework: Framework, browser: Browser, prefix: string): Promise<void> {
+  const [key] = await keysUnder(fixture.inspector, `${prefix}sess:`);
+  const sid = randomBytes(24).toString('base64url');
+  await fixture.inspector.copy(key!, `${prefix}sess:${sid}`);
+  await fixture.inspector.pExpire(`${prefix}sess:${sid}`, await fixture.inspector.pTTL(key!));
+  if (framework === 'express') {
+    const signature = createHmac('sha256', SECRET_A).update(sid).digest('base64').replace(/=+$/, '');
+    browser.cookies.set('agent.sid', encodeURIComponent(`s:${sid}.${signature}`));
+  } else {
+    const signature = createHmac('sha1', SECRET_A).update(`agent.sid=${sid}`).digest('base64').replace(/\/|\+|=/g, (c) => ({ '/': '_', '+': '-', '=': '' })[c]!);
+    browser.cookies.set('agent.sid', sid);
+    browser.cookies.set('agent.sid.sig', signature);
+  }
+}
 
 /** Command names only ("EVALSHA", not its sha). */
 const names = (commands: string[]) => commands.map((command) => command.split(' ')[0]!.toUpperCase());
@@ -28,6 +50,26 @@ describe.each(FRAMEWORKS)('%s: Redis commands per request', (framework) => {
     expect(read).toEqual(['EVALSHA', 'EVALSHA']);
     const append = names(await privateRedis.counter.during(() => browser.post('/turn', { content: 'hello' })));
     expect(append).toEqual(['EVALSHA', 'EVALSHA']);
+  });
+
+  it('a cookie session from before the tagged ids keeps working, with the round trips it had: touch 2, read 3, append 3', async () => {
+    // Koa loads such a session with GET and PTTL issued together (one round trip): the TTL gives koa-session its _expire.
+    const withLoad = (expected: string[]) => (framework === 'koa' ? [...expected, 'PTTL'] : expected).sort();
+    const app = await fixture.app(framework);
+    const browser = new Browser(app);
+    await browser.post('/login', { userId: 'alice' });
+    const { agentSessionId: id } = (await browser.post('/turn', { content: 'before the upgrade' })).body as { agentSessionId: string };
+    await asUntaggedSession(framework, browser, app.prefix);
+    await browser.get('/noop');
+
+    const touch = names(await privateRedis.counter.during(() => browser.get('/noop')));
+    expect(touch.sort()).toEqual(withLoad(['EVALSHA', 'GET']));
+    let state!: Awaited<ReturnType<Browser['get']>>;
+    const read = names(await privateRedis.counter.during(async () => (state = await browser.get('/state'))));
+    expect(read.sort()).toEqual(withLoad(['EVALSHA', 'GET', 'PEXPIRE']));
+    expect(state.body).toMatchObject({ agentSessionId: id, userId: 'alice', turnCount: 1 });
+    const append = names(await privateRedis.counter.during(() => browser.post('/turn', { content: 'after' })));
+    expect(append.sort()).toEqual(withLoad(['EVALSHA', 'GET', 'PEXPIRE']));
   });
 
   it('the first write sends three commands: CREATE and the write (issued together), then the new cookie session', async () => {
