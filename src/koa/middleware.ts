@@ -8,6 +8,7 @@ import { httpErrorResponse, isAgentSessionHttpError, type AgentSessionHttpError 
 import { resolveMiddlewareOptions, resolveSecrets, type AgentSessionOptionsBase } from '../request/options.js';
 import { AgentRefresh } from '../request/refresh.js';
 import { newCookieSessionId } from '../request/agent-id.js';
+import { LINK_FIELD, seedOf } from '../request/agent-link.js';
 import { startAgentRequest } from '../request/request-start.js';
 import { takeLoad } from '../request/request-state.js';
 import { createHttpWarning } from '../request/secure-cookie.js';
@@ -79,7 +80,7 @@ export function agentSession(app: Koa, options: KoaAgentSessionOptions): Middlew
     }),
     externalKey: sessionIdCookie(cookie),
     // Ids that carry the agent session's id as a hash tag (see newCookieSessionId); on a regenerate, the linked one's.
-    genid: (ctx) => newCookieSessionId((ctx as Context & { [SESSION_NOW]?: () => SessionData | undefined })[SESSION_NOW]?.()),
+    genid: (ctx) => newCookieSessionId(forgetSeed((ctx as Context & { [SESSION_NOW]?: () => SessionData | undefined })[SESSION_NOW]?.())),
   };
   const loadSession = createSession(app, sessionOptions);
   Object.defineProperty(app.context, OWNED, { value: true });
@@ -102,6 +103,17 @@ export function agentSession(app: Koa, options: KoaAgentSessionOptions): Middlew
       await answer(error, ctx);
     }
   };
+}
+
+/**
+ * koa-session keeps the data across a regenerate (express-session does not,
+ * and agent-session carries only the link across): a seed `detach()` left
+ * would make the next agent id a digest, in another slot than the new id's
+ * fresh tag. The fresh tag already leads away from the conversation left.
+ */
+function forgetSeed(data: SessionData | undefined): SessionData | undefined {
+  if (data && seedOf(data) !== undefined) delete data[LINK_FIELD];
+  return data;
 }
 
 /** The request's cookie session data, once loaded (see genid). */

@@ -52,6 +52,19 @@ describe.each(FRAMEWORKS)('%s: Redis commands per request', (framework) => {
     expect(append).toEqual(['EVALSHA', 'EVALSHA']);
   });
 
+  it("after another user's login (detach, then regenerate) the new user's conversation is on the one-round-trip path too", async () => {
+    const app = await fixture.app(framework);
+    const browser = new Browser(app);
+    await browser.post('/login', { userId: 'alice' });
+    await browser.post('/turn', { content: "alice's" });
+    await browser.post('/login', { userId: 'bob' });
+    const { agentSessionId: id } = (await browser.post('/turn', { content: "bob's" })).body as { agentSessionId: string };
+    const [key] = await keysUnder(fixture.inspector, `${app.prefix}sess:`);
+    expect(key).toBe(`${app.prefix}sess:{${id}}${key!.slice(`${app.prefix}sess:{${id}}`.length)}`);
+    await browser.get('/noop');
+    expect(names(await privateRedis.counter.during(() => browser.get('/noop')))).toEqual(['EVALSHA']);
+  });
+
   it('a cookie session from before the tagged ids keeps working, with the round trips it had: touch 2, read 3, append 3', async () => {
     // Koa loads such a session with GET and PTTL issued together (one round trip): the TTL gives koa-session its _expire.
     const withLoad = (expected: string[]) => (framework === 'koa' ? [...expected, 'PTTL'] : expected).sort();
