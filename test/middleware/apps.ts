@@ -42,6 +42,11 @@ type Route = (input: RouteInput) => Promise<{ status: number; body?: unknown }>;
 const routes: Record<string, Route> = {
   /** Uses neither the cookie session nor the agent. */
   'GET /noop': async () => ({ status: 204 }),
+  /** Uses neither, and takes `ms` to answer: a long request (a stream, a slow model call). */
+  'POST /slow': async ({ body }) => {
+    await new Promise((resolve) => setTimeout(resolve, Number(body.ms)));
+    return { status: 204 };
+  },
   /** Writes the cookie session only. */
   'POST /visit': async ({ session }) => {
     session.visits = Number(session.visits ?? 0) + 1;

@@ -85,6 +85,24 @@ describe.each(FRAMEWORKS)('%s: Redis commands per request', (framework) => {
     expect(append.sort()).toEqual(withLoad(['EVALSHA', 'GET', 'PEXPIRE']));
   });
 
+  it('a request that outlasts 1 % of the idle timeout extends the cookie session and touches the agent again as it ends', async () => {
+    const idleTimeoutMs = 20_000;
+    const app = await fixture.app(framework, { idleTimeoutMs });
+    const browser = new Browser(app);
+    await browser.post('/login', { userId: 'alice' });
+    const { agentSessionId: id } = (await browser.post('/turn', { content: 'hello' })).body as { agentSessionId: string };
+    await browser.post('/slow', { ms: 0 });
+    await browser.post('/slow', { ms: idleTimeoutMs / 100 + 100 }); // the extension at the end is loaded too
+
+    const quick = names(await privateRedis.counter.during(() => browser.post('/slow', { ms: 0 })));
+    expect(quick).toEqual(['EVALSHA']);
+    const slow = await privateRedis.counter.during(() => browser.post('/slow', { ms: idleTimeoutMs / 100 + 100 }));
+    // The load, then one script that extends the cookie session and touches the agent keys (touch-along).
+    expect(names(slow)).toEqual(['EVALSHA', 'EVALSHA']);
+    const meta = `${app.prefix}{${id}}:meta`;
+    expect(await fixture.inspector.pTTL(meta)).toBeGreaterThan(idleTimeoutMs - 1_000);
+  });
+
   it('the first write sends three commands: CREATE and the write (issued together), then the new cookie session', async () => {
     const app = await fixture.app(framework);
     await new Browser(app).post('/turn', { content: 'load the scripts' });
