@@ -80,7 +80,12 @@ export function agentSession(app: Koa, options: KoaAgentSessionOptions): Middlew
     }),
     externalKey: sessionIdCookie(cookie),
     // Ids that carry the agent session's id as a hash tag (see newCookieSessionId); on a regenerate, the linked one's.
-    genid: (ctx) => newCookieSessionId(forgetSeed((ctx as Context & { [SESSION_NOW]?: () => SessionData | undefined })[SESSION_NOW]?.())),
+    genid: (ctx) => {
+      const id = newCookieSessionId(forgetSeed((ctx as Context & { [SESSION_NOW]?: () => SessionData | undefined })[SESSION_NOW]?.()));
+      // koa-session's session object keeps the id it was created with through a regenerate; ctx.agent needs the new one.
+      Object.defineProperty(ctx, GENERATED_ID, { value: id, configurable: true });
+      return id;
+    },
   };
   const loadSession = createSession(app, sessionOptions);
   Object.defineProperty(app.context, OWNED, { value: true });
@@ -94,7 +99,8 @@ export function agentSession(app: Koa, options: KoaAgentSessionOptions): Middlew
         const session = () => (ctx.session as KoaSession | null) ?? undefined;
         // For genid on a regenerate (before the load, ctx.session would start the load again).
         Object.defineProperty(ctx, SESSION_NOW, { value: session, configurable: true });
-        ctx.agent = startAgentRequest(config.agents, { data: session, id: () => session()?.externalKey }, () => config.userOf(ctx), takeLoad(ctx));
+        const id = () => (ctx as Context & { [GENERATED_ID]?: string })[GENERATED_ID] ?? session()?.externalKey;
+        ctx.agent = startAgentRequest(config.agents, { data: session, id }, () => config.userOf(ctx), takeLoad(ctx));
         await next();
       });
     } catch (error) {
@@ -115,6 +121,9 @@ function forgetSeed(data: SessionData | undefined): SessionData | undefined {
   if (data && seedOf(data) !== undefined) delete data[LINK_FIELD];
   return data;
 }
+
+/** The cookie session id genid made last in this request (a new session, a regenerate). */
+const GENERATED_ID = Symbol('agent-session: the cookie session id generated in this request');
 
 /** The request's cookie session data, once loaded (see genid). */
 const SESSION_NOW = Symbol('agent-session: the loaded cookie session');

@@ -78,6 +78,12 @@ const routes: Record<string, Route> = {
     const turn = await agent.appendTurn({ role: 'user', content: String(body.content ?? '') }, retry);
     return { status: 200, body: { seq: turn.seq, agentSessionId: agent.id } };
   },
+  /** Logs in (regenerating the cookie session) and appends the first turn in the same request. */
+  'POST /login-turn': async ({ logIn, agent, body }) => {
+    await logIn(String(body.userId));
+    const turn = await agent.appendTurn({ role: 'user', content: String(body.content ?? '') });
+    return { status: 200, body: { seq: turn.seq, agentSessionId: agent.id } };
+  },
   'POST /tool': async ({ agent }) => {
     const id = `call_${Date.now()}`;
     await agent.startToolCall({ id, name: 'lookup', args: { q: 1 } });

@@ -52,6 +52,17 @@ describe.each(FRAMEWORKS)('%s: Redis commands per request', (framework) => {
     expect(append).toEqual(['EVALSHA', 'EVALSHA']);
   });
 
+  it('a conversation started in the request that logged in (regenerated) is on the one-round-trip path', async () => {
+    const app = await fixture.app(framework);
+    const browser = new Browser(app);
+    await browser.get('/noop');
+    const { agentSessionId: id } = (await browser.post('/login-turn', { userId: 'alice', content: 'hello' })).body as { agentSessionId: string };
+    const [key] = await keysUnder(fixture.inspector, `${app.prefix}sess:`);
+    expect(key!.startsWith(`${app.prefix}sess:{${id}}`)).toBe(true);
+    await browser.get('/noop');
+    expect(names(await privateRedis.counter.during(() => browser.get('/noop')))).toEqual(['EVALSHA']);
+  });
+
   it("after another user's login (detach, then regenerate) the new user's conversation is on the one-round-trip path too", async () => {
     const app = await fixture.app(framework);
     const browser = new Browser(app);
