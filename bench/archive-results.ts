@@ -5,8 +5,7 @@ import type { ArchivePhase } from './phases/archive.js';
 import type { PathPart, PathRole } from './phases/archive-path.js';
 import type { RestorePart } from './phases/archive-restore.js';
 import type { ConcurrentRound, StoppedRound, ThroughputPart } from './phases/archive-throughput.js';
-import { summarise, type CellSummary, type Target } from './results.js';
-import { profiledCommands } from './targets.js';
+import { profiledCommands, summarise, type CellSummary, type Target } from './summary.js';
 
 /**
  * The cold-tier stage's share of results.json: its raw rounds, the medians

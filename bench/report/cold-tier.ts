@@ -1,6 +1,6 @@
 import { THROUGHPUT_TARGET, type ColdTierResults, type PathSummary, type RestoreSummary, type ThroughputSummary } from '../archive-results.js';
 import { DEFAULT_HISTORY } from '../contract.js';
-import { profiledCommands } from '../targets.js';
+import { profiledCommands } from '../summary.js';
 import { num, renderMarkdown, renderText, times, type Table } from './tables.js';
 
 /**

@@ -11,6 +11,8 @@ const RULES: Array<[RegExp, string]> = [
   [/^SET (agent:)?sess:/, 'the cookie session changed (or rolling saves it): the whole JSON is written again'],
   [/^SET koa:sess:/, 'koa-session saves the whole session JSON: it changed, or `rolling` re-saves it on every request'],
   [/^PEXPIRE (agent:)?sess:/, 'agent-session\'s cookie-session store: the session did not change, so only its expiry is extended (the TTL follows the cookie\'s)'],
+  [/^EVALSHA agent-session:load-along/, 'agent-session LOAD-ALONG script, the cookie-session store\'s load: GET of the cookie session\'s JSON and, in the same call, PEXPIRE of it and a touch of the agent session its link names (lastActive, PEXPIRE of every agent key), as the user the link records (the end of the request undoes it for another user); the cookie session id carries the agent id as hash tag, so all of it is one slot. All a touch sends'],
+  [/^EVALSHA agent-session:untouch/, 'agent-session UNTOUCH script: the request\'s user was not the one the link recorded, so the load\'s touch is undone (lastActive and TTLs as before)'],
   [/^EVALSHA agent-session:read/, 'agent-session READ script: checks the session and its user, returns metadata and the last N turns (and tool calls and notes for a snapshot), resets the TTL of every agent key; one atomic call'],
   [/^EVALSHA agent-session:append-turn/, 'agent-session APPEND script: checks the user, assigns seq and ts, RPUSH + LTRIM to the window, updates the metadata, resets every agent key\'s TTL; one atomic call'],
   [/^EVALSHA agent-session:touch-along/, 'agent-session TOUCH-ALONG script: the cookie session did not change, so one call extends its expiry (PEXPIRE) and resets the TTL of every agent key (and lastActive)'],

@@ -37,7 +37,7 @@ export function markdownReport(results: Results): string {
     add('', ...results.skipped.map((entry) => `- Server ${entry.server} was not run: ${entry.reason}.`), ...results.notes.map((note) => `- ${note}`));
   }
 
-  add('', '## Targets (issue 5)', '', renderMarkdown(targetsTable(results)));
+  add('', '## Targets (issue 13)', '', renderMarkdown(targetsTable(results)));
 
   add(
     '',
@@ -140,36 +140,44 @@ function cellOf(results: Results, server: string, scenario: string): CellSummary
 
 const commandList = (cell: CellSummary) => cell.commands.map((entry) => `\`${entry.command}\``).join(', ') || 'none';
 
-/** What separates agent-session's touch from the small-session floor's, from this run's figures. */
+/** What separates agent-session from the small-session floor in each scenario, from this run's figures. */
 function floorGap(results: Results): string[] {
   const lines: string[] = [
-    'A touch request on agent-session does what the floor does (load the cookie session, extend its expiry) and also resets the TTL of the agent keys, ' +
-      'so that the conversation expires with the cookie session. What that costs, per framework:',
+    'The floor loads its small cookie session (GET) and extends or rewrites it (EXPIRE or SET): two round trips. agent-session loads its cookie session with one script ' +
+      '(`agent-session:load-along`) that also extends it and touches the agent session its link names, so a touch is one round trip and nothing is sent at the end of the request; ' +
+      'a read or an append adds its agent script (which resets the agent TTLs again and does the work). What is left between them, per framework and scenario ' +
+      '(the profile of a request, package by package, is in bench/README.md, "Where a request\'s time goes"):',
   ];
   for (const framework of ['express', 'koa'] as Framework[]) {
     const agentSpec = [serverById('3'), serverById('6')].find((spec) => spec.framework === framework)!;
     const floorSpec = counterpart(agentSpec, 'floor')!;
-    const agent = cellOf(results, agentSpec.id, 'touch');
-    const floor = cellOf(results, floorSpec.id, 'touch');
-    if (!agent || !floor) continue;
-    const a = agent.median;
-    const f = floor.median;
-    const extra = agent.commands.filter((entry) => !floor.commands.some((other) => sameRole(other.command, entry.command)));
-    const nodeExtra = a.nodeCpuUsPerRequest - f.nodeCpuUsPerRequest;
-    const redisExtra = a.redisCpuUsPerRequest - f.redisCpuUsPerRequest;
-    const totalExtra = nodeExtra + redisExtra;
-    lines.push(
-      '',
-      `### ${framework === 'express' ? 'Express' : 'Koa'}: touch at ${times(a.rps / f.rps)} the floor (${num(a.rps)} vs ${num(f.rps)} req/s; p50 ${num(a.p50, 2)} vs ${num(f.p50, 2)} ms)`,
-      '',
-      `- Commands: ${commandList(agent)} against the floor's ${commandList(floor)}.` +
-        (extra.length > 0 ? ` The extra: ${extra.map((entry) => `\`${entry.command}\` (${explainCommand(entry.command)})`).join('; ')}.` : ''),
-      `- Node CPU per request: ${num(a.nodeCpuUsPerRequest)} µs against ${num(f.nodeCpuUsPerRequest)} µs (${signed(nodeExtra)} µs): agent-session's own work on each request (building \`req.agent\`, reading the agent link, the fail-fast deadline on each command, issuing the extra command and decoding its reply).`,
-      `- redis-server CPU per request: ${num(a.redisCpuUsPerRequest)} µs against ${num(f.redisCpuUsPerRequest)} µs (${signed(redisExtra)} µs): the extra command, and the ${num(a.inScriptPerRequest, 1)} commands its script runs inside Redis.`,
-      Number.isFinite(totalExtra) && totalExtra > 0
-        ? `- Of the extra CPU per request (${num(totalExtra)} µs), ${num((100 * Math.max(nodeExtra, 0)) / totalExtra)} % is in the Node process and ${num((100 * Math.max(redisExtra, 0)) / totalExtra)} % in Redis. With every process on the same two cores, req/s falls roughly in proportion to the CPU spent per request.`
-        : '- The extra CPU per request is within the noise of this run.',
-    );
+    for (const scenario of ['touch', 'read', 'append'] as const) {
+      const agent = cellOf(results, agentSpec.id, scenario);
+      const floor = cellOf(results, floorSpec.id, scenario);
+      if (!agent || !floor) continue;
+      const a = agent.median;
+      const f = floor.median;
+      const extra = agent.commands.filter((entry) => !floor.commands.some((other) => sameRole(other.command, entry.command)));
+      const nodeExtra = a.nodeCpuUsPerRequest - f.nodeCpuUsPerRequest;
+      const redisExtra = a.redisCpuUsPerRequest - f.redisCpuUsPerRequest;
+      const totalExtra = nodeExtra + redisExtra;
+      lines.push(
+        '',
+        `### ${framework === 'express' ? 'Express' : 'Koa'}: ${scenario} at ${times(a.rps / f.rps)} the floor (${num(a.rps)} vs ${num(f.rps)} req/s; p50 ${num(a.p50, 2)} vs ${num(f.p50, 2)} ms)`,
+        '',
+        `- Commands: ${commandList(agent)} against the floor's ${commandList(floor)}.` +
+          (extra.length > 0 ? ` Not in the floor: ${extra.map((entry) => `\`${entry.command}\``).join(', ')}.` : ''),
+        `- Node CPU per request: ${num(a.nodeCpuUsPerRequest)} µs against ${num(f.nodeCpuUsPerRequest)} µs (${signed(nodeExtra)} µs): ` +
+          (scenario === 'touch'
+            ? "agent-session's own work on each request (building `req.agent`, the script's longer command line and 7-element reply, the call deadline)."
+            : `the ${scenario === 'read' ? `read: decoding the metadata and ${READ_LAST} turns of about 500 bytes each, and answering with them` : 'append: the turn\'s JSON, its validation and the script call'}, on top of the load.`),
+        `- redis-server CPU per request: ${num(a.redisCpuUsPerRequest)} µs against ${num(f.redisCpuUsPerRequest)} µs (${signed(redisExtra)} µs): the ${num(a.inScriptPerRequest, 1)} commands the scripts run inside Redis` +
+          (scenario === 'read' ? ', and the turns sent back.' : '.'),
+        Number.isFinite(totalExtra) && totalExtra > 0
+          ? `- Of the extra CPU per request (${num(totalExtra)} µs), ${num((100 * Math.max(nodeExtra, 0)) / totalExtra)} % is in the Node process and ${num((100 * Math.max(redisExtra, 0)) / totalExtra)} % in Redis. With every process on the same two cores, req/s falls roughly in proportion to the CPU spent per request.`
+          : '- The extra CPU per request is within the noise of this run.',
+      );
+    }
   }
   return lines;
 }
@@ -177,7 +185,7 @@ function floorGap(results: Results): string[] {
 /** Two commands doing the same job for different libraries (GET of the cookie session, its expiry). */
 function sameRole(a: string, b: string): boolean {
   const role = (command: string) => {
-    if (/^GET .*sess:/.test(command)) return 'load';
+    if (/^GET .*sess:|^EVALSHA agent-session:load-along/.test(command)) return 'load';
     if (/^P?EXPIRE .*sess:|^SET .*sess:/.test(command)) return 'save';
     return command;
   };

@@ -1,7 +1,7 @@
 import type { Framework } from '../catalog.js';
 import { SCENARIOS } from '../contract.js';
 import type { CellSummary, Results } from '../results.js';
-import { profiledCommands } from '../targets.js';
+import { profiledCommands } from '../summary.js';
 import { explainCommand } from './explain.js';
 
 /**

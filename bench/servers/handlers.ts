@@ -92,6 +92,9 @@ export function peerHandlers<Req>(session: SessionAccess<Req>, window: number): 
   };
 }
 
+/** How many seed turns a login sends at once. */
+const SEED_BATCH = 100;
+
 /**
  * 3 and 6: agent-session. The user id lives in the cookie session (the
  * middleware's getUserId reads it); the turns live in agent-session's keys.
@@ -104,10 +107,13 @@ export function agentHandlers<Req>(session: SessionAccess<Req>, agentOf: (req: R
       const agent = agentOf(req);
       let turnCount = 0;
       if (turns > 0) {
-        // The first write creates the agent session; the rest are sent together (seeding is not measured).
+        // The first write creates the agent session; the rest are sent together, a batch at a time (seeding is
+        // not measured; a thousand at once can outlast the fail-fast bound on a busy machine and answer 503).
         turnCount = (await agent.appendTurn(historyTurn(0))).seq;
-        const rest = await Promise.all(Array.from({ length: turns - 1 }, (_, index) => agent.appendTurn(historyTurn(index + 1))));
-        turnCount = Math.max(turnCount, ...rest.map((turn) => turn.seq));
+        for (let from = 1; from < turns; from += SEED_BATCH) {
+          const batch = Array.from({ length: Math.min(SEED_BATCH, turns - from) }, (_, index) => agent.appendTurn(historyTurn(from + index)));
+          turnCount = Math.max(turnCount, ...(await Promise.all(batch)).map((turn) => turn.seq));
+        }
       }
       return { userId, turnCount };
     },

@@ -36,6 +36,33 @@ import {
   type TurnQuery,
 } from './types.js';
 
+/**
+ * What `loadAlong` did to the session: touched; 'missing' (the link names
+ * it, it is not in Redis); 'foreign' (bound to another user than the link
+ * records) or 'corrupt', left untouched; 'unlinked': not looked at (the
+ * link names no session or another, or the cookie session was not extended).
+ */
+export type LoadTouch = 'touched' | 'missing' | 'foreign' | 'corrupt' | 'unlinked';
+const TOUCH_OUTCOMES: Record<number, LoadTouch> = { 1: 'touched', 0: 'missing', [-1]: 'foreign', [-2]: 'corrupt', [-3]: 'unlinked' };
+
+/** What `untouch` needs to put a session's lastActive and TTLs back as they were before a `loadAlong` touch. */
+export interface TouchUndo {
+  token: string;
+  lastActive: string;
+  deadline: number;
+}
+
+export interface LoadAlongReply {
+  /** The cookie session's stored string; null when it is missing or not a string (pttlMs -2 / -3). */
+  value: string | null;
+  /** Its PTTL before the call: -1 no TTL, -2 missing, -3 not a string. */
+  pttlMs: number;
+  extended: boolean;
+  touched: LoadTouch;
+  /** Set when `touched` is 'touched'. */
+  undo: TouchUndo | undefined;
+}
+
 /** Longest observer error message kept (characters); the rest is cut. */
 const OBSERVER_ERROR_CHARS = 2_000;
 
@@ -245,6 +272,44 @@ export class SessionHandle implements AgentSession {
   async touchAlong(key: string, ttlMs: number): Promise<{ touched: boolean; extended: boolean }> {
     const [touched, extended] = (await this.#run(scripts.TOUCH_ALONG, [ttlMs], { alongKey: key })) as [number, number];
     return { touched: Number(touched) === 1, extended: Number(extended) === 1 };
+  }
+
+  /**
+   * Loads the cookie session stored at `key` (a key in this session's slot)
+   * and, in the same command, extends it to `ttlMs` (while its PTTL is above
+   * `extendAboveMs`) and touches this session as the user the cookie
+   * session's link (field `linkField`) records, when that link names this
+   * session (see loadAlong-5.lua). The touch can be undone with `untouch`.
+   */
+  async loadAlong(key: string, options: { ttlMs: number; extendAboveMs: number; linkField: string }): Promise<LoadAlongReply> {
+    const { client, failFastMs, idleTimeoutMs } = this.#config;
+    const keys = [...stateKeys(this.keys), key];
+    const args = ['', idleTimeoutMs, options.ttlMs, options.extendAboveMs, options.linkField, this.id];
+    let reply: unknown[];
+    try {
+      reply = (await runScript(client, scripts.LOAD_ALONG, keys, args, failFastMs)) as unknown[];
+    } catch (error) {
+      throw toAgentSessionError(error, { sessionId: this.id, sessionKeys: key });
+    }
+    const [value, pttl, extended, touched, token, lastActive, deadline] = reply;
+    const pttlMs = Number(pttl);
+    return {
+      value: typeof value === 'string' ? value : null,
+      pttlMs,
+      extended: Number(extended) === 1,
+      touched: TOUCH_OUTCOMES[Number(touched)] ?? 'unlinked',
+      undo: Number(token) > 0 ? { token: String(token), lastActive: typeof lastActive === 'string' ? lastActive : '', deadline: Number(deadline) } : undefined,
+    };
+  }
+
+  /** Undoes a `loadAlong` touch, unless the session was touched again since (see untouch-4.lua). True when undone. */
+  async untouch(undo: TouchUndo): Promise<boolean> {
+    const { client, failFastMs } = this.#config;
+    try {
+      return Number(await runScript(client, scripts.UNTOUCH, stateKeys(this.keys), [undo.token, undo.lastActive, undo.deadline], failFastMs)) === 1;
+    } catch (error) {
+      throw toAgentSessionError(error, { sessionId: this.id, sessionKeys: `${this.#config.keyPrefix}{${this.id}}:*` });
+    }
   }
 
   /**

@@ -7,7 +7,9 @@ import type { SessionData } from '../request/agent-link.js';
 import { httpErrorResponse, isAgentSessionHttpError, type AgentSessionHttpError } from '../request/http-errors.js';
 import { DEFAULT_RETRY_AFTER_SECONDS, resolveMiddlewareOptions, resolveSecrets, type AgentSessionOptionsBase, type ResolvedCookie } from '../request/options.js';
 import { AgentRefresh } from '../request/refresh.js';
+import { newCookieSessionId } from '../request/agent-id.js';
 import { startAgentRequest } from '../request/request-start.js';
+import { takeLoad } from '../request/request-state.js';
 import { createHttpWarning } from '../request/secure-cookie.js';
 import { guardSessionSize } from './session-size-guard.js';
 import { guardAgentProperty } from '../request/unmounted-agent.js';
@@ -70,12 +72,14 @@ export function agentSession(options: ExpressAgentSessionOptions): RequestHandle
       redis: config.redis,
       client: options.redis.client,
       prefix: config.sessionPrefix,
-      refresh: new AgentRefresh(config.agents, config.redis, config.log),
+      refresh: new AgentRefresh(config.agents, config.redis, config.log, config.idleTimeoutMs),
       idleTimeoutMs: config.idleTimeoutMs,
       maxSessionBytes: config.maxSessionBytes,
       log: config.log,
     }),
     secret: secrets,
+    // Ids that carry the agent session's id as a hash tag (see newCookieSessionId).
+    genid: (req) => newCookieSessionId(req.session as unknown as SessionData | undefined),
     name: cookie.name,
     resave: false,
     saveUninitialized: false,
@@ -129,7 +133,7 @@ export function agentSession(options: ExpressAgentSessionOptions): RequestHandle
         });
         if (req.session) adoptCookieSettings(req.session.cookie, cookie, req.secure, config.idleTimeoutMs);
         const data = () => req.session as unknown as SessionData | undefined;
-        req.agent = startAgentRequest(config.agents, { data, id: () => req.sessionID }, () => config.userOf(req));
+        req.agent = startAgentRequest(config.agents, { data, id: () => req.sessionID }, () => config.userOf(req), takeLoad(req));
       } catch (failure) {
         return next(failure);
       }

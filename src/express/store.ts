@@ -6,7 +6,7 @@ import type { CookieSessionRedis } from '../request/cookie-session-redis.js';
 import type { AgentSessionEvent } from '../request/events.js';
 import type { AgentRefresh } from '../request/refresh.js';
 import { oversizedSession } from '../request/input-limits.js';
-import { carryRequestState } from '../request/request-state.js';
+import { carryRequestState, recordLoad, requestStateOf, takeLoad } from '../request/request-state.js';
 import { isRecord, parseStoredSession } from '../request/stored-session.js';
 
 /** express-session's store callback: an error, or null and the result. */
@@ -32,9 +32,10 @@ export interface AgentCookieStoreOptions {
  *   `StoreUnavailableError` (the middleware answers 503);
  * - a stored value that cannot be read is no session (a fresh one starts)
  *   rather than an error, and is reported without its content;
- * - `set` and `touch` reset the TTL of the agent session's keys in the same
- *   round trip (see `withAgentRefresh`), with millisecond TTLs equal to the
- *   cookie's remaining lifetime;
+ * - `get` extends the session and keeps its agent session alive in the
+ *   same round trip; `set` and `touch` send only what that did not cover
+ *   (see `AgentRefresh`), with millisecond TTLs equal to the cookie's
+ *   remaining lifetime;
  * - `regenerate` carries the agent session over to the new cookie session,
  *   so logging in (which should regenerate) keeps the conversation;
  * - a value over `maxSessionBytes` is refused (`AgentPayloadTooLargeError`)
@@ -61,15 +62,37 @@ export class AgentCookieStore extends RedisStore {
     this.#log = options.log;
   }
 
+  /** Loads the session and, in the same round trip, extends it and keeps its agent session alive (see `AgentRefresh.load`). */
   override get(sid: string, callback?: Callback<ExpressSessionData | null>): Promise<ExpressSessionData | null | undefined> {
     return this.#settle(async () => {
       const key = this.prefix + sid;
-      const raw = await this.#redis.get(key);
-      if (raw === null) return null;
       // express-session rebuilds the session's Cookie from `cookie`; without it, it would throw.
-      const data = parseStoredSession(raw, key, this.#log, (value) => isRecord(value.cookie));
+      const { data, refresh } = await this.#refresh.load(key, sid, { ttlMs: this.#idleTimeoutMs, extendAboveMs: 0, withTtl: false }, (raw) =>
+        parseStoredSession(raw, key, this.#log, (value) => isRecord(value.cookie)),
+      );
+      if (data && refresh) recordLoad(data, refresh);
       return data as ExpressSessionData | null;
     }, callback);
+  }
+
+  /**
+   * express-session turns what `get` returned into `req.session` here: what
+   * the load refreshed moves to the request, for the middleware. On a
+   * `req.session.reload()` the request's state follows the new object, with
+   * the reload's refresh.
+   */
+  override createSession(req: Request, data: ExpressSessionData): ReturnType<RedisStore['createSession']> {
+    const load = takeLoad(data);
+    const previous = req.session as object | undefined;
+    const created = super.createSession(req, data);
+    const state = requestStateOf(previous);
+    if (state) {
+      carryRequestState(previous, created);
+      if (load) state.load = load;
+    } else if (load) {
+      recordLoad(req, load);
+    }
+    return created;
   }
 
   override set(sid: string, session: ExpressSessionData, callback?: Callback<void>): Promise<void> {

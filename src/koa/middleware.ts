@@ -8,7 +8,10 @@ import type { SessionData } from '../request/agent-link.js';
 import { httpErrorResponse, isAgentSessionHttpError, type AgentSessionHttpError } from '../request/http-errors.js';
 import { resolveMiddlewareOptions, resolveSecrets, type AgentSessionOptionsBase } from '../request/options.js';
 import { AgentRefresh } from '../request/refresh.js';
+import { newCookieSessionId } from '../request/agent-id.js';
+import { LINK_FIELD, seedOf } from '../request/agent-link.js';
 import { startAgentRequest } from '../request/request-start.js';
+import { takeLoad } from '../request/request-state.js';
 import { createHttpWarning } from '../request/secure-cookie.js';
 import { guardAgentProperty } from '../request/unmounted-agent.js';
 import { sessionIdCookie } from './cookie.js';
@@ -71,12 +74,19 @@ export function agentSession(app: Koa, options: KoaAgentSessionOptions): Middlew
     store: new KoaCookieStore({
       redis: config.redis,
       prefix: config.sessionPrefix,
-      refresh: new AgentRefresh(config.agents, config.redis, config.log),
+      refresh: new AgentRefresh(config.agents, config.redis, config.log, config.idleTimeoutMs),
       idleTimeoutMs: config.idleTimeoutMs,
       maxSessionBytes: config.maxSessionBytes,
       log: config.log,
     }),
     externalKey: sessionIdCookie(cookie),
+    // Ids that carry the agent session's id as a hash tag (see newCookieSessionId); on a regenerate, the linked one's.
+    genid: (ctx) => {
+      const id = newCookieSessionId(forgetSeed((ctx as Context & { [SESSION_NOW]?: () => SessionData | undefined })[SESSION_NOW]?.()));
+      // koa-session's session object keeps the id it was created with through a regenerate; ctx.agent needs the new one.
+      Object.defineProperty(ctx, GENERATED_ID, { value: id, configurable: true });
+      return id;
+    },
   };
   const loadSession = createSession(app, sessionOptions);
   Object.defineProperty(app.context, OWNED, { value: true });
@@ -89,7 +99,10 @@ export function agentSession(app: Koa, options: KoaAgentSessionOptions): Middlew
       await loadSession(ctx, async () => {
         warnIfHttp(ctx.secure);
         const session = () => (ctx.session as KoaSession | null) ?? undefined;
-        ctx.agent = startAgentRequest(config.agents, { data: session, id: () => session()?.externalKey }, () => config.userOf(ctx));
+        // For genid on a regenerate (before the load, ctx.session would start the load again).
+        Object.defineProperty(ctx, SESSION_NOW, { value: session, configurable: true });
+        const id = () => (ctx as Context & { [GENERATED_ID]?: string })[GENERATED_ID] ?? session()?.externalKey;
+        ctx.agent = startAgentRequest(config.agents, { data: session, id }, () => config.userOf(ctx), takeLoad(ctx));
         await next();
       });
     } catch (error) {
@@ -100,6 +113,23 @@ export function agentSession(app: Koa, options: KoaAgentSessionOptions): Middlew
     }
   };
 }
+
+/**
+ * koa-session keeps the data across a regenerate (express-session does not,
+ * and agent-session carries only the link across): a seed `detach()` left
+ * would make the next agent id a digest, in another slot than the new id's
+ * fresh tag. The fresh tag already leads away from the conversation left.
+ */
+function forgetSeed(data: SessionData | undefined): SessionData | undefined {
+  if (data && seedOf(data) !== undefined) delete data[LINK_FIELD];
+  return data;
+}
+
+/** The cookie session id genid made last in this request (a new session, a regenerate). */
+const GENERATED_ID = Symbol('agent-session: the cookie session id generated in this request');
+
+/** The request's cookie session data, once loaded (see genid). */
+const SESSION_NOW = Symbol('agent-session: the loaded cookie session');
 
 /** Marks an app whose ctx.session agentSession() defined. */
 const OWNED = Symbol('agent-session: owns ctx.session');

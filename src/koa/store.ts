@@ -1,5 +1,6 @@
 import { readLink, type SessionData } from '../request/agent-link.js';
-import { NOT_A_STRING, type CookieSessionRedis } from '../request/cookie-session-redis.js';
+import type { CookieSessionRedis } from '../request/cookie-session-redis.js';
+import { recordLoad } from '../request/request-state.js';
 import type { AgentSessionEvent } from '../request/events.js';
 import type { AgentRefresh } from '../request/refresh.js';
 import { oversizedSession } from '../request/input-limits.js';
@@ -47,8 +48,9 @@ interface StoreCallOptions {
  *   another tab stays a logout). koa-session's `changed` flag is not enough on
  *   its own: a forced save (regenerate, save(), a changed maxAge) reports
  *   `changed: false` for data that did change, so the value is compared.
- * - Writing or extending the cookie session resets the agent keys' TTL in
- *   the same round trip (see `withAgentRefresh`).
+ * - Loading the cookie session extends it and resets the agent keys' TTL in
+ *   the same round trip; `set` sends only what that did not cover (see
+ *   `AgentRefresh`).
  * - A stored value that cannot be read is no session (koa-session starts a
  *   fresh one) rather than an error, and is reported without its content.
  * - Every command is bounded by the fail-fast deadline (`StoreUnavailableError`).
@@ -75,15 +77,26 @@ export class KoaCookieStore {
     this.#log = options.log;
   }
 
+  /**
+   * Loads the session and, in the same round trip, extends it (unless it is
+   * past its max age, within the grace) and keeps its agent session alive
+   * (see `AgentRefresh.load`); `_expire` comes from the PTTL it had before.
+   */
   async get(key: string, _maxAge: unknown, options: StoreCallOptions = {}): Promise<SessionData | null> {
     const redisKey = this.#prefix + key;
-    const stored = await this.#redis.getWithTtl(redisKey);
-    if (stored === null) return null;
-    const data = parseStoredSession(stored === NOT_A_STRING ? NOT_A_STRING : stored.value, redisKey, this.#log);
-    if (!data || stored === NOT_A_STRING) return null;
-    this.#knownValues(options.ctx)?.set(key, stored.value);
+    const { ctx } = options;
+    const loaded = await this.#refresh.load(
+      redisKey,
+      key,
+      { ttlMs: this.#idleTimeoutMs + EXPIRED_GRACE_MS, extendAboveMs: EXPIRED_GRACE_MS, withTtl: true },
+      (raw) => parseStoredSession(raw, redisKey, this.#log),
+    );
+    const { data, raw } = loaded;
+    if (!data || raw === undefined) return null;
+    if (loaded.refresh && typeof ctx === 'object' && ctx !== null) recordLoad(ctx, loaded.refresh);
+    this.#knownValues(ctx)?.set(key, raw);
     // -1: a key without a TTL (not one this store wrote); koa-session then goes by a stored _expire, if any.
-    if (stored.pttlMs >= 0) data._expire = Date.now() + stored.pttlMs - EXPIRED_GRACE_MS;
+    if (loaded.pttlMs >= 0) data._expire = Date.now() + loaded.pttlMs - EXPIRED_GRACE_MS;
     return data;
   }
 

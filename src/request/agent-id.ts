@@ -1,8 +1,41 @@
-import { createHash } from 'node:crypto';
-import { seedOf, type SessionData } from './agent-link.js';
+import { createHash, randomBytes } from 'node:crypto';
+import { assertValidId } from '../core/ids.js';
+import { readLink, seedOf, type SessionData } from './agent-link.js';
 
 /**
- * The id of the agent session a cookie session starts: derived from the
+ * A new cookie session id, `{<agent id>}<random>`: it names, as a Redis
+ * hash tag, the agent session the cookie session links (or will link: its
+ * first write creates it under that id, see `agentIdFor`), so the cookie
+ * session's key sits in the agent session's Cluster slot and one script can
+ * load the one and keep both alive (loadAlong-5.lua). On a regenerate (a
+ * login), the new id carries the linked agent session's id; for a fresh
+ * cookie session the agent id is random. The secret part is the 24 random
+ * bytes after the tag: the agent id is not a secret (it is given to
+ * clients), and knowing it gives nothing of the cookie, which is signed.
+ */
+export function newCookieSessionId(current?: SessionData): string {
+  const tag = readLink(current)?.id ?? randomBytes(18).toString('base64url');
+  return `{${tag}}${randomBytes(24).toString('base64url')}`;
+}
+
+/** The agent session id a cookie session id carries as its hash tag (see `newCookieSessionId`); undefined for an id without one (made by an earlier version, or by another session setup). */
+export function agentTagOf(cookieSessionId: string): string | undefined {
+  if (cookieSessionId.charCodeAt(0) !== 123 /* { */) return undefined;
+  const end = cookieSessionId.indexOf('}');
+  if (end < 2) return undefined;
+  const tag = cookieSessionId.slice(1, end);
+  try {
+    assertValidId(tag);
+  } catch {
+    return undefined;
+  }
+  return tag;
+}
+
+/**
+ * The id of the agent session a cookie session starts: the agent id its id
+ * carries (see `newCookieSessionId`), else (an id without one, or after a
+ * `detach()`, whose seed must lead elsewhere) derived from the
  * cookie session's id (and the seed a `detach()` left), so that concurrent
  * first writes of one cookie session (a page firing several requests at once)
  * all land on one agent session instead of each creating its own and the
@@ -11,6 +44,10 @@ import { seedOf, type SessionData } from './agent-link.js';
  */
 export function agentIdFor(cookieSessionId: string, session?: SessionData): string {
   const seed = seedOf(session);
+  if (seed === undefined) {
+    const tag = agentTagOf(cookieSessionId);
+    if (tag !== undefined) return tag;
+  }
   return digest(seed === undefined ? `agent-session:${cookieSessionId}` : `agent-session:${cookieSessionId}:${seed}`);
 }
 

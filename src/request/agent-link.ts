@@ -20,7 +20,8 @@ export type SessionData = Record<string, unknown>;
  * `detach()`, so that the next agent session of this cookie session gets
  * another id than the one it left (see `agentIdFor`).
  */
-const FIELD = 'agentSession';
+export const LINK_FIELD = 'agentSession';
+const FIELD = LINK_FIELD;
 
 function isSafeId(id: unknown): id is string {
   try {

@@ -34,6 +34,12 @@ export type AgentSessionEvent =
   | {
       type: 'debug';
       code: 'agent_refresh_skipped';
-      reason: 'request-unknown' | 'user-lookup-failed' | 'bound-to-other-user' | 'refused-this-request' | 'no-agent-session' | 'already-refreshed';
+      reason: 'request-unknown' | 'user-lookup-failed' | 'bound-to-other-user' | 'refused-this-request' | 'no-agent-session' | 'already-refreshed' | 'refreshed-at-load';
       message: string;
-    };
+    }
+  /**
+   * Loading the cookie session kept its agent session alive as the user its
+   * link records, and the request turned out to be another user's (a logout,
+   * another account on the same browser): that refresh was undone.
+   */
+  | { type: 'debug'; code: 'agent_refresh_undone'; reason: 'user-lookup-failed' | 'bound-to-other-user' | 'refused-this-request'; message: string };

@@ -1,3 +1,5 @@
+import type { TouchUndo } from '../core/agent-session.js';
+
 /**
  * What one request has done to its agent session, for the cookie-session
  * store's end-of-request refresh. The refresh runs inside express-session
@@ -18,6 +20,29 @@
  */
 export type AgentTtlState = 'untouched' | 'refreshed' | 'refused';
 
+/**
+ * What loading the cookie session already refreshed (see `AgentRefresh.load`),
+ * so that the end of the request does not send it again, or undoes it.
+ */
+export interface LoadRefresh {
+  /** The cookie session's key, and when (client clock, ms) its TTL set at load ends; undefined when the load did not extend it. */
+  cookieKey: string;
+  cookieDeadline: number | undefined;
+  /** Until when (client clock, ms) the load's refresh stands for the request's: a longer request refreshes again as it ends. */
+  freshUntil: number;
+  /** The agent session the load looked at, by the link in the stored cookie session. */
+  agent:
+    | {
+        id: string;
+        /** 'touched' as `user` (the link's; null: an unbound session, which anyone may keep alive); 'missing': not in Redis. */
+        outcome: 'touched' | 'missing';
+        user: string | null;
+        /** How to put lastActive and the TTLs back when the request's user turns out not to be entitled. */
+        undo: TouchUndo | undefined;
+      }
+    | undefined;
+}
+
 export class RequestState {
   agentTtl: AgentTtlState = 'untouched';
   /**
@@ -27,12 +52,29 @@ export class RequestState {
    * Redis costs it one fail-fast wait, not one per call.
    */
   storeUnavailable = false;
+  /** What loading the cookie session refreshed; undefined when it was loaded the old way (a cookie session id without an agent tag). */
+  load: LoadRefresh | undefined;
   /** The request's user as `getUserId` says when asked (it can change during a request, at login or logout). */
   readonly user: () => string | null;
 
-  constructor(user: () => string | null) {
+  constructor(user: () => string | null, load?: LoadRefresh) {
     this.user = user;
+    this.load = load;
   }
+}
+
+const loads = new WeakMap<object, LoadRefresh>();
+
+/** Leaves what a load refreshed with `owner` (the loaded data, the request, the Koa context) for the middleware to pick up. */
+export function recordLoad(owner: object, load: LoadRefresh): void {
+  loads.set(owner, load);
+}
+
+export function takeLoad(owner: object | undefined): LoadRefresh | undefined {
+  if (owner === undefined) return undefined;
+  const load = loads.get(owner);
+  loads.delete(owner);
+  return load;
 }
 
 const states = new WeakMap<object, RequestState>();

@@ -8,8 +8,8 @@ import { createClient } from 'redis';
  * Use a server private to the test so no other test's traffic is counted.
  */
 export interface CommandCounter {
-  /** The commands (name and first argument) sent while `operation` ran. */
-  during(operation: () => Promise<unknown>): Promise<string[]>;
+  /** The commands (name and first argument; every argument with `{ allArguments: true }`) sent while `operation` ran. */
+  during(operation: () => Promise<unknown>, options?: { allArguments?: boolean }): Promise<string[]>;
   close(): Promise<void>;
 }
 
@@ -42,14 +42,14 @@ export async function watchCommands(url: string): Promise<CommandCounter> {
   };
 
   return {
-    async during(operation) {
+    async during(operation, options = {}) {
       await sync();
       lines = [];
       await operation();
       await sync();
       return lines.map((line) => {
         const args = line.match(/"((?:[^"\\]|\\.)*)"/g) ?? [];
-        return args.slice(0, 2).map((arg) => arg.slice(1, -1)).join(' ');
+        return (options.allArguments ? args : args.slice(0, 2)).map((arg) => arg.slice(1, -1)).join(' ');
       });
     },
     async close() {

@@ -42,6 +42,11 @@ type Route = (input: RouteInput) => Promise<{ status: number; body?: unknown }>;
 const routes: Record<string, Route> = {
   /** Uses neither the cookie session nor the agent. */
   'GET /noop': async () => ({ status: 204 }),
+  /** Uses neither, and takes `ms` to answer: a long request (a stream, a slow model call). */
+  'POST /slow': async ({ body }) => {
+    await new Promise((resolve) => setTimeout(resolve, Number(body.ms)));
+    return { status: 204 };
+  },
   /** Writes the cookie session only. */
   'POST /visit': async ({ session }) => {
     session.visits = Number(session.visits ?? 0) + 1;
@@ -71,6 +76,12 @@ const routes: Record<string, Route> = {
     // A client-supplied message id makes a retried POST return the first append's turn.
     const retry = typeof body.messageId === 'string' ? { idempotencyKey: body.messageId } : undefined;
     const turn = await agent.appendTurn({ role: 'user', content: String(body.content ?? '') }, retry);
+    return { status: 200, body: { seq: turn.seq, agentSessionId: agent.id } };
+  },
+  /** Logs in (regenerating the cookie session) and appends the first turn in the same request. */
+  'POST /login-turn': async ({ logIn, agent, body }) => {
+    await logIn(String(body.userId));
+    const turn = await agent.appendTurn({ role: 'user', content: String(body.content ?? '') });
     return { status: 200, body: { seq: turn.seq, agentSessionId: agent.id } };
   },
   'POST /tool': async ({ agent }) => {

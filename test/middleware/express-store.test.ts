@@ -11,14 +11,16 @@ const fixture = useFixture();
 
 function store(events: AgentSessionEvent[], failingGet = false): { store: AgentCookieStore; prefix: string } {
   const prefix = uniquePrefix();
-  const redis = cookieSessionRedis(fixture.redis);
+  const plain = cookieSessionRedis(fixture.redis);
+  // The store loads through the refresh (sessions with untagged ids, as here, with a plain GET).
+  const redis = failingGet ? { ...plain, get: () => Promise.reject(new Error('ERR a command that failed')) } : plain;
   return {
     prefix,
     store: new AgentCookieStore({
-      redis: failingGet ? { ...redis, get: () => Promise.reject(new Error('ERR a command that failed')) } : redis,
+      redis,
       client: fixture.redis.client,
       prefix: `${prefix}sess:`,
-      refresh: new AgentRefresh(new SessionStore({ redis: fixture.redis, keyPrefix: prefix }), cookieSessionRedis(fixture.redis), () => {}),
+      refresh: new AgentRefresh(new SessionStore({ redis: fixture.redis, keyPrefix: prefix }), redis, () => {}, 60_000),
       idleTimeoutMs: 60_000,
       maxSessionBytes: 64 * 1024,
       log: (event) => events.push(event),

@@ -87,9 +87,9 @@ export function cookieSessionKeys(inspector: TestClient, prefix: string): Promis
   return keysUnder(inspector, `${prefix}sess:`);
 }
 
-/** The agent-state keys under a prefix (they carry the `{id}` hash tag). */
+/** The agent-state keys under a prefix (they start with the `{id}` hash tag; cookie-session keys carry one too, after `sess:`). */
 export async function agentKeys(inspector: TestClient, prefix: string): Promise<string[]> {
-  return (await keysUnder(inspector, prefix)).filter((key) => key.includes('{'));
+  return (await keysUnder(inspector, prefix)).filter((key) => key.startsWith(`${prefix}{`));
 }
 
 /** Every key under a prefix with its type, value and TTL, to show that a request changed nothing. */
