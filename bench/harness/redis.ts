@@ -1,4 +1,5 @@
 import { createClient, type RedisClientType } from 'redis';
+import { parseInfo } from '../../src/metrics/redis-info.js';
 import { startRedisServer, type RedisServer } from '../../test/harness/redis-server.js';
 
 /**
@@ -69,15 +70,6 @@ export async function startBenchRedis(): Promise<BenchRedis> {
       await server.dispose();
     },
   };
-}
-
-function parseInfo(text: string): Map<string, string> {
-  const fields = new Map<string, string>();
-  for (const line of text.split(/\r?\n/)) {
-    const colon = line.indexOf(':');
-    if (colon > 0 && !line.startsWith('#')) fields.set(line.slice(0, colon), line.slice(colon + 1).trim());
-  }
-  return fields;
 }
 
 export function parseCommandStats(text: string): CommandStats {

@@ -35,8 +35,6 @@ export interface ChannelListener {
 export interface ChannelHub {
   /** Resolves once `channel` is subscribed; returns the function that removes this listener again. */
   add(channel: string, listener: ChannelListener): Promise<() => Promise<void>>;
-  /** Channels currently subscribed (for tests and diagnostics). */
-  readonly channelCount: number;
   /** Unsubscribes everything and closes the connection; listeners are dropped silently. */
   close(): Promise<void>;
 }
@@ -133,9 +131,6 @@ export function createChannelHub(client: NodeRedisClient, failFastMs: number): C
   };
 
   return {
-    get channelCount() {
-      return channels.size;
-    },
     add: (name, listener) => {
       let givenUp = false;
       const added = serial(() => addNow(name, listener));

@@ -10,18 +10,22 @@ import { assertValidId } from './ids.js';
  * this module is the receiving side. See the README's "Session events".
  */
 
-export type SessionEventType =
-  | 'created'
-  | 'turn_appended'
-  | 'meta_updated'
-  | 'tool_call_started'
-  | 'tool_call_completed'
-  | 'tool_call_failed'
-  | 'notes_written'
-  | 'observer_error'
-  | 'observation_queued'
-  | 'deleted'
-  | 'restored';
+/** Every type of change a session publishes, in one list (the type and the run-time check both come from it). */
+const EVENT_TYPE_NAMES = [
+  'created',
+  'turn_appended',
+  'meta_updated',
+  'tool_call_started',
+  'tool_call_completed',
+  'tool_call_failed',
+  'notes_written',
+  'observer_error',
+  'observation_queued',
+  'deleted',
+  'restored',
+] as const;
+
+export type SessionEventType = (typeof EVENT_TYPE_NAMES)[number];
 
 /**
  * What changed, never the content: read the session (subject to its user
@@ -49,19 +53,7 @@ export interface SubscribeOptions {
   signal?: AbortSignal | undefined;
 }
 
-const EVENT_TYPES: ReadonlySet<string> = new Set<SessionEventType>([
-  'created',
-  'turn_appended',
-  'meta_updated',
-  'tool_call_started',
-  'tool_call_completed',
-  'tool_call_failed',
-  'notes_written',
-  'observer_error',
-  'observation_queued',
-  'deleted',
-  'restored',
-]);
+const EVENT_TYPES: ReadonlySet<string> = new Set(EVENT_TYPE_NAMES);
 
 /** The channel a session's events are published on; the same hash slot as its keys (see keys.ts). */
 export function sessionEventsChannel(prefix: string, id: string): string {

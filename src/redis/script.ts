@@ -57,7 +57,11 @@ export function runScript(
   args: Array<string | number>,
   deadlineMs: number,
 ): Promise<unknown> {
-  if (instrumentation) return measured(script.name, callScript(client, script, keys, args, deadlineMs), performance.now());
+  if (instrumentation) {
+    // Started before the call, so the latency includes building and encoding the command.
+    const startedAt = performance.now();
+    return measured(script.name, callScript(client, script, keys, args, deadlineMs), startedAt);
+  }
   return callScript(client, script, keys, args, deadlineMs);
 }
 

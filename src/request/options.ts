@@ -167,8 +167,10 @@ export function resolveMiddlewareOptions<Request>(
     redis: cookieSessionRedis(options.redis),
     sessionPrefix:
       optionalString('sessionKeyPrefix', options.sessionKeyPrefix, {
-        must: 'a non-empty string of at most 64 characters without spaces, e.g. "sess:" (connect-redis\'s default)',
-        valid: (prefix) => prefix.length > 0 && prefix.length <= 64 && !/\s/.test(prefix),
+        must:
+          'a non-empty string of at most 64 characters without "{", "}" or spaces, e.g. "sess:" (connect-redis\'s default): ' +
+          'the cookie-session key must hash on its id\'s own {tag}, its agent session\'s Cluster slot',
+        valid: (prefix) => prefix.length > 0 && prefix.length <= 64 && !/[{}\s]/.test(prefix),
       }) ?? `${agents.keyPrefix}sess:`,
     idleTimeoutMs,
     cookie: resolveCookie(options.cookie),

@@ -140,6 +140,13 @@ const SHARED: SharedRule[] = [
     good: ['', 'app:', 'x'.repeat(64)],
   },
   {
+    // The cookie-session key must hash on the id's own {tag} (the agent session's slot): a brace in the prefix would take its place.
+    rule: 'sessionKeyPrefix: 1 to 64 characters, no braces or spaces (the middleware of both frameworks)',
+    where: [express, koa].flatMap((entry) => at(entry, 'sessionKeyPrefix')),
+    bad: ['{sess}:', 'my sess:', 'x'.repeat(65), 42],
+    good: ['sess:', 'koa:sess:', 'x'.repeat(64)],
+  },
+  {
     rule: 'idleTimeoutMs: whole ms, 1 or more',
     where: theStoreAndMiddleware.flatMap((entry) => at(entry, 'idleTimeoutMs')),
     bad: [1.5, 0, '1h'],
