@@ -48,7 +48,7 @@ export function decideAgentRefresh(link: AgentLink | undefined, state: RequestSt
   if (state === undefined) return { touch: false, reason: 'request-unknown' };
   let user: string | null;
   try {
-    user = state.user();
+    user = state.endUser();
   } catch {
     return { touch: false, reason: 'user-lookup-failed' };
   }
@@ -74,7 +74,7 @@ export function undoLoadTouch(state: RequestState | undefined): 'refused-this-re
   if (state.agentTtl === 'refused') return 'refused-this-request';
   if (loaded.user === null) return undefined;
   try {
-    return state.user() === loaded.user ? undefined : 'bound-to-other-user';
+    return state.endUser() === loaded.user ? undefined : 'bound-to-other-user';
   } catch {
     return 'user-lookup-failed';
   }

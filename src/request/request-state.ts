@@ -57,9 +57,28 @@ export class RequestState {
   /** The request's user as `getUserId` says when asked (it can change during a request, at login or logout). */
   readonly user: () => string | null;
 
+  #endUser: { user: string | null } | { error: unknown } | undefined;
+
   constructor(user: () => string | null, load?: LoadRefresh) {
     this.user = user;
     this.load = load;
+  }
+
+  /**
+   * The request's user as the end of the request sees it: `getUserId` is
+   * asked once, and both end-of-request decisions (refresh, undo of the
+   * load's touch) use that answer, or its error.
+   */
+  endUser(): string | null {
+    if (this.#endUser === undefined) {
+      try {
+        this.#endUser = { user: this.user() };
+      } catch (error) {
+        this.#endUser = { error };
+      }
+    }
+    if ('error' in this.#endUser) throw this.#endUser.error;
+    return this.#endUser.user;
   }
 }
 

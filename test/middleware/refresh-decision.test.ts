@@ -86,6 +86,15 @@ describe('end-of-request refresh decision', () => {
       expect(undoLoadTouch(state('mallory', loaded('alice', 'missing')))).toBeUndefined();
     });
 
+    it('asks getUserId once for both end-of-request decisions, and both see the same answer', () => {
+      const answers = ['alice', 'mallory'];
+      let asked = 0;
+      const changing = new RequestState(() => answers[asked++] ?? null, loaded('alice'));
+      expect(decideAgentRefresh(link, changing, NOW)).toEqual({ touch: false, reason: 'refreshed-at-load' });
+      expect(undoLoadTouch(changing)).toBeUndefined();
+      expect(asked).toBe(1);
+    });
+
     it('counts 1 % of the idle timeout as the same request', () => {
       expect(loadRefreshToleranceMs(3_600_000)).toBe(36_000);
     });
