@@ -14,6 +14,7 @@ import { addInstrumentation, type ClosingResponse, type InstrumentationSink } fr
 import { knownKeys, optionalFunction, optionsObject, wholeMs } from '../options.js';
 import type { RedisCommandClient } from '../redis/client.js';
 import type { NodeRedisClient } from '../redis/types.js';
+import { mirroredCounter } from './mirrored-counter.js';
 import { RedisInfoSampler, type RedisFigures } from './redis-info.js';
 import { registerToolCacheMetrics, type MetricsToolCache } from './tool-cache-metrics.js';
 
@@ -159,6 +160,35 @@ export function agentMetrics(options: AgentMetricsOptions): AgentMetrics {
   );
   registerRedisFigures(add, registers, () => sampler.figures());
 
+  // --- the request path: requests, notes, restores (zero in a worker process) --
+  const requests = add(
+    new Counter({
+      name: 'agent_session_requests_total',
+      help: 'Requests through the agentSession() middleware by outcome: served, or answered by it with a 503 (store_unavailable, archive_unavailable, archive_backlog_full), 403 (user_mismatch) or 4xx (input_refused).',
+      labelNames: ['outcome'],
+      registers,
+    }),
+  );
+  const served = requests.labels('served');
+  for (const outcome of ['served', 'store_unavailable', 'user_mismatch', 'input_refused', 'archive_unavailable', 'archive_backlog_full']) requests.inc({ outcome }, 0);
+  const refused = new WeakSet<ClosingResponse>();
+  const lag = add(
+    new Histogram({
+      name: 'agent_session_observer_notes_lag_turns',
+      help: 'Turns the observer notes missed when they were read (notes(), snapshot()).',
+      buckets: LAG_BUCKETS,
+      registers,
+    }),
+  );
+  const restoreSeconds = add(
+    new Histogram({
+      name: 'agent_session_archive_restore_duration_seconds',
+      help: 'Conversations restored from the cold tier by resume(): latency in seconds (its _count is the number of restores).',
+      buckets: RESTORE_BUCKETS,
+      registers,
+    }),
+  );
+
   const byOperation = new Map<string, { observe(seconds: number): void }>();
   const sink: InstrumentationSink = {
     script(name, seconds, error) {
@@ -175,57 +205,24 @@ export function agentMetrics(options: AgentMetricsOptions): AgentMetrics {
     connection: (type) => {
       if (type === 'reconnecting') reconnects.inc();
     },
-    requestStarted: () => undefined,
-    requestRefused: () => undefined,
-    notesRead: () => undefined,
-    observerRun: () => undefined,
-    archived: () => undefined,
-    archiveError: () => undefined,
-    restored: () => undefined,
-  };
-
-  // --- the request path: requests, notes, restores (zero in a worker process) --
-  {
-    const requests = add(
-      new Counter({
-        name: 'agent_session_requests_total',
-        help: 'Requests through the agentSession() middleware by outcome: served, or answered by it with a 503 (store_unavailable, archive_unavailable, archive_backlog_full), 403 (user_mismatch) or 4xx (input_refused).',
-        labelNames: ['outcome'],
-        registers,
-      }),
-    );
-    const served = requests.labels('served');
-    for (const outcome of ['served', 'store_unavailable', 'user_mismatch', 'input_refused', 'archive_unavailable', 'archive_backlog_full']) requests.inc({ outcome }, 0);
-    const refused = new WeakSet<ClosingResponse>();
-    sink.requestStarted = (response) => {
+    requestStarted: (response) => {
       response.once('close', () => {
         if (!refused.has(response)) served.inc();
       });
-    };
-    sink.requestRefused = (error, response) => {
+    },
+    requestRefused: (error, response) => {
       if (refused.has(response)) return;
       refused.add(response);
       requests.inc({ outcome: requestOutcome(error) });
-    };
-    const lag = add(
-      new Histogram({
-        name: 'agent_session_observer_notes_lag_turns',
-        help: 'Turns the observer notes missed when they were read (notes(), snapshot()).',
-        buckets: LAG_BUCKETS,
-        registers,
-      }),
-    );
-    sink.notesRead = (turns) => lag.observe(turns);
-    const restoreSeconds = add(
-      new Histogram({
-        name: 'agent_session_archive_restore_duration_seconds',
-        help: 'Conversations restored from the cold tier by resume(): latency in seconds (its _count is the number of restores).',
-        buckets: RESTORE_BUCKETS,
-        registers,
-      }),
-    );
-    sink.restored = (seconds) => restoreSeconds.observe(seconds);
-  }
+    },
+    notesRead: (turns) => lag.observe(turns),
+    restored: (seconds) => restoreSeconds.observe(seconds),
+    // Set below when this process runs an observer worker or an archiver.
+    observerRun: () => undefined,
+    archived: () => undefined,
+    archiveError: () => undefined,
+  };
+
   const queues = new Map<string, () => Promise<ObserverBacklog>>();
   for (const kind of kinds) queues.set(kind, () => readObserverBacklog(redis.client, keyPrefix, kind, redis.failFastMs));
 
@@ -351,19 +348,7 @@ function registerRedisFigures(add: Add, registers: Registers, figures: () => Pro
     );
   // Counters of the server, reported as they are (a restart of Redis resets them, which Prometheus' rate() handles).
   const counter = (name: string, help: string, value: (figures: RedisFigures) => number) =>
-    add(
-      new Counter({
-        name,
-        help,
-        registers,
-        async collect() {
-          const read = await figures();
-          if (!read) return this.remove();
-          this.reset();
-          this.inc(value(read));
-        },
-      }),
-    );
+    add(mirroredCounter(registers, { name, help }, figures, (read) => [[{}, value(read)]]));
   gauge('agent_session_redis_used_memory_bytes', 'Redis used_memory (summed over a Cluster\'s masters; sampled).', (f) => f.usedMemoryBytes);
   gauge('agent_session_redis_maxmemory_bytes', 'Redis maxmemory (0: no limit; sampled).', (f) => f.maxmemoryBytes);
   gauge('agent_session_redis_connected_clients', 'Redis connected_clients (sampled).', (f) => f.connectedClients);

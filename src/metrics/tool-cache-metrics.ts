@@ -1,5 +1,6 @@
-import { Counter, type Registry } from 'prom-client';
+import type { Registry } from 'prom-client';
 import type { ToolCacheStats, ToolCacheToolStats } from '../tool-cache/types.js';
+import { mirroredCounter } from './mirrored-counter.js';
 
 /** What the metrics need of a tool cache (`createToolCache()`). */
 export interface MetricsToolCache {
@@ -11,8 +12,8 @@ export interface MetricsToolCache {
  * (the app registers a fixed set of tools, so the series are bounded). The
  * cache counts in Redis, for every process that uses it, so these are the
  * totals of all of them, read by one `stats()` per `read()` interval: every
- * process that exports them reports the same figures (sum over one
- * instance, or use `max`, in queries).
+ * process that exports them reports the same figures (use `max`, not `sum`,
+ * across instances in queries).
  */
 export function registerToolCacheMetrics(
   add: <M extends object>(metric: M) => M,
@@ -21,18 +22,9 @@ export function registerToolCacheMetrics(
 ): void {
   const perTool = (name: string, help: string, figure: (tool: ToolCacheToolStats) => number) =>
     add(
-      new Counter({
-        name,
-        help,
-        labelNames: ['tool'],
-        registers,
-        async collect() {
-          const stats = await read();
-          this.reset();
-          if (!stats) return;
-          for (const [tool, figures] of Object.entries(stats.tools)) this.inc({ tool }, figure(figures));
-        },
-      }),
+      mirroredCounter(registers, { name, help, labelNames: ['tool'] }, read, (stats) =>
+        Object.entries(stats.tools).map(([tool, figures]): [Record<string, string>, number] => [{ tool }, figure(figures)]),
+      ),
     );
   perTool('agent_session_tool_cache_hits_total', 'Tool calls answered from the tool cache (exact and similar), by tool; counted in Redis for every process.', (t) => t.hits);
   perTool('agent_session_tool_cache_misses_total', 'Tool calls that ran the tool, by tool.', (t) => t.misses);
@@ -44,19 +36,14 @@ export function registerToolCacheMetrics(
   perTool('agent_session_tool_cache_time_saved_seconds_total', 'Measured run time of the results served from the cache, by tool.', (t) => t.timeSavedMs / 1000);
   perTool('agent_session_tool_cache_audit_overlap_sum', 'Sum of the audits\' overlap scores, by tool (with audits_total: the mean overlap).', (t) => t.auditOverlap.sum);
   add(
-    new Counter({
-      name: 'agent_session_tool_cache_audit_overlap_total',
-      help: 'Audits by overlap score, cumulative: audits whose score was at most `le`, by tool.',
-      labelNames: ['tool', 'le'],
+    mirroredCounter(
       registers,
-      async collect() {
-        const stats = await read();
-        this.reset();
-        if (!stats) return;
-        for (const [tool, figures] of Object.entries(stats.tools)) {
-          for (const bucket of figures.auditOverlap.buckets) this.inc({ tool, le: String(bucket.le) }, bucket.count);
-        }
-      },
-    }),
+      { name: 'agent_session_tool_cache_audit_overlap_total', help: 'Audits by overlap score, cumulative: audits whose score was at most `le`, by tool.', labelNames: ['tool', 'le'] },
+      read,
+      (stats) =>
+        Object.entries(stats.tools).flatMap(([tool, figures]) =>
+          figures.auditOverlap.buckets.map((bucket): [Record<string, string>, number] => [{ tool, le: String(bucket.le) }, bucket.count]),
+        ),
+    ),
   );
 }

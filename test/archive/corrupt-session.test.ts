@@ -60,11 +60,14 @@ describe('a corrupt session and the cold tier', () => {
     // A turn entry without role, content or ts: JSON, but not a turn.
     await client.rPush(odd.keys.archive, 't{"seq":2}');
     await healthy.appendTurn({ role: 'user', content: 'fine' });
+    const oddBacklog = await client.lRange(odd.keys.archive, 0, -1);
     const events: ArchiverEvent[] = [];
     const archiver = createArchiver({ redis, archive, keyPrefix, pollIntervalMs: 20, logger: (event) => events.push(event) });
     archivers.push(archiver);
     archiver.start();
     await eventually('the healthy session archived', async () => (await archive.history(healthy.id, {})).length === 1);
     await eventually('the odd session reported', () => events.some((event) => event.type === 'error' && event.sessionId === odd.id));
+    // Its backlog is left as it was (nothing trimmed, nothing half-archived), for an operator to look at.
+    expect(await client.lRange(odd.keys.archive, 0, -1)).toEqual(oddBacklog);
   });
 });
