@@ -296,7 +296,7 @@ type Add = <M extends object>(metric: M) => M;
 type Registers = Registry[];
 
 function registerQueueGauges(add: Add, registers: Registers, queues: Map<string, () => Promise<{ length: number; pending: number; oldestAgeMs: number | null }>>): void {
-  // One read per kind per scrape, shared by the three gauges (prom-client collects them one after the other).
+  // One read per kind per scrape, shared by the three gauges: prom-client starts their collect() calls in one synchronous pass (then awaits them together), so the second and third join the first one's read.
   let reading: Promise<Map<string, { length: number; pending: number; oldestAgeMs: number | null } | undefined>> | undefined;
   const read = () => {
     reading ??= Promise.all(
