@@ -4,6 +4,7 @@ import { SessionStore } from '../../src/core/agent-store.js';
 import { startCluster, type ClusterSetup } from '../harness/topologies.js';
 import { keySlot, rawClient, uniquePrefix, type TestClient } from '../harness/store.js';
 import { eventually } from '../harness/wait.js';
+import { shardChannelsPerMaster } from '../harness/pubsub.js';
 
 /**
  * Session events on a real 3-master Redis Cluster: the scripts publish with
@@ -31,10 +32,6 @@ afterAll(async () => {
   await cluster?.dispose();
 });
 
-/** Sharded channels each master has subscribers for, under the test's prefix. */
-async function shardChannelsPerMaster(): Promise<string[][]> {
-  return Promise.all(masters.map(async (master) => ((await master.sendCommand(['PUBSUB', 'SHARDCHANNELS', `${keyPrefix}*`])) as string[]).sort()));
-}
 
 describe('session events on Redis Cluster', () => {
   it('are published with SPUBLISH and received, through sharded subscriptions, for sessions on every master', async () => {
@@ -44,7 +41,7 @@ describe('session events on Redis Cluster', () => {
       sessions.map((session) => store.subscribe(session.id, (event) => seen.set(session.id, [...(seen.get(session.id) ?? []), event]))),
     );
     // Each channel is subscribed on the master of its slot, and the channels are spread over all three.
-    const perMaster = await shardChannelsPerMaster();
+    const perMaster = await shardChannelsPerMaster(masters, keyPrefix);
     expect(perMaster.flat().length).toBe(SESSIONS);
     expect(perMaster.every((channels) => channels.length > 0)).toBe(true);
     for (const session of sessions) {
@@ -70,7 +67,7 @@ describe('session events on Redis Cluster', () => {
     }
 
     await Promise.all(unsubscribes.map((unsubscribe) => unsubscribe()));
-    expect((await shardChannelsPerMaster()).flat()).toEqual([]);
+    expect((await shardChannelsPerMaster(masters, keyPrefix)).flat()).toEqual([]);
   });
 
   it('events() works on Cluster too, and ends with its signal', async () => {
@@ -83,12 +80,12 @@ describe('session events on Redis Cluster', () => {
         if (types.length === 2) controller.abort();
       }
     })();
-    await eventually('subscribed', async () => (await shardChannelsPerMaster()).flat().length === 1);
+    await eventually('subscribed', async () => (await shardChannelsPerMaster(masters, keyPrefix)).flat().length === 1);
     await session.update({ model: 'm' });
     await session.delete();
     await loop;
     expect(types).toEqual(['meta_updated', 'deleted']);
-    await eventually('unsubscribed', async () => (await shardChannelsPerMaster()).flat().length === 0);
+    await eventually('unsubscribed', async () => (await shardChannelsPerMaster(masters, keyPrefix)).flat().length === 0);
   });
 
   it('a lost sharded subscriber connection is reported as a gap, and events flow again', async () => {
@@ -97,7 +94,7 @@ describe('session events on Redis Cluster', () => {
     const seen: string[] = [];
     let gaps = 0;
     const unsubscribe = await store.subscribe(session.id, (event) => seen.push(event.type), { onGap: () => (gaps += 1) });
-    const owner = masters[(await shardChannelsPerMaster()).findIndex((channels) => channels.includes(channel))]!;
+    const owner = masters[(await shardChannelsPerMaster(masters, keyPrefix)).findIndex((channels) => channels.includes(channel))]!;
     await owner.sendCommand(['CLIENT', 'KILL', 'TYPE', 'pubsub']);
     await eventually('a gap', () => gaps > 0);
     await eventually('subscribed again', async () => ((await owner.sendCommand(['PUBSUB', 'SHARDNUMSUB', channel])) as [string, number])[1] === 1);

@@ -5,6 +5,7 @@ import { MAX_BUFFERED_EVENTS } from '../../src/core/session-events.js';
 import { startRedisServer, type RedisServer } from '../harness/redis-server.js';
 import { clientForThisFile, rawClient, testStore, type TestClient } from '../harness/store.js';
 import { eventually } from '../harness/wait.js';
+import { channelsUnder, pubsubConnections, subscriberCount } from '../harness/pubsub.js';
 
 /**
  * The subscription API: one shared subscriber connection, reference-counted
@@ -14,24 +15,8 @@ import { eventually } from '../harness/wait.js';
 
 const client = clientForThisFile();
 
-/** Subscribers of a channel, as the server counts them. */
-async function subscribers(channel: string, on: TestClient = client): Promise<number> {
-  const reply = (await on.sendCommand(['PUBSUB', 'NUMSUB', channel])) as [string, number];
-  return Number(reply[1]);
-}
 
-async function channelsUnder(prefix: string, on: TestClient = client): Promise<string[]> {
-  return ((await on.sendCommand(['PUBSUB', 'CHANNELS', `${prefix}*`])) as string[]).sort();
-}
 
-/** The pub/sub connections of a server: CLIENT LIST TYPE pubsub, as { id, sub } (sub: channels subscribed). */
-async function pubsubConnections(on: TestClient): Promise<Array<{ id: string; sub: number }>> {
-  const list = String(await on.sendCommand(['CLIENT', 'LIST', 'TYPE', 'pubsub']));
-  return list
-    .split('\n')
-    .filter((line) => line.trim() !== '')
-    .map((line) => ({ id: /\bid=(\d+)/.exec(line)?.[1] ?? '', sub: Number(/\bsub=(\d+)/.exec(line)?.[1] ?? -1) }));
-}
 
 /** A server of this file's own, so that its CLIENT LIST shows only the connections made here. */
 let privateServer: RedisServer;
@@ -57,7 +42,7 @@ describe('subscribe', () => {
     await eventually('the turn event', () => seen.length === 1);
     expect(seen[0]).toEqual({ sessionId: session.id, type: 'turn_appended', seq: 1, at: expect.any(Number) });
     await unsubscribe();
-    expect(await channelsUnder(store.keyPrefix)).toEqual([]);
+    expect(await channelsUnder(client, store.keyPrefix)).toEqual([]);
   });
 
   it('many listeners on one channel are one SUBSCRIBE on one connection; the last unsubscribe leaves no channel and closes it', async () => {
@@ -75,9 +60,9 @@ describe('subscribe', () => {
       // A second store on the same connection shares the subscriber connection too.
       const second = testStore(own, { keyPrefix: store.keyPrefix });
       unsubscribes.push(await second.subscribe(a.id, () => undefined));
-      expect(await subscribers(channelA, admin)).toBe(1);
-      expect(await subscribers(channelB, admin)).toBe(1);
-      expect(await channelsUnder(store.keyPrefix, admin)).toEqual([channelA, channelB].sort());
+      expect(await subscriberCount(admin, channelA)).toBe(1);
+      expect(await subscriberCount(admin, channelB)).toBe(1);
+      expect(await channelsUnder(admin, store.keyPrefix)).toEqual([channelA, channelB].sort());
       // One subscriber connection, subscribed to both channels.
       expect((await pubsubConnections(admin)).map(({ sub }) => sub)).toEqual([2]);
       await a.appendTurn({ role: 'user', content: 'x' });
@@ -88,10 +73,10 @@ describe('subscribe', () => {
       }
       // All but one of each channel leave: both still subscribed.
       await Promise.all([...unsubscribes.slice(0, 18), unsubscribes[20]!].map((unsubscribe) => unsubscribe()));
-      expect(await subscribers(channelA, admin)).toBe(1);
-      expect(await subscribers(channelB, admin)).toBe(1);
+      expect(await subscriberCount(admin, channelA)).toBe(1);
+      expect(await subscriberCount(admin, channelB)).toBe(1);
       await Promise.all(unsubscribes.slice(18, 20).map((unsubscribe) => unsubscribe()));
-      expect(await channelsUnder(store.keyPrefix, admin)).toEqual([]);
+      expect(await channelsUnder(admin, store.keyPrefix)).toEqual([]);
       // No channel left: the subscriber connection is closed.
       await eventually('the subscriber connection closed', async () => (await pubsubConnections(admin)).length === 0);
       // Unsubscribing twice is harmless; subscribing again opens a new connection.
@@ -111,9 +96,9 @@ describe('subscribe', () => {
     const first = await store.subscribe(session.id, () => undefined);
     // The last listener leaves while a new one joins: the joiner must end up subscribed.
     const [, last] = await Promise.all([first(), store.subscribe(session.id, () => undefined)]);
-    expect(await subscribers(channel)).toBe(1);
+    expect(await subscriberCount(client, channel)).toBe(1);
     await last();
-    expect(await subscribers(channel)).toBe(0);
+    expect(await subscriberCount(client, channel)).toBe(0);
   });
 
   it('closing the Redis connection closes the subscriber connection', async () => {
@@ -184,9 +169,9 @@ describe('subscribe', () => {
     const store = testStore(client);
     const controller = new AbortController();
     await store.subscribe('aborted-session', () => undefined, { signal: controller.signal });
-    expect(await channelsUnder(store.keyPrefix)).toHaveLength(1);
+    expect(await channelsUnder(client, store.keyPrefix)).toHaveLength(1);
     controller.abort();
-    await eventually('unsubscribed', async () => (await channelsUnder(store.keyPrefix)).length === 0);
+    await eventually('unsubscribed', async () => (await channelsUnder(client, store.keyPrefix)).length === 0);
   });
 });
 
@@ -202,12 +187,12 @@ describe('events()', () => {
         if (seen.length === 2) controller.abort();
       }
     })();
-    await eventually('subscribed', async () => (await channelsUnder(store.keyPrefix)).length === 1);
+    await eventually('subscribed', async () => (await channelsUnder(client, store.keyPrefix)).length === 1);
     await session.appendTurn({ role: 'user', content: 'one' });
     await session.appendTurn({ role: 'assistant', content: 'two' });
     await loop;
     expect(seen).toEqual(['turn_appended', 'turn_appended']);
-    await eventually('unsubscribed', async () => (await channelsUnder(store.keyPrefix)).length === 0);
+    await eventually('unsubscribed', async () => (await channelsUnder(client, store.keyPrefix)).length === 0);
   });
 
   it('ends at once for a signal that is already aborted', async () => {
@@ -233,7 +218,7 @@ describe('a reconnect of the subscriber connection', () => {
       const loop = (async () => {
         for await (const item of store.events(session.id, { signal: controller.signal })) iterated.push(item.type);
       })();
-      await eventually('both listening', async () => (await subscribers(channel, admin)) === 1);
+      await eventually('both listening', async () => (await subscriberCount(admin, channel)) === 1);
       await session.appendTurn({ role: 'user', content: 'before' });
       await eventually('the first event', () => seen.length === 1 && iterated.length === 1);
       // Kill the subscriber connection (the one subscribed to the channel).
@@ -241,14 +226,14 @@ describe('a reconnect of the subscriber connection', () => {
       expect(others).toEqual([]);
       await admin.sendCommand(['CLIENT', 'KILL', 'ID', subscriber?.id ?? '']);
       await eventually('the gap', () => gaps === 1 && iterated.includes('gap'));
-      await eventually('subscribed again', async () => (await subscribers(channel, admin)) === 1);
+      await eventually('subscribed again', async () => (await subscriberCount(admin, channel)) === 1);
       await session.appendTurn({ role: 'user', content: 'after' });
       await eventually('the event after the reconnect', () => seen.length === 2 && iterated.filter((t) => t === 'turn_appended').length === 2);
       expect(iterated).toEqual(['turn_appended', 'gap', 'turn_appended']);
       controller.abort();
       await loop;
       await unsubscribe();
-      expect(await subscribers(channel, admin)).toBe(0);
+      expect(await subscriberCount(admin, channel)).toBe(0);
     } finally {
       await own.close();
     }
@@ -276,12 +261,12 @@ describe('many subscribes and unsubscribes at once', () => {
           const controller = new AbortController();
           const iterator = store.events(id, { signal: controller.signal })[Symbol.asyncIterator]();
           const next = iterator.next();
-          await eventually('the iterator subscribed', async () => (await channelsUnder(`${store.keyPrefix}{${id}}`, admin)).length === 1);
+          await eventually('the iterator subscribed', async () => (await channelsUnder(admin, `${store.keyPrefix}{${id}}`)).length === 1);
           controller.abort();
           expect(await next).toEqual({ done: true, value: undefined });
         }),
       );
-      await eventually('no channel left', async () => (await channelsUnder(store.keyPrefix, admin)).length === 0);
+      await eventually('no channel left', async () => (await channelsUnder(admin, store.keyPrefix)).length === 0);
       await eventually('no subscriber connection left', async () => (await pubsubConnections(admin)).length === 0);
     } finally {
       await own.close();
@@ -303,7 +288,7 @@ describe('a reconnect of the subscriber of a connectRedis connection', () => {
       expect(others).toEqual([]);
       await admin.sendCommand(['CLIENT', 'KILL', 'ID', subscriber?.id ?? '']);
       await eventually('the gap', () => gaps === 1);
-      await eventually('subscribed again', async () => (await subscribers(channel, admin)) === 1);
+      await eventually('subscribed again', async () => (await subscriberCount(admin, channel)) === 1);
       await session.appendTurn({ role: 'user', content: 'after' });
       await eventually('the event after the reconnect', () => seen.includes('turn_appended'));
       await unsubscribe();

@@ -9,6 +9,7 @@ import { eventually } from '../harness/wait.js';
 import { FRAMEWORKS, type Framework } from './apps.js';
 import type { Browser } from './browser.js';
 import { counterOf, logIn, ofType, openEvents, startEventsApp as startSharedEventsApp, type EventsApp } from './events-app.js';
+import { channelsUnder, pubsubConnections, subscriberCount } from '../harness/pubsub.js';
 
 /**
  * agentEvents(): the request's own agent session as server-sent events, over
@@ -37,21 +38,8 @@ afterAll(async () => {
   await server?.dispose();
 });
 
-/** Channels with at least one subscriber, as the server counts them. */
-async function subscribedChannels(): Promise<string[]> {
-  return ((await inspector.sendCommand(['PUBSUB', 'CHANNELS', '*'])) as string[]).sort();
-}
 
-async function subscribersOf(channel: string): Promise<number> {
-  const reply = (await inspector.sendCommand(['PUBSUB', 'NUMSUB', channel])) as [string, number];
-  return Number(reply[1]);
-}
 
-/** Connections in pub/sub mode (the shared subscriber connection, while it has channels). */
-async function pubsubConnections(): Promise<number> {
-  const list = String(await inspector.sendCommand(['CLIENT', 'LIST', 'TYPE', 'pubsub']));
-  return list.split('\n').filter((line) => line.trim() !== '').length;
-}
 
 async function startEventsApp(framework: Framework, events: AgentEventsOptions = {}, publish = true): Promise<EventsApp> {
   const app = await startSharedEventsApp(redis, framework, { events, publish });
@@ -93,7 +81,7 @@ describe.each(FRAMEWORKS)('%s: agentEvents()', (framework) => {
     const counters = events.events.map(counterOf);
     expect(counters).toEqual([...counters].sort((a, b) => a - b));
     expect(new Set(events.events.map((event) => event.id)).size).toBe(events.events.length);
-    expect(await subscribersOf(`${app.prefix}{${agentSessionId}}:events`)).toBe(1);
+    expect(await subscriberCount(inspector, `${app.prefix}{${agentSessionId}}:events`)).toBe(1);
   });
 
   it("refuses another user's session with 403 JSON and subscribes nothing", async () => {
@@ -102,8 +90,8 @@ describe.each(FRAMEWORKS)('%s: agentEvents()', (framework) => {
     const refused = await stream(app, browser, { 'x-user': 'mallory' });
     expect(refused.status).toBe(403);
     expect(JSON.parse(await refused.body())).toEqual({ error: 'session_user_mismatch' });
-    expect(await subscribedChannels()).toEqual([]);
-    expect(await pubsubConnections()).toBe(0);
+    expect(await channelsUnder(inspector, '')).toEqual([]);
+    expect((await pubsubConnections(inspector)).length).toBe(0);
   });
 
   it('answers 404 no_agent_session while the request has no agent session, and subscribes nothing', async () => {
@@ -117,7 +105,7 @@ describe.each(FRAMEWORKS)('%s: agentEvents()', (framework) => {
     expect((await browser.post('/delete')).status).toBe(204);
     const deleted = await stream(app, browser);
     expect(deleted.status).toBe(404);
-    expect(await subscribedChannels()).toEqual([]);
+    expect(await channelsUnder(inspector, '')).toEqual([]);
   });
 
   it('tells a client that reconnects with Last-Event-ID that it missed events (gap, not ready), so it reads the state again', async () => {
@@ -155,7 +143,7 @@ describe.each(FRAMEWORKS)('%s: agentEvents()', (framework) => {
       const counters = tab.events.map(counterOf);
       expect(counters).toEqual([...counters].sort((a, b) => a - b));
     }
-    await eventually("the deleted session's channel to be unsubscribed", async () => (await subscribersOf(`${app.prefix}{${agentSessionId}}:events`)) === 0);
+    await eventually("the deleted session's channel to be unsubscribed", async () => (await subscriberCount(inspector, `${app.prefix}{${agentSessionId}}:events`)) === 0);
 
     // The other conversation's stream is untouched.
     expect((await other.browser.post('/turn')).status).toBe(200);
@@ -190,15 +178,15 @@ describe.each(FRAMEWORKS)('%s: agentEvents()', (framework) => {
         Array.from({ length: 6 }, (_, i) => openSse(`${app.url}/events`, { cookie: (i % 3 === 2 ? other.browser : browser).cookieHeader() })),
       );
       await Promise.all(batch.filter((_, i) => i % 2 === 0).map((each) => each.next(ofType('ready'), 'ready')));
-      if (round === 0) expect(await subscribersOf(channel)).toBe(1); // one SUBSCRIBE for all the tabs of a session
+      if (round === 0) expect(await subscriberCount(inspector, channel)).toBe(1); // one SUBSCRIBE for all the tabs of a session
       for (const each of batch) each.close();
       const dropped = await openSse(`${app.url}/events`, { cookie: browser.cookieHeader() });
       dropped.close();
     }
-    await eventually('every subscription to be gone', async () => (await subscribedChannels()).length === 0);
+    await eventually('every subscription to be gone', async () => (await channelsUnder(inspector, '')).length === 0);
     // A client that leaves is the normal end of a stream, not an error for the app's log.
     expect(app.errors).toEqual([]);
-    await eventually('the shared subscriber connection to be closed', async () => (await pubsubConnections()) === 0);
+    await eventually('the shared subscriber connection to be closed', async () => (await pubsubConnections(inspector)).length === 0);
 
     // The next client is served as the first was: a fresh subscription, events delivered once.
     const events = await stream(app, browser);
@@ -206,9 +194,9 @@ describe.each(FRAMEWORKS)('%s: agentEvents()', (framework) => {
     await browser.post('/turn');
     await events.next(ofType('turn_appended'), 'turn_appended');
     expect(events.events.filter(ofType('turn_appended'))).toHaveLength(1);
-    expect(await subscribersOf(channel)).toBe(1);
+    expect(await subscriberCount(inspector, channel)).toBe(1);
     events.close();
-    await eventually('the last subscription to be gone', async () => (await subscribedChannels()).length === 0);
+    await eventually('the last subscription to be gone', async () => (await channelsUnder(inspector, '')).length === 0);
   });
 
   it('refuses to stream from a middleware that publishes no events (events: false) instead of staying silent', async () => {
@@ -220,7 +208,7 @@ describe.each(FRAMEWORKS)('%s: agentEvents()', (framework) => {
     expect(app.errors).toHaveLength(1);
     expect(app.errors[0]).toBeInstanceOf(ConfigError);
     expect((app.errors[0] as Error).message).toMatch(/events: false/);
-    expect(await subscribedChannels()).toEqual([]);
+    expect(await channelsUnder(inspector, '')).toEqual([]);
   });
 
   it('sends gap when the subscriber connection to Redis was lost and is back, and streams again after it', async () => {
@@ -236,7 +224,7 @@ describe.each(FRAMEWORKS)('%s: agentEvents()', (framework) => {
     // Subscribed again: an event published on the session's channel now still reaches the stream. (Published by
     // hand: the restarted server has no data, so the app's next write would go to a new cookie session and conversation.)
     const channel = `${app.prefix}{${agentSessionId}}:events`;
-    await eventually('the channel to be subscribed again', async () => (await subscribersOf(channel).catch(() => 0)) === 1, 20_000);
+    await eventually('the channel to be subscribed again', async () => (await subscriberCount(inspector, channel).catch(() => 0)) === 1, 20_000);
     await inspector.publish(channel, JSON.stringify({ sessionId: agentSessionId, type: 'meta_updated', at: Date.now() }));
     await events.next(ofType('meta_updated'), 'an event after the reconnect');
     // The app's connection is back too before the next test starts.

@@ -7,6 +7,7 @@ import { eventually } from '../harness/wait.js';
 import { FRAMEWORKS } from './apps.js';
 import type { Browser } from './browser.js';
 import { logIn, ofType, openEvents, startEventsApp, type EventsApp } from './events-app.js';
+import { shardChannelsPerMaster } from '../harness/pubsub.js';
 
 /**
  * agentEvents() on a real 3-master Redis Cluster, through HTTP: the app's
@@ -54,10 +55,6 @@ function masterOf(sessionId: string): number {
   return slotRanges.findIndex((ranges) => ranges.some(([from, to]) => slot >= from && slot <= to));
 }
 
-/** Sharded channels each master has subscribers for, under the app's prefix. */
-async function shardChannelsPerMaster(app: EventsApp): Promise<string[][]> {
-  return Promise.all(masters.map(async (master) => ((await master.sendCommand(['PUBSUB', 'SHARDCHANNELS', `${app.prefix}*`])) as string[]).sort()));
-}
 
 interface Conversation {
   browser: Browser;
@@ -92,7 +89,7 @@ async function conversationsOnEveryMaster(app: EventsApp): Promise<Conversation[
       .map((conversation) => `${app.prefix}{${conversation.agentSessionId}}:events`)
       .sort(),
   );
-  expect(await shardChannelsPerMaster(app)).toEqual(expected);
+  expect(await shardChannelsPerMaster(masters, app.prefix)).toEqual(expected);
   return opened;
 }
 
@@ -130,7 +127,7 @@ describe.each(FRAMEWORKS)('%s: agentEvents() on a 3-master Redis Cluster', (fram
 
     // The clients go away: every master is left with no sharded subscription of the app's.
     for (const { events } of conversations) events.close();
-    await eventually('no shard channel left on any master', async () => (await shardChannelsPerMaster(app)).flat().length === 0);
+    await eventually('no shard channel left on any master', async () => (await shardChannelsPerMaster(masters, app.prefix)).flat().length === 0);
     expect(app.errors).toEqual([]);
   });
 
@@ -153,7 +150,7 @@ describe.each(FRAMEWORKS)('%s: agentEvents() on a 3-master Redis Cluster', (fram
       expect(withoutTime(events.events[1]!.data)).toEqual({ sessionId: agentSessionId, type: 'deleted' });
       expect(JSON.parse(events.events[2]!.data)).toEqual({ sessionId: agentSessionId, reason: 'deleted' });
     }
-    await eventually('only the kept conversations subscribed', async () => (await shardChannelsPerMaster(app)).flat().length === kept.size);
+    await eventually('only the kept conversations subscribed', async () => (await shardChannelsPerMaster(masters, app.prefix)).flat().length === kept.size);
 
     for (const { browser } of kept) expect((await browser.post('/turn')).status).toBe(200);
     for (const { agentSessionId, events } of kept) {
@@ -162,7 +159,7 @@ describe.each(FRAMEWORKS)('%s: agentEvents() on a 3-master Redis Cluster', (fram
       expect(events.events.map((event) => event.event)).toEqual(['ready', 'turn_appended']);
       events.close();
     }
-    await eventually('no shard channel left on any master', async () => (await shardChannelsPerMaster(app)).flat().length === 0);
+    await eventually('no shard channel left on any master', async () => (await shardChannelsPerMaster(masters, app.prefix)).flat().length === 0);
     expect(app.errors).toEqual([]);
   });
 });
