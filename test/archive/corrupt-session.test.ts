@@ -17,6 +17,18 @@ afterAll(async () => {
   await Promise.all(archivers.map((archiver) => archiver.stop()));
 });
 
+/** Runs an archiver until it has archived `healthyId`'s one turn and reported `badId`; returns what it reported. */
+async function archiveUntilReported(keyPrefix: string, healthyId: string, badId: string): Promise<{ events: ArchiverEvent[]; reported: ArchiverEvent }> {
+  const events: ArchiverEvent[] = [];
+  const archiver = createArchiver({ redis, archive, keyPrefix, pollIntervalMs: 20, logger: (event) => events.push(event) });
+  archivers.push(archiver);
+  archiver.start();
+  const isReport = (event: ArchiverEvent) => event.type === 'error' && event.sessionId === badId;
+  await eventually('the healthy session archived', async () => (await archive.history(healthyId, {})).length === 1);
+  await eventually('the bad session reported', () => events.some(isReport));
+  return { events, reported: events.find(isReport)! };
+}
+
 describe('a corrupt session and the cold tier', () => {
   it('a backlog of another type: writes are refused naming it, nothing written; the archiver reports it and archives the others', async () => {
     const keyPrefix = uniquePrefix();
@@ -35,13 +47,7 @@ describe('a corrupt session and the cold tier', () => {
     expect(await client.lLen(corrupt.keys.turns)).toBe(1);
 
     await healthy.appendTurn({ role: 'user', content: 'fine' });
-    const events: ArchiverEvent[] = [];
-    const archiver = createArchiver({ redis, archive, keyPrefix, pollIntervalMs: 20, logger: (event) => events.push(event) });
-    archivers.push(archiver);
-    archiver.start();
-    await eventually('the healthy session archived', async () => (await archive.history(healthy.id, {})).length === 1);
-    await eventually('the corrupt session reported', () => events.some((event) => event.type === 'error' && event.sessionId === corrupt.id));
-    const reported = events.find((event) => event.type === 'error' && event.sessionId === corrupt.id);
+    const { events, reported } = await archiveUntilReported(keyPrefix, healthy.id, corrupt.id);
     expect(JSON.stringify(reported)).toContain(corrupt.keys.archive);
     expect(JSON.stringify(events)).not.toContain(SECRET);
     // The drain took no lease on the corrupt session.
@@ -61,12 +67,7 @@ describe('a corrupt session and the cold tier', () => {
     await client.rPush(odd.keys.archive, 't{"seq":2}');
     await healthy.appendTurn({ role: 'user', content: 'fine' });
     const oddBacklog = await client.lRange(odd.keys.archive, 0, -1);
-    const events: ArchiverEvent[] = [];
-    const archiver = createArchiver({ redis, archive, keyPrefix, pollIntervalMs: 20, logger: (event) => events.push(event) });
-    archivers.push(archiver);
-    archiver.start();
-    await eventually('the healthy session archived', async () => (await archive.history(healthy.id, {})).length === 1);
-    await eventually('the odd session reported', () => events.some((event) => event.type === 'error' && event.sessionId === odd.id));
+    await archiveUntilReported(keyPrefix, healthy.id, odd.id);
     // Its backlog is left as it was (nothing trimmed, nothing half-archived), for an operator to look at.
     expect(await client.lRange(odd.keys.archive, 0, -1)).toEqual(oddBacklog);
   });
