@@ -1,6 +1,6 @@
 import type { RequestHandler } from 'express';
 import { isAgentSessionHttpError } from '../request/http-errors.js';
-import { resolveEventsOptions, streamAgentEvents, type AgentEventsOptions } from '../request/event-stream.js';
+import { resolveEventsOptions, streamAgentEvents, streamConnection, type AgentEventsOptions } from '../request/event-stream.js';
 import { agentSessionErrorHandler } from './middleware.js';
 
 /**
@@ -15,23 +15,17 @@ export function agentEvents(options?: AgentEventsOptions): RequestHandler {
   const config = resolveEventsOptions(options, 'agentEvents()');
   const answerError = agentSessionErrorHandler();
   return function agentEventsHandler(req, res, next) {
+    const connection = streamConnection(req, res);
     const streaming = Promise.resolve().then(() =>
       streamAgentEvents(req.agent, config, {
         lastEventId: req.get('last-event-id'),
         begin(headers) {
-          // An idle stream is not a timed-out request; Nagle would hold small events back.
-          req.socket.setTimeout(0);
-          req.socket.setNoDelay(true);
-          req.socket.setKeepAlive(true);
+          connection.keepOpen();
           res.writeHead(200, headers);
           return res;
         },
-        onClose(callback) {
-          // The response's close, not the request's: the request emits 'close' once its body is read.
-          if (res.closed || req.socket.destroyed) return callback();
-          res.once('close', callback);
-        },
-        abort: () => res.destroy(),
+        onClose: connection.onClose,
+        abort: connection.abort,
       }),
     );
     streaming.then(

@@ -1,6 +1,6 @@
 import { PassThrough } from 'node:stream';
 import type { Middleware } from 'koa';
-import { resolveEventsOptions, streamAgentEvents, type AgentEventsOptions } from '../request/event-stream.js';
+import { resolveEventsOptions, streamAgentEvents, streamConnection, type AgentEventsOptions } from '../request/event-stream.js';
 
 /**
  * Middleware that streams the request's own agent session's events as
@@ -15,13 +15,11 @@ import { resolveEventsOptions, streamAgentEvents, type AgentEventsOptions } from
 export function agentEvents(options?: AgentEventsOptions): Middleware {
   const config = resolveEventsOptions(options, 'agentEvents()');
   return async function agentEventsMiddleware(ctx) {
+    const connection = streamConnection(ctx.req, ctx.res);
     const started = await streamAgentEvents(ctx.agent, config, {
       lastEventId: ctx.get('last-event-id') || undefined,
       begin(headers) {
-        // An idle stream is not a timed-out request; Nagle would hold small events back.
-        ctx.req.socket.setTimeout(0);
-        ctx.req.socket.setNoDelay(true);
-        ctx.req.socket.setKeepAlive(true);
+        connection.keepOpen();
         const body = new PassThrough();
         // A write racing the client's departure (a heartbeat, an event) must not become an unhandled 'error'.
         body.on('error', () => undefined);
@@ -38,11 +36,8 @@ export function agentEvents(options?: AgentEventsOptions): Middleware {
         ctx.body = body;
         return body;
       },
-      onClose(callback) {
-        if (ctx.res.closed || ctx.req.socket.destroyed) return callback();
-        ctx.res.once('close', callback);
-      },
-      abort: () => ctx.res.destroy(),
+      onClose: connection.onClose,
+      abort: connection.abort,
     });
     if (!started) {
       ctx.status = 404;

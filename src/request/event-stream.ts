@@ -1,3 +1,4 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Writable } from 'node:stream';
 import { knownKeys, MAX_TIMER_MS, optionsObject, wholeMs, wholeNumber } from '../options.js';
 import type { SessionEvent } from '../core/session-events.js';
@@ -70,6 +71,24 @@ export interface EventStreamResponse {
   onClose(callback: () => void): void;
   /** Drops the connection (a client that stopped reading). */
   abort(): void;
+}
+
+/** What both adapters do with Node's own request and response for a stream: the socket settings, the close, the abort. */
+export function streamConnection(req: IncomingMessage, res: ServerResponse): Pick<EventStreamResponse, 'onClose' | 'abort'> & { keepOpen(): void } {
+  return {
+    keepOpen() {
+      // An idle stream is not a timed-out request; Nagle would hold small events back.
+      req.socket.setTimeout(0);
+      req.socket.setNoDelay(true);
+      req.socket.setKeepAlive(true);
+    },
+    onClose(callback) {
+      // The response's close, not the request's: the request emits 'close' once its body is read.
+      if (res.closed || req.socket.destroyed) return callback();
+      res.once('close', callback);
+    },
+    abort: () => res.destroy(),
+  };
 }
 
 /**
