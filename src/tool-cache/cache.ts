@@ -194,13 +194,13 @@ export class RedisToolCache implements ToolCache {
     vector: string,
     nearKey: string,
   ): Promise<ToolCacheResult<T>> {
-    const { config, keys } = tool;
+    const { config } = tool;
     const started = performance.now();
     let result: T;
     try {
       result = await run(args);
     } catch (error) {
-      if (token) await this.#run(RELEASE, [keys.lock(field)], [token, Math.min(config.lockMs, FAILED_HOLD_MS)]).catch(() => undefined);
+      if (token) await this.#releaseFailed(tool, field, token);
       throw error;
     }
     const runMs = Math.round(performance.now() - started);
@@ -209,7 +209,7 @@ export class RedisToolCache implements ToolCache {
     if (json === undefined || bytes > config.maxResultBytes) {
       if (json !== undefined) this.#config.logger({ type: 'too-large', tool: config.name, bytes });
       // Nothing will be stored for the waiters: like a failure, the lock holds 'failed' so they each run the tool at once.
-      if (token) await this.#run(RELEASE, [keys.lock(field)], [token, Math.min(config.lockMs, FAILED_HOLD_MS)]).catch(() => undefined);
+      if (token) await this.#releaseFailed(tool, field, token);
       return { result, cached: false, source: 'uncached' };
     }
     let storedAt: unknown;
@@ -221,6 +221,11 @@ export class RedisToolCache implements ToolCache {
     }
     // 0: this run outlived its lock and a later run's entry is there already; it stays.
     return { result, cached: false, source: Number(storedAt) === 0 ? 'uncached' : 'run' };
+  }
+
+  /** Nothing was stored: the lock holds 'failed' for a moment, so its waiters each run the tool at once (best effort). */
+  async #releaseFailed({ config, keys }: { config: ToolConfig; keys: ToolKeys }, field: string, token: string): Promise<void> {
+    await this.#run(RELEASE, [keys.lock(field)], [token, Math.min(config.lockMs, FAILED_HOLD_MS)]).catch(() => undefined);
   }
 
   #put(tool: { config: ToolConfig; keys: ToolKeys }, field: string, token: string, runMs: number, json: string, vector: string, nearKey: string): Promise<unknown> {
