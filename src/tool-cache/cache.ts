@@ -7,7 +7,7 @@ import { AgentSessionError, ConfigError, CorruptStateError, InvalidInputError } 
 import { runScript, type LuaScript } from '../redis/script.js';
 import { canonicalArgs, normalizeText, type NormalizeRules } from './canonical.js';
 import { OVERLAP_BUCKETS, resolveCacheConfig, resolveToolConfig, type CacheConfig, type ToolConfig } from './config.js';
-import { partitionOf, shortHash, toolKeys, type ToolKeys } from './keys.js';
+import { shortHash, toolKeys, type ToolKeys } from './keys.js';
 import { AUDIT, LOOKUP, PUT, RELEASE, STATS, TAKE } from './scripts.js';
 import type { ToolCache, ToolCacheOptions, ToolCacheResult, ToolCacheStats, ToolCacheToolStats, ToolCallContext, ToolRegistration } from './types.js';
 import { cosine, decodeVector, encodeVector, MAX_DIMENSIONS } from './vectors.js';
@@ -115,20 +115,21 @@ export class RedisToolCache implements ToolCache {
 
   // --- the protocol ------------------------------------------------------------
 
+  /** The scope's partition (keys.ts): 'g', 'u.<hash of the user id>' (user ids may hold any character), 's.<session id>' (a safe id). */
   #partition(tool: ToolConfig, context: ToolCallContext): string {
     if (tool.scope === 'user') {
       const userId = context.userId;
       if (typeof userId !== 'string' || userId.length === 0 || userId.length > 256) {
         throw new InvalidInputError(`Tool "${tool.name}" is cached per user: call() needs { userId } (1-256 characters).`);
       }
-      return partitionOf('user', { userId });
+      return `u.${shortHash(userId)}`;
     }
     if (tool.scope === 'session') {
       const sessionId = context.sessionId ?? context.record?.session.id;
       assertValidId(sessionId, `agent session id of a call to "${tool.name}" (cached per session: pass { sessionId })`);
-      return partitionOf('session', { sessionId });
+      return `s.${sessionId}`;
     }
-    return partitionOf('global', {});
+    return 'g';
   }
 
   async #resolve<T>(
@@ -194,13 +195,13 @@ export class RedisToolCache implements ToolCache {
     vector: string,
     nearKey: string,
   ): Promise<ToolCacheResult<T>> {
-    const { config, keys } = tool;
+    const { config } = tool;
     const started = performance.now();
     let result: T;
     try {
       result = await run(args);
     } catch (error) {
-      if (token) await this.#run(RELEASE, [keys.lock(field)], [token, Math.min(config.lockMs, FAILED_HOLD_MS)]).catch(() => undefined);
+      if (token) await this.#releaseFailed(tool, field, token);
       throw error;
     }
     const runMs = Math.round(performance.now() - started);
@@ -209,7 +210,7 @@ export class RedisToolCache implements ToolCache {
     if (json === undefined || bytes > config.maxResultBytes) {
       if (json !== undefined) this.#config.logger({ type: 'too-large', tool: config.name, bytes });
       // Nothing will be stored for the waiters: like a failure, the lock holds 'failed' so they each run the tool at once.
-      if (token) await this.#run(RELEASE, [keys.lock(field)], [token, Math.min(config.lockMs, FAILED_HOLD_MS)]).catch(() => undefined);
+      if (token) await this.#releaseFailed(tool, field, token);
       return { result, cached: false, source: 'uncached' };
     }
     let storedAt: unknown;
@@ -221,6 +222,11 @@ export class RedisToolCache implements ToolCache {
     }
     // 0: this run outlived its lock and a later run's entry is there already; it stays.
     return { result, cached: false, source: Number(storedAt) === 0 ? 'uncached' : 'run' };
+  }
+
+  /** Nothing was stored: the lock holds 'failed' for a moment, so its waiters each run the tool at once (best effort). */
+  async #releaseFailed({ config, keys }: { config: ToolConfig; keys: ToolKeys }, field: string, token: string): Promise<void> {
+    await this.#run(RELEASE, [keys.lock(field)], [token, Math.min(config.lockMs, FAILED_HOLD_MS)]).catch(() => undefined);
   }
 
   #put(tool: { config: ToolConfig; keys: ToolKeys }, field: string, token: string, runMs: number, json: string, vector: string, nearKey: string): Promise<unknown> {
@@ -411,7 +417,7 @@ interface Resolved<T> {
 }
 
 /** The candidate closest to `vector` at or above `threshold`, from a 'near' reply's field, vector pairs. */
-export function bestMatch(vector: string, pairs: unknown[], threshold: number): { field: string; similarity: number } | undefined {
+function bestMatch(vector: string, pairs: unknown[], threshold: number): { field: string; similarity: number } | undefined {
   const query = decodeVector(vector);
   let best: { field: string; similarity: number } | undefined;
   for (let i = 0; i + 1 < pairs.length; i += 2) {

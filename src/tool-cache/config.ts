@@ -19,9 +19,9 @@ export const TOOL_CACHE_DEFAULTS = {
 } as const;
 
 /** Most candidates a similarity lookup may compare (`similarity.candidates`). */
-export const MAX_CANDIDATES = 1_000;
+const MAX_CANDIDATES = 1_000;
 /** Most entries one tool may keep (`maxEntries`). */
-export const MAX_ENTRIES = 1_000_000;
+const MAX_ENTRIES = 1_000_000;
 
 /** The overlap buckets of the audit histogram (upper bounds, inclusive). */
 export const OVERLAP_BUCKETS = [0.25, 0.5, 0.75, 0.9, 0.95, 0.99, 1] as const;

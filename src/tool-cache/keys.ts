@@ -49,10 +49,3 @@ export function shortHash(text: string): string {
 }
 
 export type Scope = 'global' | 'user' | 'session';
-
-/** The scope's partition: 'g', 'u.<hash of the user id>' (user ids may hold any character), 's.<session id>' (a safe id). */
-export function partitionOf(scope: Scope, who: { userId?: string; sessionId?: string }): string {
-  if (scope === 'global') return 'g';
-  if (scope === 'user') return `u.${shortHash(who.userId ?? '')}`;
-  return `s.${who.sessionId ?? ''}`;
-}

@@ -36,7 +36,6 @@ describe('the tool cache on Redis Cluster', () => {
     let runs = 0;
     const tool = async (args: unknown) => {
       runs += 1;
-      await new Promise((resolve) => setTimeout(resolve, 20));
       return { answer: (args as { q: string }).q.length };
     };
     for (const name of TOOLS) {

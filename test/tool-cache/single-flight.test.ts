@@ -133,6 +133,9 @@ describe('single flight', () => {
     const runner = cache.call('huge', {}, tool);
     await eventually('the first call runs the tool', () => runs === 1);
     const waiters = Array.from({ length: 3 }, () => cache.call('huge', {}, tool));
+    // The cache shares this connection, whose replies come in order: after the PING's, the waiters' lookups are
+    // answered too, and after setImmediate their promise chains have run (a waiter given the lock has started the tool).
+    await client.ping();
     await new Promise((resolve) => setImmediate(resolve));
     expect(runs).toBe(1);
     releaseFirst();
@@ -159,7 +162,9 @@ describe('single flight', () => {
     const first = cache.call('flaky', { q: 1 }, tool);
     await eventually('the first call runs the tool', () => runs === 1);
     const waiters = Array.from({ length: 4 }, () => cache.call('flaky', { q: 1 }, tool));
-    // The waiters wait on the lock: the tool does not run again while the first run is under way.
+    // The waiters wait on the lock: the tool does not run again while the first run is under way
+    // (their lookups are answered before the PING on the same connection).
+    await client.ping();
     await new Promise((resolve) => setImmediate(resolve));
     expect(runs).toBe(1);
     release();

@@ -18,8 +18,8 @@
           whatever the lock holds)
   ARGV[3] how long the tool ran (ms)
   ARGV[4] the result, as JSON
-  ARGV[5] the tool's TTL (ms): every key of the tool expires this long after
-          its last put, and entries older than this leave (at most 100 per put)
+  ARGV[5] the tool's TTL (ms): KEYS[1..4] expire this long after their last
+          put, and entries older than this leave (at most 100 per put)
   ARGV[6] the most entries the tool keeps (the oldest leave first)
   ARGV[7] the entry's vector ('' for none: no similarity)
   ARGV[8] the most entries a near zset keeps (the newest stay)
@@ -68,16 +68,9 @@ local function drop(fields)
 end
 drop(redis.call('ZRANGE', KEYS[2], '-inf', now - ttl, 'BYSCORE', 'LIMIT', 0, 100))
 local excess = redis.call('ZCARD', KEYS[2]) - tonumber(ARGV[6])
-if excess > 0 then
-  local popped = redis.call('ZPOPMIN', KEYS[2], excess)
-  local fields = {}
-  for i = 1, #popped, 2 do fields[#fields + 1] = popped[i] end
-  redis.call('HDEL', KEYS[1], unpack(fields))
-  redis.call('HDEL', KEYS[3], unpack(fields))
-end
-for i = 1, 3 do
-  if redis.call('EXISTS', KEYS[i]) == 1 then redis.call('PEXPIRE', KEYS[i], ttl) end
-end
+if excess > 0 then drop(redis.call('ZRANGE', KEYS[2], 0, excess - 1)) end
+-- PEXPIRE leaves a key that is not there (no vectors hash without similarity) alone.
+for i = 1, 3 do redis.call('PEXPIRE', KEYS[i], ttl) end
 
 if holds_lock then redis.call('DEL', KEYS[5]) end
 redis.call('HINCRBY', KEYS[6], 'runs', 1)
